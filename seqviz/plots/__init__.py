@@ -1,0 +1,1 @@
+"""Pure figure builders: data in, plotly figures out. No streamlit here."""

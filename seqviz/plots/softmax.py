@@ -1,0 +1,72 @@
+"""Figures for the softmax-flattening page (CURRICULUM section 3)."""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+
+from seqviz.plots.common import COLORS, style
+
+
+def flattening_curves(table: dict[str, np.ndarray], current_D: int) -> go.Figure:
+    """p_hot and p_other against D on log axes: closed form (lines) and torch (markers)."""
+    fig = go.Figure()
+    D = table["D"]
+    for which, color in (("hot", COLORS["hot"]), ("other", COLORS["other"])):
+        fig.add_trace(go.Scatter(x=D, y=table[f"p_{which}_closed"], mode="lines",
+                                 name=f"p_{which} closed form", line=dict(color=color, width=3)))
+        fig.add_trace(go.Scatter(x=D, y=table[f"p_{which}_torch"], mode="markers",
+                                 name=f"p_{which} torch.softmax",
+                                 marker=dict(color=color, symbol="x", size=8)))
+    fig.add_trace(go.Scatter(x=D, y=1.0 / D, mode="lines", name="uniform 1/D",
+                             line=dict(color="black", dash="dot", width=1)))
+    fig.add_vline(x=current_D, line_dash="dash", line_color=COLORS["accent"],
+                  annotation_text=f"D = {current_D:,}")
+    fig.update_xaxes(type="log")
+    fig.update_yaxes(type="log")
+    return style(fig, "Softmax of a one-hot vector flattens as D grows",
+                 x_title="D (vector length)", y_title="probability")
+
+
+def output_bars(D: int, p_hot: float, p_other: float, max_bars: int = 40) -> go.Figure:
+    """The softmax output at this D: every entry when D is small, else a summary."""
+    if D <= max_bars:
+        labels = [f"x{i}" for i in range(D)]
+        values = [p_hot] + [p_other] * (D - 1)
+        colors = [COLORS["hot"]] + [COLORS["other"]] * (D - 1)
+        title = f"softmax output, all {D} entries"
+    else:
+        labels = ["hot entry", "each other entry", f"all {D - 1:,} others together"]
+        values = [p_hot, p_other, p_other * (D - 1)]
+        colors = [COLORS["hot"], COLORS["other"], "#bbbbbb"]
+        title = f"softmax output at D = {D:,} (summary of {D:,} entries)"
+    fig = go.Figure(go.Bar(x=labels, y=values, marker_color=colors, name="probability",
+                           text=[f"{v:.4g}" for v in values], textposition="outside"))
+    fig.update_yaxes(range=[0, 1.1])
+    return style(fig, title, y_title="probability", height=320)
+
+
+def scale_needed(dims: np.ndarray, scales: np.ndarray, target: float, current_D: int,
+                 current_scale: float) -> go.Figure:
+    """The logit scale c needed to keep p_hot >= target, against D (log x axis)."""
+    fig = go.Figure(go.Scatter(x=dims, y=scales, mode="lines", name=f"c needed for p_hot ≥ {target}",
+                               line=dict(color=COLORS["hot"], width=3)))
+    fig.add_trace(go.Scatter(x=[current_D], y=[current_scale], mode="markers", name="your c",
+                             marker=dict(color=COLORS["accent"], size=12, symbol="diamond")))
+    fig.update_xaxes(type="log")
+    return style(fig, "The logit gap must grow like log D", x_title="D",
+                 y_title="logit scale c", height=320)
+
+
+def dot_product_histograms(raw: np.ndarray, scaled: np.ndarray, d_k: int) -> go.Figure:
+    """Histograms of q.k and q.k / sqrt(d_k) for random unit-variance vectors."""
+    fig = go.Figure()
+    fig.add_trace(go.Histogram(x=raw, name=f"q·k (var ≈ {raw.var():.1f})", opacity=0.6,
+                               marker_color=COLORS["raw"], histnorm="probability density",
+                               nbinsx=60))
+    fig.add_trace(go.Histogram(x=scaled, name=f"q·k/√d_k (var ≈ {scaled.var():.2f})", opacity=0.6,
+                               marker_color=COLORS["scaled"], histnorm="probability density",
+                               nbinsx=60))
+    fig.update_layout(barmode="overlay")
+    return style(fig, f"Dot products of random vectors, d_k = {d_k}", x_title="score",
+                 y_title="density", height=340)

@@ -1,0 +1,169 @@
+"""Widgets with stable keys whose values live in the URL's query parameters.
+
+On a session's first run each widget is seeded from ``st.query_params`` (so a
+bookmarked demo reopens as it was); every run writes the value back (and drops it
+when it equals the default, keeping links short). A value that cannot be used is
+clamped or ignored, and the page says so in a visible notice: never a traceback.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Callable, Sequence
+
+import streamlit as st
+
+_NOTICES = "_seqviz_url_notices"
+
+
+class BadParam(ValueError):
+    """A query parameter that cannot be used at all."""
+
+
+def _parse_number(raw: str, *, integer: bool) -> float | int:
+    try:
+        value = float(raw)
+    except (TypeError, ValueError):
+        raise BadParam(f"'{raw}' is not a number") from None
+    if not math.isfinite(value):
+        raise BadParam(f"'{raw}' is not a finite number")
+    return int(round(value)) if integer else value
+
+
+def _note(key: str, text: str) -> None:
+    st.session_state.setdefault(_NOTICES, {})[key] = text
+
+
+def _seed(key: str, default: Any, parse: Callable[[str], tuple[Any, str | None]]) -> None:
+    """Put the URL's value (or the default) into session state before the widget exists."""
+    if key in st.session_state:
+        return
+    value = default
+    raw = st.query_params.get(key)
+    if raw is not None:
+        try:
+            value, note = parse(raw)
+        except BadParam as error:
+            note = f"ignored: {error}; using the default {default!r}"
+        if note:
+            _note(key, f"URL parameter `{key}={raw}` {note}.")
+    st.session_state[key] = value
+
+
+def _sync(key: str, value: Any, default: Any, text: Callable[[Any], str] = str) -> Any:
+    """Write the widget's value to the URL, or drop it when it is the default."""
+    try:
+        if value == default:
+            if key in st.query_params:
+                del st.query_params[key]
+        else:
+            st.query_params[key] = text(value)
+    except Exception:  # noqa: BLE001 - the URL is a convenience, never a failure
+        pass
+    return value
+
+
+def show_url_notices() -> None:
+    """Show (once) the notices about URL parameters that were clamped or ignored."""
+    notices = st.session_state.pop(_NOTICES, {})
+    for text in notices.values():
+        st.warning(text, icon=":material/link_off:")
+
+
+def _clamp(value: float, low: float, high: float) -> tuple[float, str | None]:
+    if value < low:
+        return low, f"is below the smallest allowed value; clamped to {low}"
+    if value > high:
+        return high, f"is above the largest allowed value; clamped to {high}"
+    return value, None
+
+
+def slider(label: str, low: float, high: float, default: float, *, key: str,
+           step: float | None = None, container: Any = st, **kwargs: Any) -> Any:
+    """A numeric slider bound to the URL parameter `key`."""
+    integer = all(isinstance(v, int) and not isinstance(v, bool) for v in (low, high, default))
+
+    def parse(raw: str) -> tuple[Any, str | None]:
+        value = _parse_number(raw, integer=integer)
+        if not integer and step:
+            value = round(round((value - low) / step) * step + low, 10)
+        return _clamp(value, low, high)
+
+    _seed(key, default, parse)
+    value = container.slider(label, low, high, step=step, key=key, **kwargs)
+    return _sync(key, value, default)
+
+
+def number_input(label: str, low: int, high: int, default: int, *, key: str,
+                 container: Any = st, **kwargs: Any) -> int:
+    """An integer box bound to the URL parameter `key`."""
+    def parse(raw: str) -> tuple[int, str | None]:
+        number = _parse_number(raw, integer=False)
+        value = int(round(number))
+        clamped, note = _clamp(value, low, high)
+        if note is None and value != number:
+            note = f"is not a whole number; rounded to {value}"
+        return int(clamped), note
+
+    _seed(key, default, parse)
+    value = container.number_input(label, min_value=low, max_value=high, step=1, key=key, **kwargs)
+    return _sync(key, value, default)
+
+
+def log_select_slider(label: str, options: Sequence[int | float], default: int | float, *,
+                      key: str, container: Any = st, **kwargs: Any) -> Any:
+    """A slider over log-spaced numeric options; a URL value snaps to the nearest one."""
+    options = list(options)
+
+    def parse(raw: str) -> tuple[Any, str | None]:
+        value = _parse_number(raw, integer=False)
+        low, high = options[0], options[-1]
+        if value < low or value > high:
+            clamped = low if value < low else high
+            return clamped, f"is outside {low:,}…{high:,}; clamped to {clamped:,}"
+        nearest = min(options, key=lambda o: abs(math.log(o) - math.log(value)))
+        note = None if nearest == value else f"is not on the slider; moved to the nearest value {nearest:,}"
+        return nearest, note
+
+    _seed(key, default, parse)
+    value = container.select_slider(label, options=options, key=key,
+                                    format_func=lambda v: f"{v:,}", **kwargs)
+    return _sync(key, value, default)
+
+
+def choice(label: str, options: Sequence[str], default: str, *, key: str, container: Any = st,
+           widget: str = "radio", refuse: Callable[[str], str | None] = lambda _: None,
+           **kwargs: Any) -> str:
+    """A radio / selectbox / segmented control over strings, bound to the URL.
+
+    `refuse(option)` may return a reason why an option cannot be taken from the URL now.
+    """
+    options = list(options)
+
+    def parse(raw: str) -> tuple[str, str | None]:
+        matches = [o for o in options if o.lower() == raw.strip().lower()]
+        if not matches:
+            raise BadParam(f"'{raw}' is not one of {', '.join(options)}")
+        reason = refuse(matches[0])
+        if reason:
+            raise BadParam(f"'{raw}' is not available ({reason})")
+        return matches[0], None
+
+    _seed(key, default, parse)
+    value = getattr(container, widget)(label, options, key=key, **kwargs)
+    return _sync(key, value, default)
+
+
+def toggle(label: str, default: bool, *, key: str, container: Any = st, **kwargs: Any) -> bool:
+    """An on/off toggle bound to the URL as 1/0."""
+    def parse(raw: str) -> tuple[bool, str | None]:
+        lowered = raw.strip().lower()
+        if lowered in {"1", "true", "yes", "on"}:
+            return True, None
+        if lowered in {"0", "false", "no", "off"}:
+            return False, None
+        raise BadParam(f"'{raw}' is not on/off (use 1 or 0)")
+
+    _seed(key, default, parse)
+    value = container.toggle(label, key=key, **kwargs)
+    return _sync(key, value, default, text=lambda v: "1" if v else "0")

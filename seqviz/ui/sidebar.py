@@ -1,0 +1,73 @@
+"""The sidebar every page shares: device choice and global random seed, both in the URL."""
+
+from __future__ import annotations
+
+from typing import Callable, TypeVar
+
+import streamlit as st
+import torch
+
+from seqviz import device as devices
+from seqviz.ui import params
+
+T = TypeVar("T")
+DEVICE_KEY = "device"
+SEED_KEY = "seed"
+MAX_SEED = 2**31 - 1
+
+
+def _refuse_gpu(option: str) -> str | None:
+    return devices.gpu_unavailable_reason() if option == "GPU" else None
+
+
+def _gpu_clicked_without_gpu() -> None:
+    reason = _refuse_gpu(st.session_state.get(DEVICE_KEY, "Auto"))
+    if reason:
+        st.session_state[DEVICE_KEY] = "Auto"
+        st.session_state["_seqviz_device_notice"] = f"No GPU here: {reason}. Staying on Auto (CPU)."
+
+
+def render() -> None:
+    """Draw the shared sidebar controls. Call once per run, from app.py."""
+    bar = st.sidebar
+    bar.markdown("### Compute")
+    reason = devices.gpu_unavailable_reason()
+    captions = ["GPU for batched work, CPU for small loops", "always the CPU",
+                f"unavailable: {reason}" if reason else f"{devices.gpu_backend().upper()} for everything"]
+    params.choice("Device", devices.CHOICES, "Auto", key=DEVICE_KEY, container=bar,
+                  refuse=_refuse_gpu, captions=captions, on_change=_gpu_clicked_without_gpu,
+                  help="Where the models on every page run. Auto sends batched work to a GPU "
+                       "when there is one and keeps small sequential loops on the CPU.")
+    notice = st.session_state.pop("_seqviz_device_notice", None)
+    if notice:
+        bar.warning(notice)
+    params.number_input("Random seed", 0, MAX_SEED, 0, key=SEED_KEY, container=bar,
+                        help="Everything random on every page (weights, data, samples) "
+                             "is drawn from this seed, so a demo can be repeated exactly.")
+    with bar:
+        params.show_url_notices()
+
+
+def device_choice() -> str:
+    """The user's device choice, "Auto" / "CPU" / "GPU"."""
+    value = st.session_state.get(DEVICE_KEY, "Auto")
+    return value if value in devices.CHOICES else "Auto"
+
+
+def device_for(workload: devices.Workload = "batched") -> torch.device:
+    """The torch.device this session's work of the given kind runs on."""
+    return devices.resolve(device_choice(), workload)
+
+
+def seed() -> int:
+    """The global seed from the sidebar."""
+    value = st.session_state.get(SEED_KEY, 0)
+    return int(value) if isinstance(value, (int, float)) else 0
+
+
+def run_on_device(fn: Callable[[torch.device], T], workload: devices.Workload = "batched") -> T:
+    """Run ``fn(device)`` on this session's device; a GPU failure reruns on the CPU, visibly."""
+    result, used, notice = devices.run_with_fallback(fn, device_for(workload))
+    if notice:
+        st.warning(notice, icon=":material/memory:")
+    return result
