@@ -5,6 +5,8 @@ import streamlit as st
 from seqviz import device as devices
 from seqviz.ui import registry, sidebar
 
+registry.ensure_router()
+
 st.title("seqviz")
 st.markdown(
     "Sequence models for vision, running live. Every number and picture in this app comes "

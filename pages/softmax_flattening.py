@@ -7,9 +7,11 @@ import streamlit as st
 
 from seqviz import softmax
 from seqviz.plots import softmax as plots
-from seqviz.ui import cards, params, sidebar
+from seqviz.ui import cards, params, registry, sidebar
 from seqviz.ui.cache import cached
 from seqviz.ui.charts import show_chart
+
+registry.ensure_router()
 
 D_OPTIONS = sorted(d for d in {int(round(m * 10**e)) for e in range(6) for m in (1, 1.5, 2, 3, 5, 7)}
                    if 2 <= d <= 100_000)
@@ -52,7 +54,8 @@ with cards.question_card(
     m[1].metric("p_hot (torch)", f"{t_hot:.6g}")
     m[2].metric("p_other", f"{p_other:.6g}", help=f"uniform would be 1/D = {1 / D:.6g}")
     m[3].metric("largest gap, closed vs torch", f"{gap:.1e}",
-                delta="agree to 1e-6" if gap < 1e-6 else "DISAGREE", delta_color="normal" if gap < 1e-6 else "inverse")
+                delta="agree to 1e-6" if gap < 1e-6 else "DISAGREE", delta_arrow="off",
+                delta_color="green" if gap < 1e-6 else "red")
     show_chart(plots.flattening_curves(table, D), key="flattening_curves", filename="softmax_flattening")
     cards.show_code(softmax.onehot_softmax, softmax.onehot_softmax_torch)
 

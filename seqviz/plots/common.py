@@ -41,7 +41,7 @@ def figure_to_frame(fig: go.Figure) -> pd.DataFrame:
                 x = np.arange(len(y))
             if y is None:
                 y = np.full(len(x), np.nan)
-            frames.append(pd.DataFrame({"trace": name, "x": list(x), "y": list(y)}))
+            frames.append(pd.DataFrame({"trace": name, "x": np.asarray(x), "y": np.asarray(y)}))
     if not frames:
         return pd.DataFrame(columns=["trace", "x", "y"])
     return pd.concat(frames, ignore_index=True)

@@ -20,9 +20,12 @@ def flattening_curves(table: dict[str, np.ndarray], current_D: int) -> go.Figure
                                  marker=dict(color=color, symbol="x", size=8)))
     fig.add_trace(go.Scatter(x=D, y=1.0 / D, mode="lines", name="uniform 1/D",
                              line=dict(color="black", dash="dot", width=1)))
-    fig.add_vline(x=current_D, line_dash="dash", line_color=COLORS["accent"],
-                  annotation_text=f"D = {current_D:,}")
-    fig.update_xaxes(type="log")
+    low = min(table["p_other_closed"].min(), table["p_other_torch"].min())
+    fig.add_trace(go.Scatter(x=[current_D, current_D], y=[low, 1.0], mode="lines",
+                             name=f"your D = {current_D:,}",
+                             line=dict(color=COLORS["accent"], dash="dash")))
+    span = np.log10([D.min(), D.max()])
+    fig.update_xaxes(type="log", range=[span[0] - 0.1, span[1] + 0.1])  # log axes take log10 ranges
     fig.update_yaxes(type="log")
     return style(fig, "Softmax of a one-hot vector flattens as D grows",
                  x_title="D (vector length)", y_title="probability")
@@ -53,20 +56,21 @@ def scale_needed(dims: np.ndarray, scales: np.ndarray, target: float, current_D:
                                line=dict(color=COLORS["hot"], width=3)))
     fig.add_trace(go.Scatter(x=[current_D], y=[current_scale], mode="markers", name="your c",
                              marker=dict(color=COLORS["accent"], size=12, symbol="diamond")))
-    fig.update_xaxes(type="log")
+    span = np.log10([dims.min(), dims.max()])
+    fig.update_xaxes(type="log", range=[span[0] - 0.1, span[1] + 0.1])
     return style(fig, "The logit gap must grow like log D", x_title="D",
                  y_title="logit scale c", height=320)
 
 
-def dot_product_histograms(raw: np.ndarray, scaled: np.ndarray, d_k: int) -> go.Figure:
-    """Histograms of q.k and q.k / sqrt(d_k) for random unit-variance vectors."""
+def dot_product_histograms(raw: np.ndarray, scaled: np.ndarray, d_k: int,
+                           bins: int = 60) -> go.Figure:
+    """Density histograms of q.k and q.k / sqrt(d_k) for random unit-variance vectors."""
     fig = go.Figure()
-    fig.add_trace(go.Histogram(x=raw, name=f"q·k (var ≈ {raw.var():.1f})", opacity=0.6,
-                               marker_color=COLORS["raw"], histnorm="probability density",
-                               nbinsx=60))
-    fig.add_trace(go.Histogram(x=scaled, name=f"q·k/√d_k (var ≈ {scaled.var():.2f})", opacity=0.6,
-                               marker_color=COLORS["scaled"], histnorm="probability density",
-                               nbinsx=60))
-    fig.update_layout(barmode="overlay")
+    for scores, name, color in ((raw, f"q·k (var ≈ {raw.var():.1f})", COLORS["raw"]),
+                                (scaled, f"q·k/√d_k (var ≈ {scaled.var():.2f})", COLORS["scaled"])):
+        density, edges = np.histogram(scores, bins=bins, density=True)
+        fig.add_trace(go.Bar(x=(edges[:-1] + edges[1:]) / 2, y=density, width=np.diff(edges),
+                             name=name, opacity=0.6, marker_color=color))
+    fig.update_layout(barmode="overlay", bargap=0)
     return style(fig, f"Dot products of random vectors, d_k = {d_k}", x_title="score",
                  y_title="density", height=340)

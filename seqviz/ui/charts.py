@@ -16,8 +16,8 @@ def show_chart(fig: go.Figure, *, key: str, filename: str | None = None) -> None
         "toImageButtonOptions": {"format": "png", "filename": name, "scale": 2},
     }
     st.plotly_chart(fig, key=key, config=config)
-    st.download_button(
-        "Download data (CSV)", figure_to_frame(fig).to_csv(index=False).encode(),
+    st.download_button(  # the CSV is built only when the button is clicked
+        "Download data (CSV)", lambda: figure_to_frame(fig).to_csv(index=False),
         file_name=f"{name}.csv", mime="text/csv", key=f"{key}_csv", on_click="ignore",
         icon=":material/download:",
     )

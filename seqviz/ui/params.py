@@ -30,8 +30,8 @@ def _parse_number(raw: str, *, integer: bool) -> float | int:
     return int(round(value)) if integer else value
 
 
-def _note(key: str, text: str) -> None:
-    st.session_state.setdefault(_NOTICES, {})[key] = text
+def _note(key: str, text: str, value: Any) -> None:
+    st.session_state.setdefault(_NOTICES, {})[key] = (text, value)
 
 
 def _seed(key: str, default: Any, parse: Callable[[str], tuple[Any, str | None]]) -> None:
@@ -46,12 +46,21 @@ def _seed(key: str, default: Any, parse: Callable[[str], tuple[Any, str | None]]
         except BadParam as error:
             note = f"ignored: {error}; using the default {default!r}"
         if note:
-            _note(key, f"URL parameter `{key}={raw}` {note}.")
+            _note(key, f"URL parameter `{key}={raw}` {note}.", value)
     st.session_state[key] = value
 
 
-def _sync(key: str, value: Any, default: Any, text: Callable[[Any], str] = str) -> Any:
-    """Write the widget's value to the URL, or drop it when it is the default."""
+def _sync(key: str, value: Any, default: Any, container: Any,
+          text: Callable[[Any], str] = str) -> Any:
+    """Write the widget's value to the URL (dropped when it is the default), and show
+    the notice about its URL parameter for as long as the value taken from it stays."""
+    notices = st.session_state.get(_NOTICES, {})
+    if key in notices:
+        message, seeded = notices[key]
+        if value == seeded:
+            container.warning(message, icon=":material/link_off:")
+        else:
+            del notices[key]
     try:
         if value == default:
             if key in st.query_params:
@@ -61,13 +70,6 @@ def _sync(key: str, value: Any, default: Any, text: Callable[[Any], str] = str) 
     except Exception:  # noqa: BLE001 - the URL is a convenience, never a failure
         pass
     return value
-
-
-def show_url_notices() -> None:
-    """Show (once) the notices about URL parameters that were clamped or ignored."""
-    notices = st.session_state.pop(_NOTICES, {})
-    for text in notices.values():
-        st.warning(text, icon=":material/link_off:")
 
 
 def _clamp(value: float, low: float, high: float) -> tuple[float, str | None]:
@@ -84,14 +86,14 @@ def slider(label: str, low: float, high: float, default: float, *, key: str,
     integer = all(isinstance(v, int) and not isinstance(v, bool) for v in (low, high, default))
 
     def parse(raw: str) -> tuple[Any, str | None]:
-        value = _parse_number(raw, integer=integer)
+        value, note = _clamp(_parse_number(raw, integer=integer), low, high)
         if not integer and step:
-            value = round(round((value - low) / step) * step + low, 10)
-        return _clamp(value, low, high)
+            value = min(high, round(round((value - low) / step) * step + low, 10))
+        return value, note
 
     _seed(key, default, parse)
     value = container.slider(label, low, high, step=step, key=key, **kwargs)
-    return _sync(key, value, default)
+    return _sync(key, value, default, container)
 
 
 def number_input(label: str, low: int, high: int, default: int, *, key: str,
@@ -107,7 +109,7 @@ def number_input(label: str, low: int, high: int, default: int, *, key: str,
 
     _seed(key, default, parse)
     value = container.number_input(label, min_value=low, max_value=high, step=1, key=key, **kwargs)
-    return _sync(key, value, default)
+    return _sync(key, value, default, container)
 
 
 def log_select_slider(label: str, options: Sequence[int | float], default: int | float, *,
@@ -128,7 +130,7 @@ def log_select_slider(label: str, options: Sequence[int | float], default: int |
     _seed(key, default, parse)
     value = container.select_slider(label, options=options, key=key,
                                     format_func=lambda v: f"{v:,}", **kwargs)
-    return _sync(key, value, default)
+    return _sync(key, value, default, container)
 
 
 def choice(label: str, options: Sequence[str], default: str, *, key: str, container: Any = st,
@@ -151,7 +153,7 @@ def choice(label: str, options: Sequence[str], default: str, *, key: str, contai
 
     _seed(key, default, parse)
     value = getattr(container, widget)(label, options, key=key, **kwargs)
-    return _sync(key, value, default)
+    return _sync(key, value, default, container)
 
 
 def toggle(label: str, default: bool, *, key: str, container: Any = st, **kwargs: Any) -> bool:
@@ -166,4 +168,4 @@ def toggle(label: str, default: bool, *, key: str, container: Any = st, **kwargs
 
     _seed(key, default, parse)
     value = container.toggle(label, key=key, **kwargs)
-    return _sync(key, value, default, text=lambda v: "1" if v else "0")
+    return _sync(key, value, default, container, text=lambda v: "1" if v else "0")

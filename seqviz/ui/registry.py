@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import streamlit as st
+from streamlit.runtime.pages_manager import PagesManager
 
 SECTIONS = ("Recurrent networks", "Attention", "Vision transformers", "Video captioning")
 
@@ -17,16 +18,22 @@ class Topic:
     title: str
     section: str
     icon: str
-    url_path: str
     question: str
+    default: bool = False
+
+    @property
+    def url_path(self) -> str:
+        """The page's URL path: its file name, so that it is the same in every mode;
+        empty for the default page, which lives at the app's root."""
+        return "" if self.default else self.path.rsplit("/", 1)[-1].removesuffix(".py")
 
 
-HOME = Topic("pages/home.py", "Home", "", ":material/home:", "home",
-             "What is seqviz and what runs it?")
+HOME = Topic("pages/home.py", "Home", "", ":material/home:", "What is seqviz and what runs it?",
+             default=True)
 
 TOPICS: tuple[Topic, ...] = (
     Topic("pages/softmax_flattening.py", "Softmax flattening", "Attention",
-          ":material/equalizer:", "softmax",
+          ":material/equalizer:",
           "Why does softmax of a one-hot vector turn uniform as the vector grows, "
           "and why does attention divide by √d_k?"),
 )
@@ -35,10 +42,24 @@ TOPICS: tuple[Topic, ...] = (
 def navigation_sections() -> dict[str, list[st.Page]]:
     """Sections for st.navigation: Home first, then the topics in curriculum order."""
     sections: dict[str, list[st.Page]] = {"": [st.Page(HOME.path, title=HOME.title, icon=HOME.icon,
-                                                       url_path=HOME.url_path, default=True)]}
+                                                       default=True)]}
     for section in SECTIONS:
         pages = [st.Page(t.path, title=t.title, icon=t.icon, url_path=t.url_path)
                  for t in TOPICS if t.section == section]
         if pages:
             sections[section] = pages
     return sections
+
+
+def ensure_router() -> None:
+    """Make sure this run went through app.py (its sidebar and navigation).
+
+    Streamlit decides at a server's first run whether a `pages/` folder beside the
+    entry script means the old pages-folder mode; until app.py has called
+    st.navigation once, a bookmarked page is run on its own, without the router.
+    Every page calls this first: in that mode it switches the flag off and reruns,
+    so the very first visitor sees the real app.
+    """
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()

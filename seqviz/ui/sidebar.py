@@ -44,8 +44,6 @@ def render() -> None:
     params.number_input("Random seed", 0, MAX_SEED, 0, key=SEED_KEY, container=bar,
                         help="Everything random on every page (weights, data, samples) "
                              "is drawn from this seed, so a demo can be repeated exactly.")
-    with bar:
-        params.show_url_notices()
 
 
 def device_choice() -> str:

@@ -1,0 +1,59 @@
+"""Every page in headless Chromium: it loads, runs without an exception, and is captured."""
+
+import pytest
+
+from seqviz.ui import registry
+from tests.browser.conftest import screenshot, wait_until_idle
+
+PAGES = [registry.HOME] + list(registry.TOPICS)
+
+
+def assert_no_exception(page):
+    assert page.locator("[data-testid=stException]").count() == 0, page.content()[:2000]
+    assert "Page not found" not in page.locator("body").inner_text()
+
+
+@pytest.mark.parametrize("topic", PAGES, ids=[t.url_path or "home" for t in PAGES])
+def test_page_loads_in_chromium(server_url, page, topic):
+    page.goto(f"{server_url}/{topic.url_path}")
+    wait_until_idle(page)
+    assert_no_exception(page)
+    assert page.locator("h1").first.inner_text().strip() != ""
+    assert page.locator("[data-testid=stSidebar]").count() == 1
+    path = screenshot(page, f"page_{topic.url_path or 'home'}")
+    assert path.stat().st_size > 10_000
+
+
+def test_softmax_page_draws_its_charts(server_url, page):
+    page.goto(f"{server_url}/softmax_flattening?D=1000")
+    wait_until_idle(page)
+    assert_no_exception(page)
+    page.wait_for_selector(".js-plotly-plot", timeout=60_000)
+    assert page.locator(".js-plotly-plot").count() == 4
+    assert "0.00271362" in page.locator("[data-testid=stMetric]").all_inner_texts()[0]
+
+
+def test_garbage_url_shows_a_notice_not_a_traceback(server_url, page):
+    page.goto(f"{server_url}/softmax_flattening?D=abc&device=quantum&seed=1e999")
+    wait_until_idle(page)
+    assert_no_exception(page)
+    alerts = " ".join(page.locator("[data-testid=stAlert]").all_inner_texts())
+    assert "D=abc" in alerts and "device=quantum" in alerts and "seed=1e999" in alerts
+    screenshot(page, "softmax_garbage_url")
+
+
+def test_sidebar_survives_a_rerun_and_writes_the_url(server_url, page):
+    page.goto(f"{server_url}/")
+    wait_until_idle(page)
+    seed_box = page.locator("[data-testid=stSidebar] input[type=number]")
+    seed_box.fill("42")
+    seed_box.press("Enter")
+    page.wait_for_url("**seed=42**", timeout=30_000)
+    wait_until_idle(page)
+    assert_no_exception(page)
+    assert page.locator("[data-testid=stSidebar] input[type=number]").input_value() == "42"
+    page.get_by_role("link", name="Open Softmax flattening").click()
+    wait_until_idle(page)
+    page.wait_for_url("**/softmax_flattening**", timeout=30_000)
+    assert page.locator("[data-testid=stSidebar] input[type=number]").input_value() == "42"
+    assert_no_exception(page)

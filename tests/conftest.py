@@ -1,0 +1,30 @@
+"""Shared fixtures: repository paths, AppTest runs of a page, and widget movers."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "tests" / "artifacts"
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+os.environ.setdefault("SEQVIZ_THREADS", "2")
+
+
+@pytest.fixture(autouse=True)
+def _fresh_streamlit_caches():
+    """Each test starts with empty streamlit caches (no state leaks between tests)."""
+    try:
+        import streamlit as st
+    except ImportError:  # library tests run without streamlit too
+        yield
+        return
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    yield
+    st.cache_resource.clear()
+    st.cache_data.clear()
