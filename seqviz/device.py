@@ -72,9 +72,20 @@ def describe(device: torch.device) -> DeviceInfo:
     if device.type == "mps":
         return DeviceInfo("mps", "Apple GPU (Metal)", None, torch.__version__,
                           torch.get_num_threads())
-    name = platform.processor() or platform.machine() or "CPU"
-    memory = _system_memory_gib()
-    return DeviceInfo("cpu", name, memory, torch.__version__, torch.get_num_threads())
+    return DeviceInfo("cpu", _cpu_name(), _system_memory_gib(), torch.__version__,
+                      torch.get_num_threads())
+
+
+def _cpu_name() -> str:
+    """The processor's model name where the OS tells it, else its architecture."""
+    try:
+        with open("/proc/cpuinfo") as fh:
+            for line in fh:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine() or "CPU"
 
 
 def _system_memory_gib() -> float | None:
