@@ -31,16 +31,17 @@ if source == "Random":
 else:
     base, version = (attention.WORKED_Q, attention.WORKED_K, attention.WORKED_V), "example"
 
-st.caption("Cells are text so that you can type anything; rows can be added and removed "
-           "(K and V must keep the same number of rows).")
+st.caption("Rows are q1, q2, … in Q and k1, k2, … in K and V, top to bottom. Cells are text "
+           "so that you can type anything; rows can be added and removed (K and V must keep the "
+           "same number of rows).")
 tables = {}
-for column, name, prefix, matrix in zip(st.columns([4, 4, 3]), "QKV", ("d", "d", "v"), base):
+for column, name, prefix, matrix in zip(st.columns(3), "QKV", ("d", "d", "v"), base):
     frame = pd.DataFrame(matrix, columns=[f"{prefix}{j + 1}" for j in range(matrix.shape[1])])
     frame = frame.map(lambda x: f"{x:g}")  # text cells: a user may type anything
     column.markdown(f"**{name}**")
     tables[name] = column.data_editor(
-        frame, key=f"att_{name}_{version}", num_rows="dynamic", hide_index=False,
-        column_config={col: st.column_config.TextColumn(col) for col in frame.columns})
+        frame, key=f"att_{name}_{version}", num_rows="dynamic", hide_index=True,
+        column_config={col: st.column_config.TextColumn(col, width="small") for col in frame.columns})
 
 try:
     Q, K, V = (attention.matrix_from_cells(tables[n].values.tolist(), n) for n in "QKV")
@@ -94,6 +95,16 @@ with cards.question_card(
                          else "weights = softmax of each row")
     else:
         weights_title = "no softmax: weights = the scaled scores"
+    if wrong_axis and use_softmax:
+        row_sums = result["weights"].sum(axis=1)
+        st.warning(
+            f"Normalised down the columns, each *key* shares one unit of weight among the queries. "
+            f"The rows now sum to {row_sums.min():.3g} … {row_sums.max():.3g} instead of 1, so an "
+            "output row is no longer an average of values: it grows or shrinks with how many "
+            "queries compete for the same keys, and a query's result depends on the other queries.",
+            icon=":material/swap_vert:")
+    elif wrong_axis:
+        st.caption("The wrong-axis switch only matters with the softmax on.")
     top, bottom = st.columns(2), st.columns(2)
     with top[0]:
         show_chart(plots.matrix_heatmap(result["products"], f"Q Kᵀ ({n_q} × {n_kv})",
@@ -112,15 +123,6 @@ with cards.question_card(
                                         col_labels=[f"v{j + 1}" for j in range(d_v)]),
                    key="att_output", filename="attention_output")
     cards.show_code(attention.scaled_dot_product)
-
-if wrong_axis and use_softmax:
-    row_sums = result["weights"].sum(axis=1)
-    st.warning(
-        f"Normalised down the columns, each *key* shares one unit of weight among the queries. "
-        f"The rows now sum to {row_sums.min():.3g} … {row_sums.max():.3g} instead of 1, so an "
-        "output row is no longer an average of values: it grows or shrinks with how many "
-        "queries compete for the same keys, and a query's result depends on the other queries.",
-        icon=":material/swap_vert:")
 
 with cards.question_card(
     "What does splitting d_k into heads change?",

@@ -162,18 +162,18 @@ def identity_attention(c: float, V: Any) -> tuple[Any, Any]:
 
 def identity_sweep(cs: Sequence[float], V: Any, device: str | torch.device = "cpu"
                    ) -> dict[str, np.ndarray]:
-    """For each c: ||A - I||_F, ||output - V||_F and the diagonal weight, on `device`."""
+    """For each c: ||A - I||_F, ||output - V||_F and the diagonal weight, on `device`
+    (every c at once, as a batch of N x N problems)."""
     device = torch.device(device)
     v = _to_torch(V).to(device, torch.float32 if device.type == "mps" else torch.float64)
-    eye = torch.eye(v.shape[-2], dtype=v.dtype, device=device)
-    weight_error, output_error, diagonal = [], [], []
-    for c in cs:
-        output, weights = identity_attention(float(c), v)
-        weight_error.append(float(torch.linalg.norm(weights - eye)))
-        output_error.append(float(torch.linalg.norm(output - v)))
-        diagonal.append(float(weights[0, 0]))
-    return {"c": np.asarray(cs, dtype=float), "weight_error": np.array(weight_error),
-            "output_error": np.array(output_error), "diagonal_weight": np.array(diagonal)}
+    eye = torch.eye(v.shape[-2], dtype=v.dtype, device=device)                  # (N, N)
+    c = torch.as_tensor(np.asarray(cs, dtype=float), dtype=v.dtype, device=device)
+    output, weights = scaled_dot_product(c[:, None, None] * eye, eye.expand(len(c), -1, -1),
+                                         v.expand(len(c), -1, -1))              # (C, N, d), (C, N, N)
+    return {"c": np.asarray(cs, dtype=float),
+            "weight_error": torch.linalg.norm(weights - eye, dim=(-2, -1)).cpu().numpy(),
+            "output_error": torch.linalg.norm(output - v, dim=(-2, -1)).cpu().numpy(),
+            "diagonal_weight": weights[:, 0, 0].cpu().numpy()}
 
 
 def self_similarity_attention(X: Any, scale: float = 1.0) -> tuple[Any, Any]:

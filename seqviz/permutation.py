@@ -32,7 +32,7 @@ class BlockConfig:
     d_in: int = 48
     d_model: int = 32
     d_hidden: int = 64
-    max_tokens: int = 256
+    max_tokens: int = 64
     pos_encoding: str = "none"
     seed: int = 0
 

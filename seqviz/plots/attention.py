@@ -120,7 +120,8 @@ def cost_loglog(rows: Sequence[dict], slopes: dict[str, float], theory: dict[str
             label = "O(N² d), slope 2" if name == "attention" else "O(N k² C²), slope 1"
             fig.add_trace(go.Scatter(x=tokens, y=curve, mode="lines", name=f"theory {label}",
                                      line=dict(color=color, dash="dot", width=2)))
-    fig.update_xaxes(type="log", exponentformat="power")
+    sides = [int(round(np.sqrt(t))) for t in tokens]
+    fig.update_xaxes(type="log", tickvals=tokens, ticktext=[f"{s}²" for s in sides])
     fig.update_yaxes(type="log", exponentformat="power")
     return style(fig, "Time per forward pass against the number of pixels N = H·W",
-                 x_title="N (tokens = pixels)", y_title="median time (ms)", height=420)
+                 x_title="N = side² (tokens = pixels)", y_title="median time (ms)", height=420)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Sequence
 
 import plotly.graph_objects as go
+from plotly.subplots import make_subplots
 
 from seqviz.conv import LayerRow
 from seqviz.plots.common import style
@@ -14,29 +15,47 @@ LAYER_COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b"
                 "#e377c2", "#7f7f7f", "#bcbd22", "#17becf")
 
 
+def _square(start: float, end: float) -> tuple[list[float], list[float]]:
+    return [start, end, end, start, start], [start, start, end, end, start]
+
+
 def receptive_field_picture(n: int, rows: Sequence[LayerRow]) -> go.Figure:
-    """The n x n input (grey), padding shown beyond it, and nested squares: the input
-    pixels that the centre output pixel of each layer sees."""
-    fig = go.Figure()
-    fig.add_shape(type="rect", x0=0, y0=0, x1=n, y1=n, line=dict(color="#444", width=2),
-                  fillcolor="#eeeeee", layer="below")
+    """Left: the whole n x n input with nested squares, the input pixels seen by the
+    centre output pixel of each layer. Right: the same, zoomed in, one grid line per pixel
+    (parts outside the input are padding)."""
+    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.08,
+                        subplot_titles=(f"the whole {n}×{n} input", "zoomed: one cell = one pixel"))
     low, high = 0, n
-    for index, row in enumerate(rows):
+    for column in (1, 2):
+        xs, ys = _square(0, n)
+        fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", fill="toself", fillcolor="#eeeeee",
+                                 line=dict(color="#444", width=2), name=f"input {n}×{n}",
+                                 showlegend=column == 1, hoverinfo="skip"), 1, column)
+    for index, row in reversed(list(enumerate(rows))):  # largest first, so small ones stay on top
         color = LAYER_COLORS[index % len(LAYER_COLORS)]
         start, end = row.centre_start, row.centre_start + row.receptive_field
         low, high = min(low, start), max(high, end)
-        fig.add_shape(type="rect", x0=start, y0=start, x1=end, y1=end,
-                      line=dict(color=color, width=2), fillcolor=color, opacity=0.18)
-        # an invisible trace per layer gives the legend entry and the CSV row
-        fig.add_trace(go.Scatter(
-            x=[start, end], y=[start, end], mode="markers", marker=dict(color=color, size=7,
-                                                                        symbol="square"),
-            name=f"layer {index + 1}: {row.receptive_field}×{row.receptive_field} "
-                 f"(output {row.output_size}×{row.output_size})"))
-    margin = max(1, (high - low) * 0.03)
-    fig.update_xaxes(range=[low - margin, high + margin], constrain="domain", title="input column")
-    fig.update_yaxes(range=[high + margin, low - margin], scaleanchor="x", title="input row")
-    fig = style(fig, f"Receptive field of the centre output pixel on the {n}×{n} input",
-                height=520)
-    fig.update_layout(legend=dict(orientation="v", y=1.0, x=1.02, xanchor="left", yanchor="top"))
+        xs, ys = _square(start, end)
+        for column in (1, 2):
+            fig.add_trace(go.Scatter(
+                x=xs, y=ys, mode="lines", fill="toself", opacity=0.55, line=dict(color=color, width=2),
+                name=f"layer {index + 1}: sees {row.receptive_field}×{row.receptive_field} "
+                     f"(output {row.output_size}×{row.output_size})",
+                legendgroup=str(index), showlegend=column == 1,
+                hovertemplate=f"layer {index + 1}: input pixels {start}…{end - 1}<extra></extra>"),
+                1, column)
+    margin = max(1.0, (high - low) * 0.03)
+    fig.update_xaxes(range=[low - margin, high + margin], constrain="domain", row=1, col=1)
+    fig.update_yaxes(range=[high + margin, low - margin], scaleanchor="x", row=1, col=1)
+    if rows:
+        zoom_low = min(r.centre_start for r in rows) - 2
+        zoom_high = max(r.centre_start + r.receptive_field for r in rows) + 2
+        pixel_grid = dict(dtick=1, showgrid=True, gridcolor="#cccccc") if zoom_high - zoom_low <= 80 else {}
+        fig.update_xaxes(range=[zoom_low, zoom_high], constrain="domain", row=1, col=2,
+                         minor=pixel_grid, layer="above traces")
+        fig.update_yaxes(range=[zoom_high, zoom_low], scaleanchor="x2", row=1, col=2,
+                         minor=pixel_grid, layer="above traces")
+    fig = style(fig, f"Receptive field of the centre output pixel on the {n}×{n} input", height=520)
+    fig.update_layout(legend=dict(orientation="h", y=-0.08, x=0.0, xanchor="left", yanchor="top"),
+                      margin=dict(l=50, r=20, t=80, b=90))
     return fig

@@ -51,12 +51,18 @@ shapes = st.tuples(st.integers(1, 6), st.integers(1, 6), st.integers(1, 6), st.i
                    st.integers(0, 10_000))
 
 
+def draw_qkv(case):
+    """Q (N_Q, d_k), K (N_KV, d_k), V (N_KV, d_v) with N(0, 1) entries from the case's seed."""
+    n_q, n_kv, d_k, d_v, seed = case
+    rng = np.random.default_rng(seed)
+    return rng.normal(size=(n_q, d_k)), rng.normal(size=(n_kv, d_k)), rng.normal(size=(n_kv, d_v))
+
+
 @settings(max_examples=40, deadline=None)
 @given(shapes)
 def test_matches_numpy_and_torch_sdpa(case):
-    n_q, n_kv, d_k, d_v, seed = case
-    rng = np.random.default_rng(seed)
-    Q, K, V = rng.normal(size=(n_q, d_k)), rng.normal(size=(n_kv, d_k)), rng.normal(size=(n_kv, d_v))
+    n_q, n_kv, _, d_v, _ = case
+    Q, K, V = draw_qkv(case)
     output, weights = attention.scaled_dot_product(Q, K, V)
     ref_out, ref_w = numpy_reference(Q, K, V)
     assert output.shape == (n_q, d_v) and weights.shape == (n_q, n_kv)
@@ -70,9 +76,7 @@ def test_matches_numpy_and_torch_sdpa(case):
 @settings(max_examples=30, deadline=None)
 @given(shapes)
 def test_wrong_axis_makes_columns_sum_to_one(case):
-    n_q, n_kv, d_k, d_v, seed = case
-    rng = np.random.default_rng(seed)
-    Q, K, V = rng.normal(size=(n_q, d_k)), rng.normal(size=(n_kv, d_k)), rng.normal(size=(n_kv, d_v))
+    Q, K, V = draw_qkv(case)
     _, weights = attention.scaled_dot_product(Q, K, V, normalise_over="queries")
     assert np.allclose(weights.sum(axis=0), 1.0)
 
