@@ -35,7 +35,8 @@ st.caption("Rows are q1, q2, … in Q and k1, k2, … in K and V, top to bottom.
            "so that you can type anything; rows can be added and removed (K and V must keep the "
            "same number of rows).")
 tables = {}
-for column, name, prefix, matrix in zip(st.columns(3), "QKV", ("d", "d", "v"), base):
+widths = [m.shape[1] + 1 for m in base]  # room for every column of each matrix
+for column, name, prefix, matrix in zip(st.columns(widths), "QKV", ("d", "d", "v"), base):
     frame = pd.DataFrame(matrix, columns=[f"{prefix}{j + 1}" for j in range(matrix.shape[1])])
     frame = frame.map(lambda x: f"{x:g}")  # text cells: a user may type anything
     column.markdown(f"**{name}**")

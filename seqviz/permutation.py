@@ -84,12 +84,14 @@ class EquivariantBlock(nn.Module):
         return torch.zeros(n, self.config.d_model, device=self.embed.weight.device)
 
     def forward(self, X: torch.Tensor) -> dict[str, torch.Tensor]:
-        x = self.embed(X) + self.positions(X.shape[-2])                         # (N, d_model)
-        q, k, v = self.W_q(x), self.W_k(x), self.W_v(x)                         # (N, d_model)
-        weights = torch.softmax(q @ k.T / math.sqrt(x.shape[-1]), dim=-1)       # (N, N)
-        x = x + weights @ v
-        output = x + self.feed_forward(x)                                       # (N, d_model)
-        return {"embedded": x, "weights": weights, "output": output}
+        """X: (..., N, d_in) tokens -> embedded (with positions), weights (..., N, N), output."""
+        embedded = self.embed(X) + self.positions(X.shape[-2])                  # (..., N, d_model)
+        q, k, v = self.W_q(embedded), self.W_k(embedded), self.W_v(embedded)    # (..., N, d_model)
+        scores = q @ k.transpose(-2, -1) / math.sqrt(embedded.shape[-1])        # (..., N, N)
+        weights = torch.softmax(scores, dim=-1)
+        x = embedded + weights @ v
+        output = x + self.feed_forward(x)                                       # (..., N, d_model)
+        return {"embedded": embedded, "weights": weights, "output": output}
 
 
 def toy_image(size: int = 32) -> np.ndarray:
@@ -142,8 +144,8 @@ def equivariance_gap(block: EquivariantBlock, X: torch.Tensor, perm: np.ndarray
     """f(P X) and P f(X), their largest absolute difference, and per-token differences."""
     index = torch.as_tensor(perm)
     index = index.to(X.device)
-    of_permuted = block(X[index])["output"]                                     # f(P X): (N, d)
-    permuted_of = block(X)["output"][index]                                     # P f(X): (N, d)
+    both = block(torch.stack([X[index], X]))["output"]                          # (2, N, d)
+    of_permuted, permuted_of = both[0], both[1][index]                          # f(P X), P f(X)
     per_token = (of_permuted - permuted_of).abs().amax(dim=-1)                  # (N,)
     return {"f_PX": of_permuted.cpu().numpy(), "P_fX": permuted_of.cpu().numpy(),
             "per_token": per_token.cpu().numpy(), "max_gap": float(per_token.max()),

@@ -8,15 +8,24 @@ from typing import Sequence
 
 import numpy as np
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
-from seqviz.plots.common import COLORS, style
+from seqviz.plots.common import COLORS, base_layout, style
 
 
 def _cell_text(matrix: np.ndarray) -> str:
     """A texttemplate short enough to fit in a cell."""
     finite = np.abs(matrix[np.isfinite(matrix)])
     return "%{z:.3g}" if finite.size and finite.max() >= 1000 else "%{z:.4~g}"
+
+
+def _heatmap(matrix: np.ndarray, x: Sequence[str], y: Sequence[str], *, colorscale: str,
+             zmin: float | None, zmax: float | None, texttemplate: str, size: int,
+             name: str, **axes: str) -> dict:
+    """One annotated heatmap trace as a dict (plotly validates it once, with the figure)."""
+    return dict(type="heatmap", z=matrix, x=list(x), y=list(y), colorscale=colorscale,
+                zmin=zmin, zmax=zmax, texttemplate=texttemplate, textfont=dict(size=size),
+                showscale=False, name=name,
+                hovertemplate="row %{y}, column %{x}: %{z}<extra></extra>", **axes)
 
 
 def matrix_heatmap(matrix: np.ndarray, title: str, *, row_labels: Sequence[str] | None = None,
@@ -28,15 +37,13 @@ def matrix_heatmap(matrix: np.ndarray, title: str, *, row_labels: Sequence[str] 
     rows, cols = matrix.shape
     row_labels = list(row_labels) if row_labels is not None else [f"{i + 1}" for i in range(rows)]
     col_labels = list(col_labels) if col_labels is not None else [f"{j + 1}" for j in range(cols)]
-    fig = go.Figure(go.Heatmap(
-        z=matrix, x=col_labels, y=row_labels, colorscale=colorscale, zmin=zmin, zmax=zmax,
-        texttemplate=_cell_text(matrix), textfont=dict(size=13), showscale=False,
-        hovertemplate="row %{y}, column %{x}: %{z}<extra></extra>", name=title))
-    fig.update_yaxes(autorange="reversed", type="category")
-    fig.update_xaxes(type="category", side="top")
-    fig = style(fig, title, height=height or max(200, 70 + 34 * rows))
-    fig.update_layout(margin=dict(l=70, r=10, t=80, b=10))
-    return fig
+    layout = base_layout(title, height=height or max(200, 70 + 34 * rows))
+    layout.update(margin=dict(l=70, r=10, t=80, b=10),
+                  xaxis=dict(type="category", side="top"),
+                  yaxis=dict(type="category", autorange="reversed"))
+    trace = _heatmap(matrix, col_labels, row_labels, colorscale=colorscale, zmin=zmin, zmax=zmax,
+                     texttemplate=_cell_text(matrix), size=13, name=title)
+    return go.Figure(data=[trace], layout=layout)
 
 
 def weights_heatmap(weights: np.ndarray, title: str, *, query_labels: Sequence[str],
@@ -57,48 +64,55 @@ def weights_heatmap(weights: np.ndarray, title: str, *, query_labels: Sequence[s
 def heads_heatmaps(weights: np.ndarray, *, query_labels: Sequence[str],
                    key_labels: Sequence[str], scores: bool = False) -> go.Figure:
     """One annotated weight matrix per head, side by side: weights (heads, N_Q, N_KV)."""
-    heads = weights.shape[0]
-    fig = make_subplots(rows=1, cols=heads, subplot_titles=[f"head {h + 1}" for h in range(heads)],
-                        horizontal_spacing=0.04)
+    heads, gap = weights.shape[0], 0.03
+    width = (1.0 - gap * (heads - 1)) / heads
+    layout = base_layout(f"Weights of each of {heads} heads",
+                         height=max(240, 110 + 32 * weights.shape[1]))
+    layout.update(margin=dict(l=50, r=10, t=80, b=30), annotations=[])
+    traces = []
     for h in range(heads):
-        fig.add_trace(go.Heatmap(
-            z=weights[h], x=list(key_labels), y=list(query_labels), colorscale="Oranges",
-            zmin=None if scores else 0.0, zmax=None if scores else 1.0, showscale=False,
-            texttemplate="%{z:.2f}", textfont=dict(size=11), name=f"head {h + 1}"), 1, h + 1)
-        fig.update_yaxes(autorange="reversed", type="category", showticklabels=h == 0,
-                         row=1, col=h + 1)
-        fig.update_xaxes(type="category", row=1, col=h + 1)
-    fig = style(fig, f"Weights of each of {heads} heads", height=max(240, 110 + 32 * weights.shape[1]))
-    fig.update_layout(margin=dict(l=50, r=10, t=80, b=30))
-    return fig
+        suffix = "" if h == 0 else str(h + 1)
+        left = h * (width + gap)
+        layout[f"xaxis{suffix}"] = dict(domain=[left, left + width], type="category", anchor=f"y{suffix}")
+        layout[f"yaxis{suffix}"] = dict(type="category", autorange="reversed", anchor=f"x{suffix}",
+                                        showticklabels=h == 0)
+        layout["annotations"].append(dict(text=f"head {h + 1}", x=left + width / 2, y=1.0,
+                                          xref="paper", yref="paper", yanchor="bottom",
+                                          showarrow=False))
+        traces.append(_heatmap(weights[h], key_labels, query_labels, colorscale="Oranges",
+                               zmin=None if scores else 0.0, zmax=None if scores else 1.0,
+                               texttemplate="%{z:.2f}", size=11, name=f"head {h + 1}",
+                               xaxis=f"x{suffix}", yaxis=f"y{suffix}"))
+    return go.Figure(data=traces, layout=layout)
 
 
 def identity_errors(sweep: dict[str, np.ndarray], current_c: float) -> go.Figure:
     """||A - I|| and ||output - V|| against c (log y), with the chosen c marked."""
-    fig = go.Figure()
     floor = 1e-16
-    for key, name, color in (("weight_error", "‖A − I‖_F", COLORS["hot"]),
-                             ("output_error", "‖output − V‖_F", COLORS["closed"])):
-        fig.add_trace(go.Scatter(x=sweep["c"], y=np.maximum(sweep[key], floor), mode="lines",
-                                 name=name, line=dict(color=color, width=3)))
-    fig.add_vline(x=current_c, line=dict(color=COLORS["accent"], dash="dash"),
-                  annotation_text=f"c = {current_c:g}")
-    fig.update_yaxes(type="log", exponentformat="power")
-    return style(fig, "K = I, Q = c·I: the weights approach I and the output approaches V",
-                 x_title="c", y_title="Frobenius norm (log)", height=360)
+    traces = [dict(type="scatter", x=sweep["c"], y=np.maximum(sweep[key], floor), mode="lines",
+                   name=name, line=dict(color=color, width=3))
+              for key, name, color in (("weight_error", "‖A − I‖_F", COLORS["hot"]),
+                                       ("output_error", "‖output − V‖_F", COLORS["closed"]))]
+    layout = base_layout("K = I, Q = c·I: the weights approach I and the output approaches V",
+                         x_title="c", y_title="Frobenius norm (log)", height=360)
+    layout["yaxis"].update(type="log", exponentformat="power")
+    layout["shapes"] = [dict(type="line", x0=current_c, x1=current_c, y0=0, y1=1, yref="paper",
+                             line=dict(color=COLORS["accent"], dash="dash"))]
+    layout["annotations"] = [dict(x=current_c, y=1, yref="paper", text=f"c = {current_c:g}",
+                                  showarrow=False, xanchor="left", yanchor="bottom")]
+    return go.Figure(data=traces, layout=layout)
 
 
 def token_gaps(gaps: dict[str, np.ndarray], floor: float = 1e-9) -> go.Figure:
     """Largest |f(PX) − P f(X)| of each token, one bar group per positional encoding."""
-    fig = go.Figure()
-    for name, values in gaps.items():
-        fig.add_trace(go.Bar(x=np.arange(1, len(values) + 1), y=np.maximum(values, floor),
-                             name=name))
-    fig.update_yaxes(type="log", exponentformat="power")
-    fig.update_layout(barmode="group")
-    return style(fig, "Per token: largest |f(PX) − P f(X)| (float32 rounding is about 1e-7)",
-                 x_title="token (position after shuffling)", y_title="difference (log)",
-                 height=320)
+    traces = [dict(type="bar", x=np.arange(1, len(values) + 1), y=np.maximum(values, floor),
+                   name=name) for name, values in gaps.items()]
+    layout = base_layout("Per token: largest |f(PX) − P f(X)| (float32 rounding is about 1e-7)",
+                         x_title="token (position after shuffling)", y_title="difference (log)",
+                         height=320)
+    layout["yaxis"].update(type="log", exponentformat="power")
+    layout["barmode"] = "group"
+    return go.Figure(data=traces, layout=layout)
 
 
 def cost_loglog(rows: Sequence[dict], slopes: dict[str, float], theory: dict[str, np.ndarray]

@@ -21,4 +21,6 @@ def test_playground_random_and_wrong_axis(server_url, page):
     wait_until_idle(page)
     assert_no_exception(page)
     assert "rows now sum" in " ".join(page.locator("[data-testid=stAlert]").all_inner_texts())
+    page.wait_for_selector(".js-plotly-plot", timeout=60_000)
+    page.wait_for_timeout(1000)  # let the table editors draw their canvases
     screenshot(page, "attention_playground_random_wrong_axis")

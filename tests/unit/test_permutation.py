@@ -72,3 +72,18 @@ def test_run_experiment_reports_small_gap_only_without_positions():
     assert result["max_gaps"]["sinusoidal"] > 0.1 and result["max_gaps"]["learned"] > 0.1
     assert np.allclose(result["f_PX_picture"], result["P_fX_picture"], atol=1e-4)
     assert result["shuffled"].shape == result["image"].shape == (32, 32, 3)
+
+
+def test_block_equals_a_hand_written_forward_pass():
+    X = torch.randn(7, 12, generator=torch.Generator().manual_seed(2))
+    model = block("sinusoidal")
+    with torch.no_grad():
+        got = model(X)
+        x = model.embed(X) + permutation.sinusoidal_encoding(7, 32)
+        q, k, v = x @ model.W_q.weight.T, x @ model.W_k.weight.T, x @ model.W_v.weight.T
+        attended = x + torch.nn.functional.scaled_dot_product_attention(q, k, v)
+        expected = attended + model.feed_forward(attended)
+    assert torch.allclose(got["embedded"], x, atol=1e-6)
+    assert torch.allclose(got["output"], expected, atol=1e-5)
+    batched = model(torch.stack([X, X.flip(0)]))["output"]
+    assert torch.allclose(batched[0], got["output"], atol=1e-6)
