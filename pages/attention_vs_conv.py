@@ -106,7 +106,10 @@ def benchmark() -> None:
         c: st.column_config.NumberColumn(c, format="%.3f") for c in frame.columns if "ms" in c or "MiB" in c})
     st.caption(f"Median of {done.repeats} runs after {done.warmup} warm-up, on {done_device.upper()}, "
                "float32. Slopes fit the largest 4 measured sizes; theory curves pass through the "
-               "largest measured point. Peak memory: " + ", ".join(sorted(set(frame["memory"]) - {""})))
+               "largest measured point. Peak memory: " + ", ".join(sorted(set(frame["memory"]) - {""})) +
+               ". The attention is written out (Q Kᵀ, softmax, times V) so that the N × N matrix "
+               "really exists; fused kernels such as FlashAttention avoid storing it, but still do "
+               "O(N²) work. On a shared or busy CPU the small sizes are noisy: rerun to compare.")
 
 
 with cards.question_card(

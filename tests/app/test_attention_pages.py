@@ -146,3 +146,20 @@ def test_benchmark_button_runs_a_tiny_sweep_and_skips_oversize_sizes():
     notes = " ".join(w.value for w in at.warning)
     assert "Side 24 × 24" in notes and "Side 32 × 32" in notes and "skipped" in notes
     assert chart_data(at, "conv_cost")["data"]
+
+
+@pytest.mark.parametrize("page,query,words", [
+    (PLAYGROUND, {"att_heads": "99"}, "clamped"),
+    (PLAYGROUND, {"att_source": "spreadsheet"}, "not one of"),
+    ("pages/identity_attention.py", {"id_c": "inf"}, "finite"),
+    ("pages/permutation.py", {"perm_pos": "polar"}, "not one of"),
+    (CONV, {"conv_budget": "3"}, "nearest"),
+    (CONV, {"conv_n": "-4"}, "clamped"),
+])
+def test_garbage_url_parameters_give_a_notice(page, query, words):
+    at = open_page(page, query=query)
+    at.query_params.update(query)
+    at.run()
+    assert_clean(at)
+    texts = " ".join(w.value for w in at.warning)
+    assert words in texts, texts
