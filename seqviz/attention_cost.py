@@ -37,7 +37,7 @@ class CostSettings:
     and the largest N x N matrix (bytes) the sweep may allocate."""
 
     max_side: int = 64
-    channels: int = 16
+    channels: int = 32
     kernel: int = 3
     repeats: int = 5
     warmup: int = 1
@@ -86,16 +86,27 @@ def theory_flops(side: int, channels: int, kernel: int) -> tuple[float, float]:
 
 
 def _synchronise(device: torch.device) -> None:
+    """Wait for queued GPU work, so that a timer measures the work and not its launch."""
     if device.type == "cuda":
         torch.cuda.synchronize(device)
+    elif device.type == "mps":
+        torch.mps.synchronize()
 
 
 def _time(fn: Callable[[], torch.Tensor], device: torch.device, warmup: int, repeats: int,
           should_stop: Callable[[], bool]) -> float:
-    """Median wall time of fn in milliseconds, after `warmup` untimed calls."""
-    for _ in range(warmup):
+    """Median wall time of fn in milliseconds, after at least `warmup` untimed calls, and
+    more (up to 10) while each call is still faster than the one before: a process's first
+    calls pay one-off set-up costs (thread pools, kernel selection) that are not the work."""
+    previous = math.inf
+    for count in range(10):
+        start = time.perf_counter()
         fn()
-    _synchronise(device)
+        _synchronise(device)
+        elapsed = time.perf_counter() - start
+        if count + 1 >= warmup and elapsed >= 0.8 * previous:
+            break
+        previous = elapsed
     times = []
     for _ in range(repeats):
         if should_stop():
@@ -147,9 +158,8 @@ def measure_costs(settings: CostSettings, device: str | torch.device = "cpu",
                "attention peak MiB": need / 2**20,
                "conv peak MiB": conv_bytes(side, C, k) / 2**20, "memory": "", "note": ""}
         limit = min(settings.memory_budget, available_bytes(device) // 2)
-        if need > limit:
-            row["note"] = (f"skipped: needs {need / 2**20:,.0f} MiB, more than the "
-                           f"{limit / 2**20:,.0f} MiB allowed")
+        if conv_bytes(side, C, k) > limit:
+            row["note"] = f"skipped both: even the image needs more than {limit / 2**20:,.0f} MiB"
             rows.append(row)
             continue
         image = torch.randn(1, C, side, side, generator=generator).to(device)  # (1, C, H, W)
@@ -160,29 +170,37 @@ def measure_costs(settings: CostSettings, device: str | torch.device = "cpu",
             weights = torch.softmax(q @ k_.T / math.sqrt(C), dim=-1)          # (N, N)
             return weights @ v                                                # (N, C)
 
-        try:
-            row["attention ms"] = _time(attend, device, settings.warmup, settings.repeats, should_stop)
-            row["conv ms"] = _time(lambda: conv(image), device, settings.warmup, settings.repeats,
-                                   should_stop)
-            attention_peak, how = _peak(attend, device, need)
-            conv_peak, _ = _peak(lambda: conv(image), device, conv_bytes(side, C, k))
-            row.update({"attention peak MiB": attention_peak / 2**20,
-                        "conv peak MiB": conv_peak / 2**20, "memory": how})
-        except torch.OutOfMemoryError:
-            if device.type == "cuda":
-                torch.cuda.empty_cache()
-            row.update({"attention ms": np.nan, "conv ms": np.nan,
-                        "note": "skipped: ran out of memory while running"})
+        def convolve() -> torch.Tensor:
+            return conv(image)                                                # (1, C, H, W)
+
+        for name, fn, estimate, fits in (
+                ("conv", convolve, conv_bytes(side, C, k), True),
+                ("attention", attend, need, need <= limit)):
+            if not fits:  # never allocate what cannot fit: say so instead
+                row["note"] = (f"attention skipped: its N × N matrices need {need / 2**20:,.0f} MiB, "
+                               f"more than the {limit / 2**20:,.0f} MiB allowed")
+                continue
+            try:
+                row[f"{name} ms"] = _time(fn, device, settings.warmup, settings.repeats, should_stop)
+                peak, row["memory"] = _peak(fn, device, estimate)
+                row[f"{name} peak MiB"] = peak / 2**20
+            except torch.OutOfMemoryError:
+                if device.type == "cuda":
+                    torch.cuda.empty_cache()
+                row[f"{name} ms"] = np.nan
+                row["note"] = f"{name} skipped: ran out of memory while running"
         rows.append(row)
     progress(1.0, "done")
     return rows
 
 
-def fit_slope(tokens: np.ndarray, milliseconds: np.ndarray, points: int = 4) -> float:
-    """Slope of log(time) against log(N) over the largest `points` measured sizes (the
-    small ones are dominated by fixed overheads); NaN with fewer than 2 points."""
+def fit_slope(tokens: np.ndarray, milliseconds: np.ndarray, points: int = 4,
+              floor_ms: float = 0.2) -> float:
+    """Slope of log(time) against log(N) over the largest `points` sizes that took at least
+    `floor_ms` (below that a call is mostly fixed overhead, flat in N); NaN with fewer
+    than 2 such points."""
     tokens, milliseconds = np.asarray(tokens, float), np.asarray(milliseconds, float)
-    keep = np.isfinite(milliseconds) & (milliseconds > 0)
+    keep = np.isfinite(milliseconds) & (milliseconds >= floor_ms)
     tokens, milliseconds = tokens[keep][-points:], milliseconds[keep][-points:]
     if len(tokens) < 2:
         return float("nan")

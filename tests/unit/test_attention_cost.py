@@ -23,9 +23,12 @@ def test_tiny_sweep_measures_every_side_and_reports_progress():
 def test_sizes_over_the_budget_are_skipped_before_allocating():
     settings = cost.CostSettings(max_side=32, channels=4, repeats=1, memory_budget=1 << 20)
     rows = cost.measure_costs(settings, "cpu")
-    skipped = [r["side"] for r in rows if r["note"].startswith("skipped")]
+    skipped = [r["side"] for r in rows if r["note"].startswith("attention skipped")]
     assert skipped == [24, 32]
     assert all(math.isnan(r["attention ms"]) for r in rows if r["side"] in skipped)
+    assert all(r["conv ms"] > 0 for r in rows)  # the convolution needs no N x N matrix
+    nothing = cost.measure_costs(cost.CostSettings(max_side=8, memory_budget=16), "cpu")
+    assert nothing[0]["note"].startswith("skipped both") and math.isnan(nothing[0]["conv ms"])
 
 
 def test_out_of_memory_is_caught(monkeypatch):
@@ -34,13 +37,15 @@ def test_out_of_memory_is_caught(monkeypatch):
 
     def failing(fn, device, warmup, repeats, should_stop):
         calls["n"] += 1
-        if calls["n"] == 3:  # attention of the second side
+        if calls["n"] == 4:  # conv then attention per side: the second side's attention
             raise torch.OutOfMemoryError("CUDA out of memory (simulated)")
         return real_time(fn, device, warmup, repeats, should_stop)
 
     monkeypatch.setattr(cost, "_time", failing)
     rows = cost.measure_costs(TINY, "cpu")
-    assert "out of memory" in rows[1]["note"] and rows[0]["note"] == rows[2]["note"] == ""
+    assert rows[1]["note"] == "attention skipped: ran out of memory while running"
+    assert math.isnan(rows[1]["attention ms"]) and rows[1]["conv ms"] > 0
+    assert rows[0]["note"] == rows[2]["note"] == ""
 
 
 def test_should_stop_raises():
@@ -62,3 +67,5 @@ def test_fit_slope_recovers_powers():
     assert cost.fit_slope(n, 0.01 * n) == pytest.approx(1.0)
     assert math.isnan(cost.fit_slope(n[:1], n[:1]))
     assert cost.fit_slope(n, np.array([np.nan, 1, 2, 4, np.nan])) == pytest.approx(0.5)
+    overhead_then_linear = np.array([0.05, 0.05, 0.4, 1.6, 6.4])
+    assert cost.fit_slope(n, overhead_then_linear) == pytest.approx(1.0)
