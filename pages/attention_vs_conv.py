@@ -60,7 +60,7 @@ def benchmark() -> None:
     settings = attention_cost.CostSettings(
         max_side=params.log_select_slider("Largest image side", [16, 32, 64, 128, 256, 512], 64,
                                           key="conv_max_side", container=c[0]),
-        channels=params.log_select_slider("Channels C (= d)", [4, 8, 16, 32, 64], 16,
+        channels=params.log_select_slider("Channels C (= d)", [4, 8, 16, 32, 64], 32,
                                           key="conv_channels", container=c[1]),
         kernel=params.slider("Kernel k", 1, 9, 3, step=2, key="conv_kernel", container=c[2]),
         repeats=params.slider("Timed repeats", 3, 15, 5, key="conv_repeats", container=c[3]),
@@ -93,8 +93,10 @@ def benchmark() -> None:
               for name, column in (("attention", "attention"), ("convolution", "conv"))}
     flops = np.array([attention_cost.theory_flops(s, done.channels, done.kernel) for s in frame["side"]])
     m = st.columns(3)
-    m[0].metric("attention slope (time ∝ N^slope)", f"{slopes['attention']:.2f}", help="theory: 2")
-    m[1].metric("convolution slope", f"{slopes['convolution']:.2f}", help="theory: 1")
+    shown = {name: "n/a" if np.isnan(v) else f"{v:.2f}" for name, v in slopes.items()}
+    why = "theory: {}. n/a: fewer than 2 sizes took 0.2 ms or more; raise the largest side."
+    m[0].metric("attention slope (time ∝ N^slope)", shown["attention"], help=why.format(2))
+    m[1].metric("convolution slope", shown["convolution"], help=why.format(1))
     m[2].metric("attention / conv at the largest measured N",
                 f"{(frame['attention ms'] / frame['conv ms']).dropna().iloc[-1]:,.0f}×"
                 if frame["conv ms"].notna().any() else "n/a")

@@ -126,7 +126,8 @@ def cost_loglog(rows: Sequence[dict], slopes: dict[str, float], theory: dict[str
         times = np.array([r[column] for r in rows], dtype=float)
         measured = np.isfinite(times)
         fig.add_trace(go.Scatter(x=tokens[measured], y=times[measured], mode="lines+markers",
-                                 name=f"{name}: measured, slope {slopes[name]:.2f}",
+                                 name=f"{name}: measured, slope " + (
+                                     "n/a" if np.isnan(slopes[name]) else f"{slopes[name]:.2f}"),
                                  line=dict(color=color, width=3), marker=dict(size=9)))
         if measured.any():
             last = np.flatnonzero(measured)[-1]

@@ -14,6 +14,9 @@ def test_benchmark_runs_in_the_browser(server_url, page):
     assert page.locator(".js-plotly-plot").count() == 2
     assert "Side 32 × 32" in " ".join(page.locator("[data-testid=stAlert]").all_inner_texts())
     screenshot(page, "attention_vs_conv_benchmark")
+    page.locator("[data-testid=stDataFrame]").last.scroll_into_view_if_needed()
+    page.wait_for_timeout(500)
+    screenshot(page, "attention_vs_conv_benchmark_table")
 
 
 def test_playground_random_and_wrong_axis(server_url, page):
