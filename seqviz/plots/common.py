@@ -10,15 +10,24 @@ COLORS = {"closed": "#1f77b4", "torch": "#ff7f0e", "hot": "#d62728", "other": "#
           "raw": "#9467bd", "scaled": "#2ca02c", "accent": "#17becf"}
 
 
-def style(fig: go.Figure, title: str, *, x_title: str = "", y_title: str = "",
-          height: int = 360) -> go.Figure:
-    """Apply the common layout: title, axis titles, compact margins, legend on top."""
-    fig.update_layout(
+def base_layout(title: str, *, x_title: str = "", y_title: str = "", height: int = 360) -> dict:
+    """The common layout as a dict: title, axis titles, compact margins, legend on top.
+
+    Passing it to go.Figure(..., layout=...) at construction is several times faster
+    than updating a built figure, which matters on pages that draw many small figures.
+    """
+    return dict(
         title=dict(text=title, x=0.0, xanchor="left"), height=height,
         margin=dict(l=60, r=20, t=60, b=50),
         legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1.0),
-        xaxis_title=x_title, yaxis_title=y_title,
+        xaxis=dict(title=dict(text=x_title)), yaxis=dict(title=dict(text=y_title)),
     )
+
+
+def style(fig: go.Figure, title: str, *, x_title: str = "", y_title: str = "",
+          height: int = 360) -> go.Figure:
+    """Apply the common layout: title, axis titles, compact margins, legend on top."""
+    fig.update_layout(**base_layout(title, x_title=x_title, y_title=y_title, height=height))
     return fig
 
 

@@ -36,6 +36,18 @@ TOPICS: tuple[Topic, ...] = (
           ":material/equalizer:",
           "Why does softmax of a one-hot vector turn uniform as the vector grows, "
           "and why does attention divide by √d_k?"),
+    Topic("pages/attention_playground.py", "Attention playground", "Attention",
+          ":material/grid_on:",
+          "What does softmax(Q Kᵀ / √d_k) V compute, step by step, and which shapes must match?"),
+    Topic("pages/identity_attention.py", "Identity attention", "Attention",
+          ":material/select_all:",
+          "When does attention pass V through unchanged, and why is Q = K not enough?"),
+    Topic("pages/permutation.py", "Permutation and positions", "Attention",
+          ":material/shuffle:",
+          "Why does shuffling the tokens only shuffle the outputs, until positions are added?"),
+    Topic("pages/attention_vs_conv.py", "Attention versus convolution", "Attention",
+          ":material/speed:",
+          "How far does a convolution see, and how much more does attention over every pixel cost?"),
 )
 
 

@@ -1,0 +1,130 @@
+"""Attention versus convolution: conv arithmetic, and the measured cost of both."""
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from seqviz import attention_cost, conv
+from seqviz.plots import attention as plots
+from seqviz.plots.conv import receptive_field_picture
+from seqviz.ui import cards, params, registry, sidebar
+from seqviz.ui.cache import cached
+from seqviz.ui.charts import show_chart
+
+registry.ensure_router()
+LAST_GOOD, RESULTS, STOP = "conv_last_good_table", "conv_benchmark_results", "conv_stop_requested"
+
+st.title("Attention versus convolution")
+st.markdown(
+    "A convolution looks at a small window and sees further only by stacking layers; "
+    "self-attention compares every pixel with every other pixel in one layer, and pays for it."
+)
+
+with cards.question_card(
+    "What size is each layer's output, and how much of the input does one output pixel see?",
+    "A k-wide kernel moved in steps of s over an input of n padded by p on each side fits "
+    "⌊(n + 2p − k)/s⌋ + 1 times. The receptive field grows by (k − 1) times the jump, the "
+    "distance on the input between two neighbouring pixels of the layer before; each stride "
+    "multiplies the jump. So the default four layers on 128 × 128 give 63, 63, 63, 30 and "
+    "see 3, 11, 15, 23 input pixels: after four layers one output pixel still sees under a "
+    "fifth of the image, where one attention layer sees all of it.",
+    expanded=True,
+):
+    n = params.number_input("Input size n (n × n image)", 1, 4096, 128, key="conv_n")
+    defaults = pd.DataFrame([[str(v) for v in layer] for layer in conv.CURRICULUM_LAYERS],
+                            columns=["kernel", "stride", "padding"])
+    edited = st.data_editor(defaults, key="conv_layers", num_rows="dynamic",
+                            column_config={c: st.column_config.TextColumn(c) for c in defaults})
+    try:
+        layers = conv.layers_from_cells(edited.values.tolist())
+        try:
+            table = conv.layer_table(n, layers)
+            st.session_state[LAST_GOOD] = (n, table)
+        except ValueError as error:
+            st.warning(f"{error}. Showing the last table that worked.", icon=":material/crop_free:")
+    except ValueError as error:
+        st.error(f"{error}. Showing the last table that worked.", icon=":material/block:")
+    good_n, table = st.session_state.get(LAST_GOOD) or (128, conv.layer_table(128, conv.CURRICULUM_LAYERS))
+    st.dataframe(pd.DataFrame([{
+        "layer": i + 1, "kernel": r.layer.kernel, "stride": r.layer.stride,
+        "padding": r.layer.padding, "input": r.input_size, "output": r.output_size,
+        "receptive field": r.receptive_field, "jump": r.jump} for i, r in enumerate(table)]),
+        hide_index=True)
+    show_chart(receptive_field_picture(good_n, table), key="conv_field", filename="receptive_field")
+    cards.show_code(conv.output_size, conv.receptive_field)
+
+
+@st.fragment
+def benchmark() -> None:
+    c = st.columns(5)
+    settings = attention_cost.CostSettings(
+        max_side=params.log_select_slider("Largest image side", [16, 32, 64, 128, 256, 512], 64,
+                                          key="conv_max_side", container=c[0]),
+        channels=params.log_select_slider("Channels C (= d)", [4, 8, 16, 32, 64], 32,
+                                          key="conv_channels", container=c[1]),
+        kernel=params.slider("Kernel k", 1, 9, 3, step=2, key="conv_kernel", container=c[2]),
+        repeats=params.slider("Timed repeats", 3, 15, 5, key="conv_repeats", container=c[3]),
+        memory_budget=params.log_select_slider(
+            "Memory budget (MiB)", [1, 4, 16, 64, 256, 1024, 4096, 16384], 1024,
+            key="conv_budget", container=c[4]) * 2**20)
+    device = str(sidebar.device_for("batched"))
+    run, stop = st.columns([1, 5])
+    if run.button("Run benchmark", key="conv_run", type="primary", icon=":material/play_arrow:"):
+        st.session_state[STOP] = False
+        bar = st.progress(0.0, text="warming up")
+        try:
+            rows = cached(attention_cost.measure_costs_cacheable)(
+                settings, device, lambda f, text: bar.progress(f, text=text),
+                lambda: st.session_state.get(STOP, False))
+            st.session_state[RESULTS] = (settings, device, rows)
+        except attention_cost.BenchmarkStopped:
+            st.info("Stopped; nothing was kept from the partial run.")
+        bar.empty()
+    stop.button("Stop", key="conv_stop", on_click=lambda: st.session_state.update({STOP: True}))
+    if RESULTS not in st.session_state:
+        st.caption("Press **Run benchmark**: sizes from 8 × 8 up to the largest side are timed "
+                   f"on {device.upper()}; the defaults take a few seconds on a laptop CPU.")
+        return
+    done, done_device, rows = st.session_state[RESULTS]
+    if (done, done_device) != (settings, device):
+        st.caption("These results are for earlier settings; press Run benchmark to update.")
+    frame = pd.DataFrame(rows)
+    slopes = {name: attention_cost.fit_slope(frame["tokens N"], frame[f"{column} ms"])
+              for name, column in (("attention", "attention"), ("convolution", "conv"))}
+    flops = np.array([attention_cost.theory_flops(s, done.channels, done.kernel) for s in frame["side"]])
+    m = st.columns(3)
+    shown = {name: "n/a" if np.isnan(v) else f"{v:.2f}" for name, v in slopes.items()}
+    why = "theory: {}. n/a: fewer than 2 sizes took 0.2 ms or more; raise the largest side."
+    m[0].metric("attention slope (time ∝ N^slope)", shown["attention"], help=why.format(2))
+    m[1].metric("convolution slope", shown["convolution"], help=why.format(1))
+    m[2].metric("attention / conv at the largest measured N",
+                f"{(frame['attention ms'] / frame['conv ms']).dropna().iloc[-1]:,.0f}×"
+                if frame["conv ms"].notna().any() else "n/a")
+    show_chart(plots.cost_loglog(rows, slopes, {"attention": flops[:, 0], "convolution": flops[:, 1]}),
+               key="conv_cost", filename="attention_vs_conv_cost")
+    for side, note in frame.loc[frame["note"] != "", ["side", "note"]].itertuples(index=False):
+        st.warning(f"Side {side} × {side} ({side * side:,} tokens) {note}.", icon=":material/memory_alt:")
+    st.dataframe(frame, hide_index=True, column_config={
+        c: st.column_config.NumberColumn(c, format="%.3f") for c in frame.columns if "ms" in c or "MiB" in c})
+    st.caption(f"Median of {done.repeats} runs after {done.warmup} warm-up, on {done_device.upper()}, "
+               "float32. Slopes fit the largest 4 sizes that took at least 0.2 ms (below that a call "
+               "is mostly fixed overhead); theory curves pass through the "
+               "largest measured point. Peak memory: " + ", ".join(sorted(set(frame["memory"]) - {""})) +
+               ". The attention is written out (Q Kᵀ, softmax, times V) so that the N × N matrix "
+               "really exists; fused kernels such as FlashAttention avoid storing it, but still do "
+               "O(N²) work. On a shared or busy CPU the small sizes are noisy: rerun to compare.")
+
+
+with cards.question_card(
+    "How do the time and memory of attention over all pixels grow with the image?",
+    "An H × W image is N = HW tokens. Self-attention forms all N² scores: O(N² d) time and an "
+    "N × N matrix in memory, so doubling the side multiplies N by 4 and the cost by 16. A k × k "
+    "convolution does k² C_in C_out multiply-adds per pixel: O(N k² C²), linear in N. On a log-log "
+    "plot the slopes are 2 and 1. Small sizes sit above the lines because every call has a fixed "
+    "overhead; the slopes are fitted on the largest sizes. When the N × N matrices would not fit "
+    "in the memory budget, attention is skipped before anything is allocated, while the "
+    "convolution, which never needs them, keeps going: raise the largest side to see it.",
+    expanded=True,
+):
+    benchmark()
+    cards.show_code(attention_cost.measure_costs)

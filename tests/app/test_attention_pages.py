@@ -1,0 +1,165 @@
+"""Page-specific AppTests for the Attention section: numbers on screen, bad input, benchmark."""
+
+import base64
+import json
+
+import numpy as np
+
+import pytest
+
+from tests.apptest_helpers import assert_clean, open_page
+
+PLAYGROUND = "pages/attention_playground.py"
+CONV = "pages/attention_vs_conv.py"
+
+
+def chart_data(at, key):
+    """The plotly spec of the chart whose key is `key`."""
+    charts = [c for c in at.get("plotly_chart") if c.proto.id.endswith(key)]
+    assert len(charts) == 1, [c.proto.id for c in at.get("plotly_chart")]
+    return json.loads(charts[0].proto.spec)
+
+
+def heatmap_values(at, key):
+    """The z matrix of the chart's first trace, decoded from plotly's typed-array form."""
+    z = chart_data(at, key)["data"][0]["z"]
+    if isinstance(z, dict):
+        z = np.frombuffer(base64.b64decode(z["bdata"]), dtype=z["dtype"]).reshape(
+            [int(s) for s in str(z["shape"]).split(",")])
+    return np.asarray(z, dtype=float).tolist()
+
+
+def edit(at, key, rows):
+    at.session_state[key] = {"edited_rows": rows, "added_rows": [], "deleted_rows": []}
+    return at.run()
+
+
+def test_playground_shows_the_worked_example_numbers():
+    at = open_page(PLAYGROUND)
+    assert_clean(at)
+    assert heatmap_values(at, "att_products") == [[2, 2, 2], [0, 1, 1], [0, 1, 0], [1, 0, 0], [1, 0, 1]]
+    weights = heatmap_values(at, "att_weights")
+    assert weights[0] == pytest.approx([1 / 3] * 3)
+    assert [round(v, 4) for v in heatmap_values(at, "att_output")[0]] == [3.6667, 5.0, 6.0]
+    at.toggle(key="att_softmax").set_value(False).run()
+    assert_clean(at)
+    assert heatmap_values(at, "att_output") == [[11, 15, 18], [5, 6.5, 7.5], [2, 2.5, 3],
+                                                [0.5, 1, 1.5], [3.5, 5, 6]]
+    assert heatmap_values(at, "att_scaled") == [[1, 1, 1], [0, .5, .5], [0, .5, 0], [.5, 0, 0], [.5, 0, .5]]
+
+
+def test_playground_wrong_axis_warns_and_columns_sum_to_one():
+    at = open_page(PLAYGROUND)
+    at.toggle(key="att_wrong_axis").set_value(True).run()
+    assert_clean(at)
+    weights = heatmap_values(at, "att_weights")
+    assert [sum(col) for col in zip(*weights)] == pytest.approx([1, 1, 1])
+    assert any("rows now sum" in w.value for w in at.warning)
+
+
+@pytest.mark.parametrize("cell,words", [(None, "is empty"), ("abc", "not a number"),
+                                        ("nan", "not a finite"), ("inf", "not a finite"),
+                                        ("1e308", "too large")])
+def test_playground_bad_cells_show_an_error_and_keep_the_last_good_matrices(cell, words):
+    at = open_page(PLAYGROUND)
+    at.toggle(key="att_softmax").set_value(False).run()
+    edit(at, "att_V_example", {0: {"v1": "2"}})  # a good edit first: V[0, 0] = 2
+    assert_clean(at)
+    good = heatmap_values(at, "att_output")
+    assert good[0] == [12, 15, 18]
+    edit(at, "att_V_example", {0: {"v1": "2"}, 1: {"v2": cell}})
+    assert not at.exception
+    errors = " ".join(e.value for e in at.error)
+    assert "V row 2, column 2" in errors and words in errors and "last good" in errors
+    assert heatmap_values(at, "att_output") == good
+
+
+def test_playground_shape_mismatch_is_explained():
+    at = open_page(PLAYGROUND)
+    at.session_state["att_K_example"] = {"edited_rows": {}, "added_rows": [{"d1": "1", "d2": "0",
+                                                                            "d3": "0", "d4": "0"}],
+                                         "deleted_rows": []}
+    at.run()
+    assert not at.exception
+    assert "every key needs exactly one value" in " ".join(e.value for e in at.error)
+    assert len(heatmap_values(at, "att_products")[0]) == 3  # the last good K, 3 keys
+
+
+def test_playground_random_matrices_follow_the_sliders():
+    at = open_page(PLAYGROUND)
+    at.radio(key="att_source").set_value("Random").run()
+    at.slider(key="att_nq").set_value(6).run()
+    at.slider(key="att_dv").set_value(2).run()
+    assert_clean(at)
+    output = heatmap_values(at, "att_output")
+    assert len(output) == 6 and len(output[0]) == 2
+    assert chart_data(at, "att_heads_chart")["data"].__len__() == 2
+
+
+def test_identity_page_converges_to_v():
+    at = open_page("pages/identity_attention.py")
+    at.slider(key="id_c").set_value(40.0).run()
+    assert_clean(at)
+    metrics = {m.label: m.value for m in at.metric}
+    assert float(metrics["‖output − V‖_F"]) < 1e-6
+    assert metrics["diagonal weight"] == metrics["closed form e^a/(e^a+N−1)"]
+    at.slider(key="id_c").set_value(0.0).run()
+    assert {m.label: m.value for m in at.metric}["diagonal weight"] == "0.25"
+
+
+def test_permutation_page_gap_is_rounding_only_without_positions():
+    at = open_page("pages/permutation.py")
+    assert_clean(at)
+    gap = float({m.label: m.value for m in at.metric}["largest |f(PX) − P f(X)|"])
+    assert gap < 1e-5
+    at.radio(key="perm_pos").set_value("learned").run()
+    assert_clean(at)
+    assert float({m.label: m.value for m in at.metric}["largest |f(PX) − P f(X)|"]) > 0.1
+    assert len(at.get("image")) == 4
+
+
+def test_conv_page_shows_the_curriculum_table_and_keeps_it_when_the_image_vanishes():
+    at = open_page(CONV)
+    assert_clean(at)
+    table = at.dataframe[1].value
+    assert table["output"].tolist() == [63, 63, 63, 30]
+    assert table["receptive field"].tolist() == [3, 11, 15, 23]
+    edit(at, "conv_layers", {3: {"kernel": "99"}})
+    assert not at.exception
+    assert "shrinks to nothing" in " ".join(w.value for w in at.warning)
+    assert at.dataframe[1].value["output"].tolist() == [63, 63, 63, 30]
+    edit(at, "conv_layers", {3: {"kernel": "five"}})
+    assert "row 4: kernel 'five' is not a number" in " ".join(e.value for e in at.error)
+    assert at.dataframe[1].value["receptive field"].tolist() == [3, 11, 15, 23]
+
+
+def test_benchmark_button_runs_a_tiny_sweep_and_skips_oversize_sizes():
+    at = open_page(CONV)
+    at.select_slider(key="conv_max_side").set_value(32)
+    at.select_slider(key="conv_channels").set_value(4)
+    at.select_slider(key="conv_budget").set_value(1).run()
+    at.button(key="conv_run").click().run()
+    assert_clean(at)
+    results = at.dataframe[-1].value
+    assert results["side"].tolist() == [8, 12, 16, 24, 32]
+    assert (results["attention ms"].iloc[:3] > 0).all()
+    notes = " ".join(w.value for w in at.warning)
+    assert "Side 24 × 24" in notes and "Side 32 × 32" in notes and "skipped" in notes
+    assert chart_data(at, "conv_cost")["data"]
+
+
+@pytest.mark.parametrize("page,query,words", [
+    (PLAYGROUND, {"att_heads": "99"}, "clamped"),
+    (PLAYGROUND, {"att_source": "spreadsheet"}, "not one of"),
+    ("pages/identity_attention.py", {"id_c": "inf"}, "finite"),
+    ("pages/permutation.py", {"perm_pos": "polar"}, "not one of"),
+    (CONV, {"conv_budget": "3"}, "nearest"),
+    (CONV, {"conv_n": "-4"}, "clamped"),
+])
+def test_garbage_url_parameters_give_a_notice(page, query, words):
+    at = open_page(page, query=query)
+    at.query_params.update(query)
+    at.run()
+    assert_clean(at)
+    texts = " ".join(w.value for w in at.warning)
+    assert words in texts, texts

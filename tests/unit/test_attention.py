@@ -1,0 +1,165 @@
+"""Scaled dot-product attention against numpy, torch's own, and the CURRICULUM's numbers."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from seqviz import attention, softmax
+
+WORKED_NO_SOFTMAX = [[11, 15, 18], [5, 6.5, 7.5], [2, 2.5, 3], [0.5, 1, 1.5], [3.5, 5, 6]]
+
+
+def numpy_reference(Q, K, V):
+    scores = Q @ K.T / math.sqrt(Q.shape[1])
+    weights = np.exp(scores - scores.max(axis=1, keepdims=True))
+    weights /= weights.sum(axis=1, keepdims=True)
+    return weights @ V, weights
+
+
+def test_worked_example_without_softmax_is_exact():
+    output, weights = attention.scaled_dot_product(attention.WORKED_Q, attention.WORKED_K,
+                                                   attention.WORKED_V, apply_softmax=False)
+    assert np.array_equal(output, np.array(WORKED_NO_SOFTMAX))
+    assert np.array_equal(weights, [[1, 1, 1], [0, .5, .5], [0, .5, 0], [.5, 0, 0], [.5, 0, .5]])
+    products = attention.scores(attention.WORKED_Q, attention.WORKED_K, scale=1.0)
+    assert np.array_equal(products, [[2, 2, 2], [0, 1, 1], [0, 1, 0], [1, 0, 0], [1, 0, 1]])
+
+
+def test_worked_example_with_softmax():
+    output, weights = attention.scaled_dot_product(attention.WORKED_Q, attention.WORKED_K,
+                                                   attention.WORKED_V)
+    assert np.allclose(weights[0], [1 / 3] * 3, atol=1e-15)
+    assert np.round(output[0], 4).tolist() == [3.6667, 5.0, 6.0]
+    assert np.allclose(weights.sum(axis=1), 1.0)
+
+
+def test_numpy_in_numpy_out_and_torch_in_torch_out():
+    out_np, w_np = attention.scaled_dot_product(attention.WORKED_Q, attention.WORKED_K, attention.WORKED_V)
+    assert isinstance(out_np, np.ndarray) and isinstance(w_np, np.ndarray)
+    t = [torch.as_tensor(m) for m in (attention.WORKED_Q, attention.WORKED_K, attention.WORKED_V)]
+    out_t, w_t = attention.scaled_dot_product(*t)
+    assert isinstance(out_t, torch.Tensor) and isinstance(w_t, torch.Tensor)
+    assert np.allclose(out_t.numpy(), out_np)
+
+
+shapes = st.tuples(st.integers(1, 6), st.integers(1, 6), st.integers(1, 6), st.integers(1, 6),
+                   st.integers(0, 10_000))
+
+
+def draw_qkv(case):
+    """Q (N_Q, d_k), K (N_KV, d_k), V (N_KV, d_v) with N(0, 1) entries from the case's seed."""
+    n_q, n_kv, d_k, d_v, seed = case
+    rng = np.random.default_rng(seed)
+    return rng.normal(size=(n_q, d_k)), rng.normal(size=(n_kv, d_k)), rng.normal(size=(n_kv, d_v))
+
+
+@settings(max_examples=40, deadline=None)
+@given(shapes)
+def test_matches_numpy_and_torch_sdpa(case):
+    n_q, n_kv, _, d_v, _ = case
+    Q, K, V = draw_qkv(case)
+    output, weights = attention.scaled_dot_product(Q, K, V)
+    ref_out, ref_w = numpy_reference(Q, K, V)
+    assert output.shape == (n_q, d_v) and weights.shape == (n_q, n_kv)
+    assert np.allclose(output, ref_out, atol=1e-12) and np.allclose(weights, ref_w, atol=1e-12)
+    torch_out = F.scaled_dot_product_attention(*(torch.as_tensor(m) for m in (Q, K, V)))
+    assert np.allclose(output, torch_out.numpy(), atol=1e-10)
+    assert np.allclose(weights.sum(axis=1), 1.0, atol=1e-12)
+    assert np.all(weights >= 0)
+
+
+@settings(max_examples=30, deadline=None)
+@given(shapes)
+def test_wrong_axis_makes_columns_sum_to_one(case):
+    Q, K, V = draw_qkv(case)
+    _, weights = attention.scaled_dot_product(Q, K, V, normalise_over="queries")
+    assert np.allclose(weights.sum(axis=0), 1.0)
+
+
+def test_explicit_scale_and_batch_dimensions():
+    rng = np.random.default_rng(0)
+    Q, K, V = (torch.as_tensor(rng.normal(size=s)) for s in ((2, 3, 4, 8), (2, 3, 5, 8), (2, 3, 5, 6)))
+    output, weights = attention.scaled_dot_product(Q, K, V, scale=0.5)
+    reference = F.scaled_dot_product_attention(Q, K, V, scale=0.5)
+    assert output.shape == (2, 3, 4, 6) and weights.shape == (2, 3, 4, 5)
+    assert torch.allclose(output, reference, atol=1e-10)
+
+
+@pytest.mark.parametrize("q,k,v,words", [((5, 4), (3, 3), (3, 3), "d_k"),
+                                         ((5, 4), (3, 4), (2, 3), "one value")])
+def test_shape_rules(q, k, v, words):
+    with pytest.raises(ValueError, match=words):
+        attention.scaled_dot_product(np.ones(q), np.ones(k), np.ones(v))
+
+
+def test_split_heads_and_multi_head_match_per_slice_attention():
+    rng = np.random.default_rng(1)
+    Q, K, V = rng.normal(size=(4, 6)), rng.normal(size=(5, 6)), rng.normal(size=(5, 3))
+    split = attention.split_heads(Q, 3)
+    assert split.shape == (3, 4, 2) and np.array_equal(split[1], Q[:, 2:4])
+    outputs, weights = attention.multi_head_weights(Q, K, V, 3)
+    assert outputs.shape == (3, 4, 3) and weights.shape == (3, 4, 5)
+    for h in range(3):
+        out_h, w_h = attention.scaled_dot_product(Q[:, 2 * h:2 * h + 2], K[:, 2 * h:2 * h + 2], V)
+        assert np.allclose(weights[h], w_h) and np.allclose(outputs[h], out_h)
+    with pytest.raises(ValueError, match="do not divide"):
+        attention.split_heads(Q, 4)
+    assert attention.largest_divisor_at_most(6, 4) == 3
+    assert attention.largest_divisor_at_most(4, 3) == 2
+
+
+def test_explain_gathers_every_step():
+    steps = attention.explain(attention.WORKED_Q, attention.WORKED_K, attention.WORKED_V,
+                              apply_softmax=False, heads=3)
+    assert steps["heads"] == 2
+    assert np.array_equal(steps["output"], np.array(WORKED_NO_SOFTMAX))
+    assert steps["head_weights"].shape == (2, 5, 3)
+
+
+@pytest.mark.parametrize("cell,words", [("", "empty"), (None, "empty"), (float("nan"), "empty"),
+                                        ("abc", "not a number"), ("nan", "not a finite"),
+                                        ("inf", "not a finite"), ("-inf", "not a finite"),
+                                        ("1e308", "too large")])
+def test_matrix_from_cells_rejects_bad_cells(cell, words):
+    with pytest.raises(ValueError, match=words) as error:
+        attention.matrix_from_cells([["1", "2"], ["3", cell]], "Q")
+    assert "Q row 2, column 2" in str(error.value)
+
+
+def test_matrix_from_cells_reads_numbers():
+    matrix = attention.matrix_from_cells([[" 1", "2.5"], ["-3e2", 4]], "K")
+    assert matrix.dtype == np.float64 and matrix.tolist() == [[1, 2.5], [-300, 4]]
+    with pytest.raises(ValueError, match="no rows"):
+        attention.matrix_from_cells([], "V")
+
+
+def test_identity_attention_converges():
+    V = np.random.default_rng(0).normal(size=(6, 3))
+    sweep = attention.identity_sweep([0, 2, 5, 10, 20, 40], V)
+    assert np.all(np.diff(sweep["weight_error"]) < 0) and np.all(np.diff(sweep["output_error"]) < 0)
+    assert sweep["weight_error"][-1] < 1e-5 and sweep["output_error"][-1] < 1e-4
+    output, weights = attention.identity_attention(0.0, V)
+    assert np.allclose(weights, 1 / 6) and np.allclose(output, V.mean(axis=0))
+    for c in (1.0, 7.5):  # the diagonal is the softmax-flattening closed form with D = N
+        assert attention.identity_attention(c, V)[1][0, 0] == pytest.approx(
+            softmax.onehot_softmax(6, c / math.sqrt(6))[0], rel=1e-12)
+
+
+def test_q_equals_k_with_modest_scale_is_not_the_identity():
+    X = np.random.default_rng(0).normal(size=(8, 8))
+    _, weights = attention.self_similarity_attention(X, 1.0)
+    assert np.all(np.argmax(weights, axis=1) == np.arange(8))  # unit rows: itself is best
+    assert np.diag(weights).mean() < 0.9                       # but far from one-hot
+    _, sharp = attention.self_similarity_attention(X, 4.0)
+    assert np.diag(sharp).mean() > np.diag(weights).mean()
+
+
+def test_random_qkv_is_seeded():
+    a, b = attention.random_qkv(3, 4, 2, 5, seed=7), attention.random_qkv(3, 4, 2, 5, seed=7)
+    assert all(np.array_equal(x, y) for x, y in zip(a, b))
+    assert [m.shape for m in a] == [(3, 2), (4, 2), (4, 5)]
