@@ -44,7 +44,7 @@ chosen = [k for k in KINDS + ("rnn-relu",)
                            key=f"mem_{k.replace('-', '_')}", container=right)]
 device = sidebar.device_for("sequential")
 configs = {k: mt.MemoryConfig(task=task, kind=k, length=length, hidden=hidden, steps=steps, lr=lr,
-                              seed=sidebar.seed()) for k in chosen}
+                              seed=sidebar.seed(), eval_every=max(1, steps // 16)) for k in chosen}
 too_big = {k: mt.training_memory_bytes(k, c.batch, length, hidden) for k, c in configs.items()
            if mt.training_memory_bytes(k, c.batch, length, hidden) > mt.MEMORY_BUDGET_BYTES}
 if too_big:

@@ -28,7 +28,8 @@ def training_curves(histories: dict[str, list[dict]], title: str) -> go.Figure:
         for col, metric in ((1, "loss"), (2, "accuracy")):
             for split, dash in (("val", "solid"), ("train", "dot")):
                 fig.add_trace(go.Scatter(
-                    x=frame["step"], y=frame[f"{split}_{metric}"], mode="lines",
+                    x=frame["step"], y=frame[f"{split}_{metric}"],
+                    mode="lines" if len(frame) > 12 else "lines+markers",
                     name=f"{name} {split}", legendgroup=kind, showlegend=col == 1,
                     line=dict(color=color, dash=dash)), row=1, col=col)
     fig.update_yaxes(range=[0, 1.02], row=1, col=2)
