@@ -50,7 +50,7 @@ if source == SOURCES[1]:
                 "on the *Memory tasks* page. Showing the shipped checkpoint meanwhile.",
                 icon=":material/info:")
     else:
-        model = entry["model"]
+        model = entry["model"].cpu()  # it may have been trained on a GPU
         st.caption(f"This session's model: {entry['config'].task}, length {entry['config'].length}, "
                    f"hidden {entry['config'].hidden}, {entry['history'][-1]['step']} steps.")
 elif source == SOURCES[2]:

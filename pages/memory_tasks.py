@@ -93,7 +93,7 @@ def training_panel() -> None:
     for kind in chosen:
         entry = results.get((task, kind))
         if entry and entry["config"] == configs[kind]:
-            histories[kind], models[kind] = entry["history"], entry["model"]
+            histories[kind], models[kind] = entry["history"], entry["model"].cpu()
         elif (length, hidden) == (SHIPPED.length, SHIPPED.hidden) and kind != "rnn-relu":
             histories[kind], models[kind] = shipped_history(task, kind), shipped_model(task, kind)
     if not histories:
