@@ -37,6 +37,9 @@ def sequential_compute(device: str | torch.device = "cpu") -> Iterator[None]:
     Splitting a (64, 32) matrix product over threads costs more than it saves, and on
     a busy machine the waiting threads make it far slower; gradients that fade below
     1e-38 turn into denormal floats, which the CPU handles at a fraction of the speed.
+    Both settings belong to the calling OS thread (OpenMP's thread count and the
+    floating-point control flags), so each session's script thread sets and restores
+    its own.
     """
     if torch.device(device).type != "cpu":
         yield

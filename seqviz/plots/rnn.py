@@ -88,14 +88,15 @@ def output_trace(probabilities: np.ndarray, position: int) -> go.Figure:
 def probe_curves(curves: dict[str, np.ndarray], position: int) -> go.Figure:
     """Held-out accuracy per step of a linear probe on the states, and of the output."""
     fig = go.Figure()
-    styles = {"probe on h_t": ("#d62728", "solid"), "probe on c_t": ("#ff7f0e", "dash"),
-              "output y_t (argmax)": ("#1f77b4", "dot")}
+    styles = {"probe on h_t": ("#d62728", "solid", 5), "probe on c_t": ("#ff7f0e", "dash", 2),
+              "output y_t (argmax)": ("#1f77b4", "dot", 2)}
     for name, values in curves.items():
-        color, dash = styles.get(name, ("#333", "solid"))
+        color, dash, width = styles.get(name, ("#333", "solid", 2))
         fig.add_trace(go.Scatter(x=np.arange(len(values)), y=values, mode="lines+markers",
-                                 name=name, line=dict(color=color, dash=dash)))
+                                 name=name, line=dict(color=color, dash=dash, width=width)))
     fig.add_hline(y=1 / 3, line_dash="dot", line_color="#999", annotation_text="chance 1/3")
-    fig.add_vline(x=position, line_dash="dash", line_color="#444", annotation_text="token")
+    fig.add_vline(x=position, line_dash="dash", line_color="#444", annotation_text="token",
+                  annotation_position="bottom right")
     fig.update_yaxes(range=[-0.02, 1.05])
     return style(fig, "Can the stored token be read at step t?", x_title="time step",
                  y_title="held-out accuracy", height=340)

@@ -115,3 +115,25 @@ def test_tcn_layers_are_stride_three_convolutions():
     model = TCN(4, 81)
     assert model.depth == 4
     assert all(layer.kernel_size == 3 and layer.stride == 3 for layer in model.layers)
+
+
+def test_sequential_compute_restores_each_threads_settings_when_sessions_overlap():
+    import threading
+
+    before = torch.get_num_threads()
+    seen = {}
+
+    def other_session():
+        own = torch.get_num_threads()
+        with rnn.sequential_compute():
+            seen["inside"] = torch.get_num_threads()
+        seen["after"], seen["own"] = torch.get_num_threads(), own
+
+    with rnn.sequential_compute():
+        assert torch.get_num_threads() == 1
+        worker = threading.Thread(target=other_session)
+        worker.start()
+        worker.join(10)
+        assert torch.get_num_threads() == 1
+    assert torch.get_num_threads() == before
+    assert seen["inside"] == 1 and seen["after"] == seen["own"]
