@@ -97,8 +97,9 @@ def training_panel() -> None:
         elif (length, hidden) == (SHIPPED.length, SHIPPED.hidden) and kind != "rnn-relu":
             histories[kind], models[kind] = shipped_history(task, kind), shipped_model(task, kind)
     if not histories:
-        st.info("No curves for these settings yet: the shipped checkpoints are for length "
-                f"{SHIPPED.length} and hidden size {SHIPPED.hidden}. Press Train.")
+        st.info("No curves for these models and settings yet: checkpoints are shipped for the "
+                f"RNN (tanh), LSTM, GRU and TCN at length {SHIPPED.length} and hidden size "
+                f"{SHIPPED.hidden}. Press Train.")
         return
     where = "this session" if any(results.get((task, k), {}).get("config") == configs[k]
                                   for k in histories) else "shipped checkpoints"

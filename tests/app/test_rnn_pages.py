@@ -80,3 +80,18 @@ def test_gradients_page_trained_weights_and_clipping():
     at.select_slider(key="grad_clip").set_value(0.01).run()
     assert_clean(at)
     assert "clipped ×" in _texts(at.caption)
+
+
+def test_garbage_url_parameters_on_the_recurrent_pages():
+    at = open_page(MEMORY, query={"mem_len": "abc", "mem_hid": "1e9", "mem_lr": "nan"})
+    at.switch_page(MEMORY).run()
+    assert_clean(at)
+    assert at.select_slider(key="mem_len").value == 20
+    assert at.select_slider(key="mem_hid").value == 512
+    warnings = _texts(at.warning)
+    assert "mem_len=abc" in warnings and "mem_lr=nan" in warnings
+    at = open_page(GRADIENTS, query={"grad_len": "5000", "grad_rho": "-1"})
+    at.switch_page(GRADIENTS).run()
+    assert_clean(at)
+    assert at.select_slider(key="grad_len").value == 2000
+    assert at.slider(key="grad_rho").value == 0.5
