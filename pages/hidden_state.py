@@ -4,19 +4,21 @@ import numpy as np
 import streamlit as st
 import torch
 
-from seqviz import memory_train as mt
 from seqviz import probe, tasks
 from seqviz.plots import rnn as plots
 from seqviz.ui import cards, params, registry, sidebar
 from seqviz.ui.charts import show_chart
-from seqviz.ui.rnn_models import session_results, shipped_model
+from seqviz.ui.rnn_models import session_results, shipped_model, untrained_model
 
 registry.ensure_router()
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
-def shipped_probe(kind: str, length: int, position: int, seed: int) -> probe.ProbeResult:
-    return probe.probe_accuracy(shipped_model("memory", kind), length, position, seed=seed)
+def shared_probe(trained: bool, kind: str, length: int, position: int, seed: int
+                 ) -> probe.ProbeResult:
+    """The probe on a model every session shares (shipped, or untrained from the seed)."""
+    model = shipped_model("memory", kind) if trained else untrained_model(kind, seed)
+    return probe.probe_accuracy(model, length, position, seed=seed)
 
 
 KINDS = ("rnn-tanh", "lstm", "gru")
@@ -54,8 +56,7 @@ if source == SOURCES[1]:
         st.caption(f"This session's model: {entry['config'].task}, length {entry['config'].length}, "
                    f"hidden {entry['config'].hidden}, {entry['history'][-1]['step']} steps.")
 elif source == SOURCES[2]:
-    torch.manual_seed(sidebar.seed())
-    model, trained = mt.build_model(kind, 32, length).eval(), False
+    model, trained = untrained_model(kind, sidebar.seed()), False
 
 x = torch.zeros(length, dtype=torch.long)
 x[position], x[-1] = int(token), tasks.REQUEST
@@ -90,8 +91,8 @@ with cards.question_card(
                    "nothing, and the probe only measures what random recurrent dynamics happen "
                    "to keep. Expect the token to fade from h_t within a few steps. Choose the "
                    "shipped checkpoint to see a trained memory.", icon=":material/school:")
-    result = (shipped_probe(kind, length, position, sidebar.seed())
-              if model is shipped_model("memory", kind)
+    result = (shared_probe(trained, kind, length, position, sidebar.seed())
+              if source != SOURCES[1] or model is shipped_model("memory", kind)
               else probe.probe_accuracy(model, length, position, seed=sidebar.seed()))
     curves = {"probe on h_t": result.hidden, "output y_t (argmax)": result.output}
     if result.cell is not None:
@@ -116,9 +117,4 @@ if run.cell is not None:
         "gate o decides how much of tanh(c_t) appears in h_t."):
         show_chart(plots.state_heatmap(run.cell, symbols, "Cell state c_t (units × time)"),
                    key="hid_cell", filename="cell_state")
-        gate_cols = st.columns(2)
-        for index, (name, values) in enumerate(run.gates.items()):
-            with gate_cols[index % 2]:
-                show_chart(plots.state_heatmap(values, symbols, f"{name} gate",
-                                               symmetric=name == "candidate"),
-                           key=f"hid_gate_{name}", filename=f"{name}_gate")
+        show_chart(plots.gate_heatmaps(run.gates, symbols), key="hid_gates", filename="lstm_gates")

@@ -73,10 +73,10 @@ def probe_accuracy(model: nn.Module, length: int, position: int, *, seed: int = 
     """Fit a linear probe at every step on sequences with the token at `position`."""
     x_fit, y_fit = tasks.memory_task(n_train, length, seed=seed, split="val", position=position)
     x_test, y_test = tasks.memory_task(n_test, length, seed=seed, split="test", position=position)
-    with rnn.sequential_compute():
+    with rnn.sequential_compute():  # the small batched solves too: threads only cost here
         fit, test = model.eval()(x_fit), model(x_test)
-    hidden = _fit_and_score(fit.hidden, y_fit, test.hidden, y_test, ridge)
-    cell = (None if fit.cell is None
-            else _fit_and_score(fit.cell, y_fit, test.cell, y_test, ridge))
+        hidden = _fit_and_score(fit.hidden, y_fit, test.hidden, y_test, ridge)
+        cell = (None if fit.cell is None
+                else _fit_and_score(fit.cell, y_fit, test.cell, y_test, ridge))
     output = (test.outputs.argmax(-1) == y_test[:, None]).double().mean(0).numpy()  # (T,)
     return ProbeResult(hidden, cell, output)

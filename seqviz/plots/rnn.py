@@ -72,6 +72,27 @@ def state_heatmap(values: np.ndarray, tokens: np.ndarray, title: str, *, symmetr
     return style(fig, title, x_title="time step (input symbol above)", y_title="unit", height=320)
 
 
+def gate_heatmaps(gates: dict[str, np.ndarray], tokens: np.ndarray) -> go.Figure:
+    """The LSTM's four gates (units, time) in one 2 x 2 figure; sigmoid gates on 0..1."""
+    names = list(gates)
+    fig = make_subplots(rows=2, cols=2, subplot_titles=[f"{n} gate" for n in names],
+                        horizontal_spacing=0.08, vertical_spacing=0.14)
+    for index, name in enumerate(names):
+        candidate = name == "candidate"
+        fig.add_trace(go.Heatmap(
+            z=gates[name], name=f"{name} gate", colorscale="RdBu_r" if candidate else "Viridis",
+            zmin=-1 if candidate else 0, zmax=1, showscale=name in ("input", "candidate"),
+            colorbar=dict(len=0.45, y=0.22 if candidate else 0.78,
+                          title="g" if candidate else "i, f, o"),
+            hovertemplate=f"{name}: t=%{{x}} unit=%{{y}}: %{{z:.3f}}<extra></extra>"),
+            row=index // 2 + 1, col=index % 2 + 1)
+    steps = np.arange(len(tokens))
+    if len(steps) <= 30:
+        fig.update_xaxes(tickmode="array", tickvals=steps,
+                         ticktext=[SYMBOLS.get(int(t), str(t)) for t in tokens])
+    return style(fig, "LSTM gates (units × time; the input symbol under each step)", height=560)
+
+
 def output_trace(probabilities: np.ndarray, position: int) -> go.Figure:
     """y_t as class probabilities (C, T) at every step."""
     fig = go.Figure()

@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 import streamlit as st
+import torch
 from torch import nn
 
 from seqviz import memory_train
@@ -18,6 +19,16 @@ _RESULTS = "rnn_session_results"
 def shipped_model(task: str, kind: str) -> nn.Module:
     """The shipped checkpoint, shared by every session; eval mode, never trained."""
     model, _, _ = memory_train.load_shipped(task, kind)
+    for parameter in model.parameters():
+        parameter.requires_grad_(False)
+    return model.eval()
+
+
+@st.cache_resource(show_spinner=False)
+def untrained_model(kind: str, seed: int) -> nn.Module:
+    """A freshly initialised model (hidden size of the shipped ones) from the seed; shared."""
+    torch.manual_seed(seed)
+    model = memory_train.build_model(kind, memory_train.MemoryConfig().hidden, 3)
     for parameter in model.parameters():
         parameter.requires_grad_(False)
     return model.eval()

@@ -6,7 +6,7 @@ from tests.browser.conftest import screenshot, wait_until_idle
 from tests.browser.test_pages import assert_no_exception
 
 
-@pytest.mark.parametrize("stem,charts", [("memory_tasks", 2), ("hidden_state", 8),
+@pytest.mark.parametrize("stem,charts", [("memory_tasks", 2), ("hidden_state", 5),
                                          ("gradients", 3)])
 def test_recurrent_pages_draw_their_charts(server_url, page, stem, charts):
     page.goto(f"{server_url}/{stem}")
