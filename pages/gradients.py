@@ -59,8 +59,9 @@ with st.spinner(f"Backpropagating through {length:,} steps for 5 models…"):
         profiles[kind] = sidebar.run_on_device(
             lambda dev, kind=kind, use_trained=use_trained: (
                 trained_profile(kind, length, seed, str(dev)) if use_trained else
-                cached(gradients.gradient_profile)(kind, length, hidden, rho=rho, seed=seed,
-                                                   device=str(dev), forget_bias=forget_bias)),
+                cached(gradients.gradient_profile)(  # only the arguments a model uses: cache hits
+                    kind, length, hidden, rho=1.0 if kind == "tcn" else rho, seed=seed,
+                    device=str(dev), forget_bias=forget_bias if kind == "lstm" else None)),
             "sequential")
 if weights == "trained":
     notes.append(f"trained models have hidden size {SHIPPED.hidden}; ρ and b_f do not apply")
