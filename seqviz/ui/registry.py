@@ -32,6 +32,17 @@ HOME = Topic("pages/home.py", "Home", "", ":material/home:", "What is seqviz and
              default=True)
 
 TOPICS: tuple[Topic, ...] = (
+    Topic("pages/memory_tasks.py", "Memory tasks: RNN vs LSTM vs TCN", "Recurrent networks",
+          ":material/memory:",
+          "Which models can hold a token until they are asked for it, and which generalise "
+          "to positions they were not trained on?"),
+    Topic("pages/hidden_state.py", "Hidden state vs output", "Recurrent networks",
+          ":material/grid_on:",
+          "Where does a recurrent network keep what it saw, before its output shows it?"),
+    Topic("pages/gradients.py", "Gradients across sequence length", "Recurrent networks",
+          ":material/trending_down:",
+          "Why do gradients vanish or explode through time, and how long a sequence can a "
+          "hidden state of a given size remember?"),
     Topic("pages/softmax_flattening.py", "Softmax flattening", "Attention",
           ":material/equalizer:",
           "Why does softmax of a one-hot vector turn uniform as the vector grows, "

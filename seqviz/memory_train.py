@@ -1,0 +1,229 @@
+"""Training RNN, LSTM, GRU and TCN on the memory tasks, and the shipped checkpoints.
+
+The recurrent models are many-to-many: before the request they should answer
+class 0 ("nothing asked yet") and at the request the token, so y_t has a meaning at
+every step (used by the hidden-state page). The TCN answers once, at the end.
+Loss and accuracy reported everywhere are those of the final answer, comparable
+across models. The loop is seqviz.train.train_loop (progress callback, stop flag,
+NonFiniteLoss), with Adam and gradient-norm clipping.
+
+Reproduce the shipped checkpoints and the capacity sweep (models/MODELS.md):
+
+    python -m seqviz.memory_train --seed 0
+    python -m seqviz.memory_train --sweep --seed 0
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from seqviz import checkpoints, rnn, tasks, train
+from seqviz.tcn import TCN
+
+__all__ = ["MemoryConfig", "MODEL_KINDS", "build_model", "evaluate", "train_memory_model",
+           "training_memory_bytes", "MEMORY_BUDGET_BYTES", "checkpoint_path", "load_shipped",
+           "HISTORY_FILE", "SWEEP_FILE"]
+
+MODEL_KINDS = ("rnn-tanh", "rnn-relu", "lstm", "gru", "tcn")
+SHIPPED_KINDS = ("rnn-tanh", "lstm", "gru", "tcn")
+HISTORY_FILE = checkpoints.MODELS_DIR / "memory_histories.json"
+SWEEP_FILE = checkpoints.MODELS_DIR / "capacity_sweep.csv"
+MEMORY_BUDGET_BYTES = 2 * 2**30
+VAL_SIZE = 512
+
+
+@dataclass(frozen=True)
+class MemoryConfig:
+    """One training run; hashable, so it keys caches and session state."""
+
+    task: str = "memory"
+    kind: str = "lstm"
+    length: int = 20
+    hidden: int = 32
+    steps: int = 400
+    lr: float = 0.01
+    batch: int = 64
+    seed: int = 0
+    clip: float = 1.0
+    eval_every: int = 25
+
+    @property
+    def generalize(self) -> bool:
+        return self.task == "memorygen"
+
+
+def build_model(kind: str, hidden: int, length: int) -> nn.Module:
+    """A fresh model of `kind` (the TCN needs the length to set its depth)."""
+    if kind in ("rnn-tanh", "rnn-relu"):
+        return rnn.RNN(hidden, nonlinearity=kind.split("-")[1])
+    if kind == "lstm":
+        return rnn.LSTM(hidden)
+    if kind == "gru":
+        return rnn.GRU(hidden)
+    if kind == "tcn":
+        return TCN(hidden, length)
+    raise ValueError(f"unknown model kind {kind!r}; choose from {MODEL_KINDS}")
+
+
+def training_memory_bytes(kind: str, batch: int, length: int, hidden: int) -> int:
+    """A rough estimate of the activations autograd keeps for one training step."""
+    per_unit = {"rnn-tanh": 6, "rnn-relu": 6, "gru": 14, "lstm": 24, "tcn": 3}[kind]
+    return int(batch * length * hidden * per_unit * 4 * 1.5)
+
+
+def _losses(model: nn.Module, x: torch.Tensor, y: torch.Tensor
+            ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """(total loss to optimise, final-answer loss, final-answer accuracy)."""
+    logits = model(x).outputs                                           # (B, T or 1, C)
+    final = F.cross_entropy(logits[:, -1], y)
+    total = final
+    if logits.shape[1] > 1:  # recurrent: "nothing asked yet" (class 0) before the request
+        earlier = logits[:, :-1].reshape(-1, logits.shape[-1])          # (B*(T-1), C)
+        total = final + F.cross_entropy(earlier, torch.zeros(len(earlier), dtype=torch.long,
+                                                             device=x.device))
+    accuracy = (logits[:, -1].argmax(-1) == y).float().mean()
+    return total, final, accuracy
+
+
+@torch.no_grad()
+def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> dict[str, float]:
+    """Final-answer loss and accuracy on a fixed set."""
+    was_training = model.training
+    model.eval()
+    _, final, accuracy = _losses(model, x, y)
+    model.train(was_training)
+    return {"loss": float(final), "accuracy": float(accuracy)}
+
+
+def train_memory_model(config: MemoryConfig, device: str | torch.device = "cpu", *,
+                       model: nn.Module | None = None,
+                       on_progress: Callable[[train.Progress], None] | None = None,
+                       should_stop: Callable[[], bool] | None = None,
+                       ) -> tuple[nn.Module, list[dict[str, float]]]:
+    """Train (or continue training) a model; returns it and its evaluation history.
+
+    History rows: step, train_loss, train_accuracy (running batch), val_loss, val_accuracy.
+    On NonFiniteLoss the weights are restored to those before the bad step and the
+    error is raised again (its `history` attribute holds the rows so far).
+    """
+    device = torch.device(device)
+    torch.manual_seed(config.seed)
+    model = (model or build_model(config.kind, config.hidden, config.length)).to(device).train()
+    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
+    val_x, val_y = (t.to(device) for t in tasks.memory_task(
+        VAL_SIZE, config.length, seed=config.seed, generalize=config.generalize, split="val"))
+    history: list[dict[str, float]] = []
+    good = train.snapshot(model)
+
+    def step(i: int) -> dict[str, float]:
+        nonlocal good
+        x, y = (t.to(device) for t in tasks.memory_task(
+            config.batch, config.length, seed=config.seed * 100_003 + i + 1,
+            generalize=config.generalize, split="train"))
+        with train.autocast(device):
+            total, final, accuracy = _losses(model, x, y)
+        if not torch.isfinite(total):
+            return {"loss": float(total.detach())}
+        good = train.snapshot(model)
+        optimizer.zero_grad(set_to_none=True)
+        total.backward()
+        if config.clip > 0:
+            nn.utils.clip_grad_norm_(model.parameters(), config.clip)
+        optimizer.step()
+        metrics = {"loss": float(final.detach()), "accuracy": float(accuracy)}
+        if (i + 1) % config.eval_every == 0 or i + 1 == config.steps:
+            val = evaluate(model, val_x, val_y)
+            history.append({"step": i + 1, "train_loss": metrics["loss"],
+                            "train_accuracy": metrics["accuracy"],
+                            "val_loss": val["loss"], "val_accuracy": val["accuracy"]})
+            metrics.update({"val_loss": val["loss"], "val_accuracy": val["accuracy"]})
+        return metrics
+
+    try:
+        with rnn.sequential_compute(device):
+            train.train_loop(step, config.steps, on_progress=on_progress, should_stop=should_stop)
+    except train.NonFiniteLoss as error:
+        train.restore(model, good)
+        error.history = history
+        raise
+    return model.eval(), history
+
+
+def checkpoint_path(task: str, kind: str) -> Path:
+    return checkpoints.MODELS_DIR / f"memory_{task}_{kind}.pt"
+
+
+def load_shipped(task: str, kind: str) -> tuple[nn.Module, MemoryConfig, dict[str, float]]:
+    """The shipped checkpoint for (task, kind): model in eval mode, its config and metrics."""
+    payload = checkpoints.load(checkpoint_path(task, kind))
+    config = MemoryConfig(**payload["config"])
+    model = build_model(config.kind, config.hidden, config.length)
+    model.load_state_dict(payload["state_dict"])
+    return model.eval(), config, payload["metrics"]
+
+
+def _ship(seed: int) -> None:
+    histories: dict[str, dict[str, list]] = {}
+    for task in tasks.TASKS:
+        for kind in SHIPPED_KINDS:
+            config = MemoryConfig(task=task, kind=kind, seed=seed)
+            start = time.perf_counter()
+            model, history = train_memory_model(config)
+            metrics = {k: history[-1][k] for k in ("train_accuracy", "val_loss", "val_accuracy")}
+            metrics["train_seconds"] = round(time.perf_counter() - start, 1)
+            checkpoints.save(checkpoint_path(task, kind), model, config, metrics)
+            histories.setdefault(task, {})[kind] = history
+            print(f"{task:9s} {kind:8s} val_accuracy {metrics['val_accuracy']:.3f} "
+                  f"val_loss {metrics['val_loss']:.3f} ({metrics['train_seconds']} s)", flush=True)
+    HISTORY_FILE.write_text(json.dumps({"config": dataclasses.asdict(MemoryConfig(seed=seed)),
+                                        "histories": histories}, indent=1))
+
+
+def capacity_sweep(kind: str, hiddens: tuple[int, ...], lengths: tuple[int, ...], *,
+                   steps: int, seed: int, device: str = "cpu",
+                   on_run: Callable[[dict], None] | None = None) -> list[dict]:
+    """Validation accuracy on the memory task for every (hidden size, length)."""
+    rows = []
+    for hidden in hiddens:
+        for length in lengths:
+            config = MemoryConfig(kind=kind, hidden=hidden, length=length, steps=steps, seed=seed,
+                                  eval_every=steps)
+            _, history = train_memory_model(config, device)
+            row = {"kind": kind, "hidden": hidden, "length": length,
+                   "val_accuracy": round(history[-1]["val_accuracy"], 4)}
+            rows.append(row)
+            if on_run is not None:
+                on_run(row)
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--sweep", action="store_true", help="write the capacity sweep CSV")
+    args = parser.parse_args()
+    torch.set_num_threads(2)
+    if not args.sweep:
+        _ship(args.seed)
+        return
+    rows = []
+    for kind in ("rnn-tanh", "lstm"):
+        rows += capacity_sweep(kind, (2, 4, 8, 32), (5, 10, 20, 40, 80), steps=400, seed=args.seed,
+                               on_run=lambda r: print(r, flush=True))
+    lines = ["kind,hidden,length,val_accuracy"] + [
+        f"{r['kind']},{r['hidden']},{r['length']},{r['val_accuracy']}" for r in rows]
+    SWEEP_FILE.write_text("\n".join(lines) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,139 @@
+"""From-scratch cells and TCN equal torch's own modules with copied weights."""
+
+import pytest
+import torch
+from torch import nn
+
+from seqviz import rnn
+from seqviz.tcn import TCN, Conv1d, tcn_depth
+
+B, D, H = 5, 7, 11
+
+
+@pytest.mark.parametrize("nonlinearity", ["tanh", "relu"])
+def test_rnn_cell_equals_torch(nonlinearity):
+    torch.manual_seed(0)
+    reference = nn.RNNCell(D, H, nonlinearity=nonlinearity)
+    cell = rnn.RNNCell(D, H, nonlinearity).from_torch(reference)
+    x, h = torch.randn(B, D), torch.randn(B, H)
+    torch.testing.assert_close(cell(x, h), reference(x, h), atol=1e-5, rtol=1e-5)
+
+
+def test_lstm_cell_equals_torch_and_uses_one_linear_layer():
+    torch.manual_seed(1)
+    reference = nn.LSTMCell(D, H)
+    cell = rnn.LSTMCell(D, H).from_torch(reference)
+    assert [type(m) for m in cell.children()] == [nn.Linear]
+    assert cell.W_gates.weight.shape == (4 * H, D + H)
+    x, h, c = torch.randn(B, D), torch.randn(B, H), torch.randn(B, H)
+    for mine, theirs in zip(cell(x, (h, c)), reference(x, (h, c))):
+        torch.testing.assert_close(mine, theirs, atol=1e-5, rtol=1e-5)
+
+
+def test_gru_cell_equals_torch():
+    torch.manual_seed(2)
+    reference = nn.GRUCell(D, H)
+    cell = rnn.GRUCell(D, H).from_torch(reference)
+    x, h = torch.randn(B, D), torch.randn(B, H)
+    torch.testing.assert_close(cell(x, h), reference(x, h), atol=1e-5, rtol=1e-5)
+
+
+@pytest.mark.parametrize("kind", ["rnn", "lstm", "gru"])
+def test_sequence_models_equal_torch_over_a_sequence(kind):
+    torch.manual_seed(3)
+    T = 9
+    x = torch.randn(B, T, rnn.VOCAB)
+    if kind == "rnn":
+        model, reference = rnn.RNN(H), nn.RNN(rnn.VOCAB, H, batch_first=True)
+        model.cell.from_torch(_as_cell(reference, nn.RNNCell(rnn.VOCAB, H)))
+    elif kind == "lstm":
+        model, reference = rnn.LSTM(H), nn.LSTM(rnn.VOCAB, H, batch_first=True)
+        model.cell.from_torch(_as_cell(reference, nn.LSTMCell(rnn.VOCAB, H)))
+    else:
+        model, reference = rnn.GRU(H), nn.GRU(rnn.VOCAB, H, batch_first=True)
+        model.cell.from_torch(_as_cell(reference, nn.GRUCell(rnn.VOCAB, H)))
+    out = model(x)
+    expected, _ = reference(x)
+    torch.testing.assert_close(out.hidden, expected, atol=1e-5, rtol=1e-5)
+    assert out.outputs.shape == (B, T, rnn.CLASSES)
+    torch.testing.assert_close(out.outputs, model.W_hy(expected), atol=1e-5, rtol=1e-5)
+    assert len(out.hidden_steps) == T
+    if kind == "lstm":
+        assert out.cell.shape == (B, T, H)
+        assert set(out.gates) == {"input", "forget", "candidate", "output"}
+        f, i, g = out.gates["forget"], out.gates["input"], out.gates["candidate"]
+        torch.testing.assert_close(out.cell[:, 1], f[:, 1] * out.cell[:, 0] + i[:, 1] * g[:, 1])
+
+
+def _as_cell(layer, cell):
+    with torch.no_grad():
+        for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
+            getattr(cell, name).copy_(getattr(layer, f"{name}_l0"))
+    return cell
+
+
+@pytest.mark.parametrize("c_in,c_out,k,s,L", [(5, 8, 3, 3, 27), (3, 4, 3, 1, 10), (2, 6, 5, 2, 17)])
+def test_conv1d_equals_torch(c_in, c_out, k, s, L):
+    torch.manual_seed(4)
+    reference = nn.Conv1d(c_in, c_out, k, s)
+    conv = Conv1d(c_in, c_out, k, s).from_torch(reference)
+    x = torch.randn(B, c_in, L)
+    torch.testing.assert_close(conv(x), reference(x), atol=1e-5, rtol=1e-5)
+
+
+def test_conv1d_has_no_python_loop_over_positions():
+    import inspect
+    source = inspect.getsource(Conv1d.forward)
+    assert "for " not in source and "unfold" in source
+
+
+@pytest.mark.parametrize("length,depth", [(1, 1), (2, 1), (3, 1), (4, 2), (9, 2), (10, 3), (27, 3),
+                                          (28, 4), (2000, 7)])
+def test_tcn_depth_is_ceil_log3(length, depth):
+    assert tcn_depth(length) == depth
+    assert TCN(4, length).depth == depth
+
+
+def test_tcn_pads_zeros_at_the_end_and_sees_every_input():
+    torch.manual_seed(5)
+    model = TCN(6, 20)
+    assert model.padded_length == 27
+    x = torch.zeros(2, 20, rnn.VOCAB)
+    padded = model.pad(x + 1)
+    assert padded.shape == (2, 27, rnn.VOCAB)
+    assert torch.all(padded[:, 20:] == 0) and torch.all(padded[:, :20] == 1)
+    x = torch.randn(2, 20, rnn.VOCAB, requires_grad=True)
+    model(x).outputs.sum().backward()
+    assert model(x).outputs.shape == (2, 1, rnn.CLASSES)
+    # every input position reaches the output: the receptive field covers the sequence
+    assert torch.all(x.grad.abs().sum(dim=(0, 2)) > 0)
+    with pytest.raises(ValueError, match="at most 27"):
+        model(torch.zeros(1, 28, dtype=torch.long))
+
+
+def test_tcn_layers_are_stride_three_convolutions():
+    model = TCN(4, 81)
+    assert model.depth == 4
+    assert all(layer.kernel_size == 3 and layer.stride == 3 for layer in model.layers)
+
+
+def test_sequential_compute_restores_each_threads_settings_when_sessions_overlap():
+    import threading
+
+    before = torch.get_num_threads()
+    seen = {}
+
+    def other_session():
+        own = torch.get_num_threads()
+        with rnn.sequential_compute():
+            seen["inside"] = torch.get_num_threads()
+        seen["after"], seen["own"] = torch.get_num_threads(), own
+
+    with rnn.sequential_compute():
+        assert torch.get_num_threads() == 1
+        worker = threading.Thread(target=other_session)
+        worker.start()
+        worker.join(10)
+        assert torch.get_num_threads() == 1
+    assert torch.get_num_threads() == before
+    assert seen["inside"] == 1 and seen["after"] == seen["own"]
