@@ -1,10 +1,11 @@
 """Training throughput on the memory task: sequences per second per model and device.
 
 For each model, one Adam step on a batch of 64 sequences (length 20, hidden 32, the
-shipped defaults) is timed on the CPU three ways: with the from-scratch cells on one
-thread (what seqviz.rnn.sequential_compute does), the same with torch's default thread
-count, and torch's own fused nn.RNN / nn.LSTM / nn.GRU (the baseline; for the TCN, the
-same network with F.conv1d in place of unfold + matmul). CUDA is timed too when present.
+shipped defaults) is timed on the CPU two ways: with the from-scratch cells (inside
+seqviz.rnn.sequential_compute, as the app runs them) and with torch's own fused
+nn.RNN / nn.LSTM / nn.GRU (the baseline; for the TCN, the same network with F.conv1d
+in place of unfold + matmul). CUDA is timed too when present. Set the CPU thread
+count for the whole run with --threads (torch's thread count is process-wide).
 
     .venv/bin/python bench/train_rnn.py [--steps 30] [--length 20] [--hidden 32]
 """
@@ -53,14 +54,13 @@ class TorchConvTCN(TCN):
         return rnn.SequenceOutput(self.W_hy(z[:, :, 0]).unsqueeze(1))  # (B, 1, C)
 
 
-def sequences_per_second(model: nn.Module, device: str, steps: int, length: int, batch: int,
-                         one_thread: bool) -> float:
+def sequences_per_second(model: nn.Module, device: str, steps: int, length: int, batch: int
+                         ) -> float:
     model = model.to(device).train()
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     batches = [tuple(t.to(device) for t in memory_task(batch, length, seed=i))
                for i in range(steps + 3)]
-    context = rnn.sequential_compute(device) if one_thread else torch.enable_grad()
-    with context:
+    with rnn.sequential_compute(device):
         for i, (x, y) in enumerate(batches):
             if i == 3:  # three warm-up steps
                 if device == "cuda":
@@ -81,24 +81,25 @@ def main() -> None:
     parser.add_argument("--length", type=int, default=20)
     parser.add_argument("--hidden", type=int, default=32)
     parser.add_argument("--batch", type=int, default=64)
+    parser.add_argument("--threads", type=int, default=0, help="CPU threads (0: torch's default)")
     args = parser.parse_args()
+    if args.threads > 0:
+        torch.set_num_threads(args.threads)
     shape = (args.steps, args.length, args.batch)
     print(f"torch {torch.__version__}; batch {args.batch}, length {args.length}, hidden "
-          f"{args.hidden}, {args.steps} timed steps; default CPU threads {torch.get_num_threads()}")
+          f"{args.hidden}, {args.steps} timed steps; CPU threads {torch.get_num_threads()}")
     results = {}
     for kind in ("rnn-tanh", "lstm", "gru", "tcn"):
         torch.manual_seed(0)
         ours = lambda: mt.build_model(kind, args.hidden, args.length)  # noqa: E731
         baseline = (lambda: TorchConvTCN(args.hidden, args.length)) if kind == "tcn" else (
             lambda: TorchRecurrent(kind, args.hidden))
-        one = sequences_per_second(ours(), "cpu", *shape, one_thread=True)
-        many = sequences_per_second(ours(), "cpu", *shape, one_thread=False)
-        base = sequences_per_second(baseline(), "cpu", *shape, one_thread=True)
-        line = (f"{kind:8s} CPU 1 thread {one:8.0f} seq/s   CPU {torch.get_num_threads()} threads "
-                f"{many:8.0f} seq/s (1-thread ratio {one / many:4.1f}x)   torch built-in "
-                f"{base:8.0f} seq/s (ours/built-in {one / base:4.2f}x)")
+        one = sequences_per_second(ours(), "cpu", *shape)
+        base = sequences_per_second(baseline(), "cpu", *shape)
+        line = (f"{kind:8s} CPU ours {one:8.0f} seq/s   torch built-in {base:8.0f} seq/s   "
+                f"ratio ours/built-in {one / base:4.2f}x")
         if torch.cuda.is_available():
-            gpu = sequences_per_second(ours(), "cuda", *shape, one_thread=False)
+            gpu = sequences_per_second(ours(), "cuda", *shape)
             line += f"   CUDA {gpu:8.0f} seq/s (CPU/CUDA {one / gpu:4.2f}x)"
             results[kind] = (one, gpu)
         print(line, flush=True)

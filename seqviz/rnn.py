@@ -32,26 +32,23 @@ CLASSES = 4   # output classes: 0 "nothing asked yet", 1 2 3 the token
 
 @contextlib.contextmanager
 def sequential_compute(device: str | torch.device = "cpu") -> Iterator[None]:
-    """Run many tiny per-step ops on one CPU thread with denormals flushed to zero.
+    """Run many tiny per-step ops with denormal floats flushed to zero on this thread.
 
-    Splitting a (64, 32) matrix product over threads costs more than it saves, and on
-    a busy machine the waiting threads make it far slower; gradients that fade below
-    1e-38 turn into denormal floats, which the CPU handles at a fraction of the speed.
-    Both settings belong to the calling OS thread (OpenMP's thread count and the
-    floating-point control flags), so each session's script thread sets and restores
-    its own.
+    Gradients that fade below 1e-38 turn into denormal floats, which the CPU handles
+    at a fraction of its normal speed; flushing them to zero changes no figure on
+    screen (they are far below anything plotted) and keeps long sequences fast. The
+    flag lives in the calling OS thread's floating-point control register, so each
+    session's script thread sets and clears its own. The torch thread count is not
+    touched here: it is process-wide and set once, at import (seqviz.ui).
     """
     if torch.device(device).type != "cpu":
         yield
         return
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
     torch.set_flush_denormal(True)
     try:
         yield
     finally:
         torch.set_flush_denormal(False)
-        torch.set_num_threads(threads)
 
 
 def one_hot(x: torch.Tensor, vocab: int = VOCAB) -> torch.Tensor:
