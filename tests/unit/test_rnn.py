@@ -122,16 +122,20 @@ def test_sequential_compute_flushes_denormals_on_its_own_thread_only():
 
     tiny = torch.tensor([1e-39])  # a denormal float32
     threads = torch.get_num_threads()
-    seen = {}
+    seen, inside, done = {}, threading.Event(), threading.Event()
 
-    def other_session():
+    def other_session():  # started before the context, like another session's thread
+        inside.wait(10)
         seen["other"] = float(tiny * 1.0)
+        done.set()
 
+    worker = threading.Thread(target=other_session)
+    worker.start()
     with rnn.sequential_compute():
         assert float(tiny * 1.0) == 0.0
-        worker = threading.Thread(target=other_session)
-        worker.start()
-        worker.join(10)
+        inside.set()
+        done.wait(10)
         assert torch.get_num_threads() == threads  # process-wide: never changed per call
+    worker.join(10)
     assert float(tiny * 1.0) > 0.0
     assert seen["other"] > 0.0
