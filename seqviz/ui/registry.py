@@ -36,6 +36,10 @@ TOPICS: tuple[Topic, ...] = (
           ":material/equalizer:",
           "Why does softmax of a one-hot vector turn uniform as the vector grows, "
           "and why does attention divide by √d_k?"),
+    Topic("pages/predictive_vit.py", "Predicting the next frame", "Vision transformers",
+          ":material/movie:",
+          "How does a Vision Transformer predict the next frame of a video, and where "
+          "does it fail?"),
 )
 
 
