@@ -28,7 +28,7 @@ def rollout_panels(rolled: np.ndarray, frames: np.ndarray, target: int, k: int) 
     """The rolled-out frames above the true ones, and the PSNR of each step."""
     truth = frames[target:target + k] / 255.0                                  # (k, H, W, 3)
     shown = len(rolled)
-    panels = [(f"+{i + 1}", rolled[i]) for i in range(shown)]
+    panels = [(f"frame {target + i}", rolled[i]) for i in range(shown)]
     show_chart(plots.image_panels(panels, f"Rollout from frame {target}: predicted (fed back in)",
                                   height=200), key="vit_rollout", filename="vit_rollout")
     if k > 0:
@@ -57,22 +57,22 @@ def failure_card(video: vit_page.Video, result: dict, frames_in: int) -> None:
             return
         mask, movers = video.surprise[frames_in:], video.movers[frames_in:]      # (T-F, H, W)
         truth, copy = video.frames[frames_in:] / 255.0, video.frames[frames_in - 1:-1] / 255.0
-        regions = {"where items appeared or vanished": mask, "on the ball and paddle": movers & ~mask,
-                   "everywhere else (background)": ~(mask | movers)}
+        regions = {"item changes": mask, "ball and paddle": movers & ~mask,
+                   "background": ~(mask | movers)}
         m = st.columns(4)
         errors = {}
         for column, (name, region) in zip(m, regions.items()):
             errors[name] = vit_train.error_split(truth, result["predicted"], region)[0]
-            column.metric(f"mean |error| {name}", f"{errors[name]:.3f}",
+            column.metric(f"|error|, {name}", f"{errors[name]:.3f}",
                           help=f"copying the last frame: {vit_train.error_split(truth, copy, region)[0]:.3f}")
-        inside, outside = errors["where items appeared or vanished"], errors["everywhere else (background)"]
+        inside, outside = errors["item changes"], errors["background"]
         m[3].metric("items vs background", f"{inside / outside:.0f}×" if outside > 0 and np.isfinite(inside) else "–")
         if mask.any():
             worst = int(mask.sum((1, 2)).argmax())
             error = np.abs(truth[worst] - result["predicted"][worst]).mean(-1)
             show_chart(plots.image_panels(
                 [("truth", truth[worst]), ("prediction", result["predicted"][worst]), ("|error|", error),
-                 ("item change (mask)", mask[worst].astype(float) * 0.5)],
+                 ("item change (mask)", np.repeat(mask[worst, :, :, None], 3, -1).astype(float))],
                 f"Frame {worst + frames_in}: the largest item change in the video"),
                 key="vit_failure", filename="vit_failure")
         cards.show_code(vit_train.error_split)

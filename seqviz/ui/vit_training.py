@@ -28,8 +28,8 @@ def hyperparameters() -> tuple[ViTConfig, int]:
                              key="vit_pos", container=c, widget="selectbox",
                              help="learned: a trained vector per place and per frame; sinusoidal: fixed "
                                   "sin/cos of the row, column and frame; none: no positions at all")
-    attention = params.toggle("Self-attention (off: token-wise feed-forward)", True, key="vit_attn",
-                              container=a)
+    attention = params.toggle("Self-attention", True, key="vit_attn", container=a,
+                              help="Off: a token-wise feed-forward layer takes its place (the ablation)")
     steps = params.log_select_slider("Training steps", [10, 30, 100, 300, 600, 1000, 2000], 600,
                                      key="vit_steps", container=b)
     config = ViTConfig(frames=frames, image_size=vit_page.VIDEO_SIZE, patch_size=patch, width=width,
@@ -38,6 +38,8 @@ def hyperparameters() -> tuple[ViTConfig, int]:
     m[0].metric("Parameters", f"{parameter_count(config):,}")
     m[1].metric("FLOPs per step", f"{flops_per_step(config, BATCH) / 1e9:.2f} G",
                 help=f"forward + backward ≈ 3 × forward, batch {BATCH}, {config.tokens} tokens")
+    c.caption(f"{config.tokens:,} tokens; about {memory_estimate_bytes(config, BATCH) / 2**20:,.0f} MiB "
+              "to train (weights, optimiser state, activations)")
     return config, steps
 
 
