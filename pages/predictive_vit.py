@@ -93,8 +93,9 @@ with cards.question_card(
     "self-attention compares each with each: its cost grows with the square of that number, which "
     "is why patch 2 with 8 frames is refused. Width and layers set the parameter count. Training "
     "uses AdamW on random windows of the video above, MSE loss, bf16 autocast and torch.compile on "
-    "a GPU. On a 2-core CPU the default (600 steps) takes about a minute and already draws the ball, "
-    "the paddle and the scrolling background in the right place.",
+    "a GPU. On an idle 2-core CPU the default 600 steps take about 16 s (longer when the "
+    "machine is shared), and after about 300 steps the ball, the paddle and the scrolling "
+    "background are already in the right place.",
     expanded=True,
 ):
     vit_training.train_card(video, device)

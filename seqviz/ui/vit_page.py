@@ -51,8 +51,9 @@ def pick_video(min_frames: int) -> Video:
     left, right = st.columns([1, 2])
     source = params.choice("Video", ["Synthetic game", "Upload"], "Synthetic game", key="vit_source",
                            container=left, horizontal=True)
-    textured = params.toggle("Textured scrolling background", True, key="vit_texture", container=left,
-                             disabled=source != "Synthetic game")
+    textured = params.toggle("Textured background", True, key="vit_texture", container=left,
+                             disabled=source != "Synthetic game",
+                             help="A fixed texture scrolling left one pixel per frame; off: a flat colour")
     seed = sidebar.seed()
     fallback = cached(game)(seed, textured)
     fallback_video = Video(fallback.frames, f"synthetic game, seed {seed}", fallback.surprise,
