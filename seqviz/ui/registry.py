@@ -59,6 +59,10 @@ TOPICS: tuple[Topic, ...] = (
     Topic("pages/attention_vs_conv.py", "Attention versus convolution", "Attention",
           ":material/speed:",
           "How far does a convolution see, and how much more does attention over every pixel cost?"),
+    Topic("pages/predictive_vit.py", "Predicting the next frame", "Vision transformers",
+          ":material/movie:",
+          "How does a Vision Transformer predict the next frame of a video, and where "
+          "does it fail?"),
 )
 
 

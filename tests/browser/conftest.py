@@ -104,6 +104,8 @@ def wait_until_idle(page, timeout_ms: int = 120_000) -> None:
     page.wait_for_timeout(400)
     page.wait_for_selector("[data-testid=stApp][data-test-script-state=notRunning]",
                            timeout=timeout_ms)
+    # a large page may still be drawing its elements (grey skeletons) after the run ends
+    page.wait_for_function("!document.querySelector('[data-testid=stSkeleton]')", timeout=timeout_ms)
 
 
 def screenshot(page, name: str) -> Path:

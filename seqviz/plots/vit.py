@@ -1,0 +1,159 @@
+"""Figures of the predictive ViT page: video animations, prediction panels, metrics,
+attention overlays and ablation curves (pure functions of arrays, no streamlit)."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+import plotly.colors
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from seqviz.plots.common import style
+
+__all__ = ["video_animation", "image_panels", "metric_curves", "attention_overlay",
+           "loss_curves", "to_uint8"]
+
+PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf"]
+
+
+def colorize(values: np.ndarray, vmax: float, scale: str = "Inferno") -> np.ndarray:
+    """Map values in [0, vmax] through a plotly colour scale: float (..., 3) in [0, 1].
+
+    Done here rather than with go.Heatmap so that the app's chart theme cannot recolour it.
+    """
+    lut = np.array(plotly.colors.convert_colors_to_same_type(
+        plotly.colors.sample_colorscale(scale, np.linspace(0, 1, 256)), "tuple")[0])  # (256, 3)
+    index = np.clip(np.asarray(values, float) / (vmax or 1.0), 0, 1) * 255
+    return lut[index.round().astype(int)]
+
+
+def to_uint8(image: np.ndarray) -> np.ndarray:
+    """float [0, 1] or uint8 image -> uint8."""
+    image = np.asarray(image)
+    if image.dtype == np.uint8:
+        return image
+    return (np.clip(image, 0, 1) * 255).round().astype(np.uint8)
+
+
+def _hide_axes(fig: go.Figure) -> None:
+    fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False)
+    fig.update_yaxes(showticklabels=False, showgrid=False, zeroline=False, scaleanchor=None)
+
+
+def video_animation(frames: np.ndarray, title: str, *, fps: int = 8, height: int = 380) -> go.Figure:
+    """A playable animation of uint8 (T, H, W, 3) frames: play/pause buttons and a frame slider."""
+    frames = to_uint8(frames)
+    fig = go.Figure(go.Image(z=frames[0]))
+    fig.frames = [go.Frame(data=[go.Image(z=f)], name=str(t)) for t, f in enumerate(frames)]
+    duration = int(1000 / max(1, fps))
+    play = dict(label="▶ Play", method="animate",
+                args=[None, dict(frame=dict(duration=duration, redraw=True), fromcurrent=True,
+                                 transition=dict(duration=0))])
+    pause = dict(label="❚❚ Pause", method="animate",
+                 args=[[None], dict(frame=dict(duration=0, redraw=False), mode="immediate")])
+    steps = [dict(method="animate", label=str(t),
+                  args=[[str(t)], dict(frame=dict(duration=0, redraw=True), mode="immediate")])
+             for t in range(len(frames))]
+    fig.update_layout(
+        updatemenus=[dict(type="buttons", direction="left", x=0.0, y=-0.02, xanchor="left",
+                          yanchor="top", buttons=[play, pause])],
+        sliders=[dict(active=0, steps=steps, x=0.25, len=0.75, y=-0.02, yanchor="top",
+                      currentvalue=dict(prefix="frame ", visible=True))],
+    )
+    style(fig, title, height=height)
+    fig.update_layout(margin=dict(l=10, r=10, t=50, b=90))
+    _hide_axes(fig)
+    return fig
+
+
+def image_panels(panels: Sequence[tuple[str, np.ndarray]], title: str, *, height: int = 300,
+                 error_max: float = 0.5) -> go.Figure:
+    """Images side by side; a 2-D panel (an |error| map) is coloured black (0) to yellow (error_max)."""
+    titles = [f"{name} (0–{error_max:g})" if np.ndim(image) == 2 else name for name, image in panels]
+    fig = make_subplots(rows=1, cols=len(panels), subplot_titles=titles, horizontal_spacing=0.02)
+    for column, (name, image) in enumerate(panels, start=1):
+        image = np.asarray(image)
+        if image.ndim == 2:
+            fig.add_trace(go.Image(z=to_uint8(colorize(image, error_max)), name=name,
+                                   customdata=image, hovertemplate="|error| %{customdata:.3f}<extra></extra>"),
+                          row=1, col=column)
+        else:
+            fig.add_trace(go.Image(z=to_uint8(image), name=name), row=1, col=column)
+    style(fig, title, height=height)
+    fig.update_layout(margin=dict(l=10, r=10, t=70, b=10))
+    fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False)
+    fig.update_yaxes(showticklabels=False, showgrid=False, zeroline=False)
+    return fig
+
+
+def metric_curves(times: np.ndarray, series: dict[str, tuple[np.ndarray, np.ndarray]], *,
+                  marker: int | None = None, height: int = 420) -> go.Figure:
+    """PSNR (top) and SSIM (bottom) per frame; `series` maps a name to (psnr, ssim)."""
+    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.08,
+                        subplot_titles=("PSNR (dB, higher is better)", "SSIM (1 is perfect)"))
+    for index, (name, (psnr, ssim)) in enumerate(series.items()):
+        color = PALETTE[index % len(PALETTE)]
+        fig.add_trace(go.Scatter(x=times, y=psnr, name=f"{name} PSNR", legendgroup=name,
+                                 line=dict(color=color)), row=1, col=1)
+        fig.add_trace(go.Scatter(x=times, y=ssim, name=f"{name} SSIM", legendgroup=name,
+                                 line=dict(color=color, dash="dot"), showlegend=False), row=2, col=1)
+    if marker is not None:
+        fig.add_vline(x=marker, line=dict(color="gray", dash="dash"))
+    style(fig, "Quality of each predicted frame", x_title="", height=height)
+    fig.update_xaxes(title_text="predicted frame", row=2, col=1)
+    fig.update_layout(margin=dict(l=60, r=20, t=90, b=50))
+    return fig
+
+
+def attention_overlay(frames: np.ndarray, weights: np.ndarray, query: tuple[int, int],
+                      patch_size: int, title: str, *, height: int = 300) -> go.Figure:
+    """Attention of one query patch over every input frame, blended over the frames
+    (Viridis: dark purple = no weight, yellow = the largest weight shown).
+
+    frames: uint8 (F, H, W, 3); weights: (F, grid, grid), summing to 1 over all frames.
+    """
+    count = len(frames)
+    fig = make_subplots(rows=1, cols=count, horizontal_spacing=0.02,
+                        subplot_titles=[f"input frame t−{count - i}" for i in range(count)])
+    size = frames.shape[1]
+    top = float(weights.max()) or 1.0
+    row, col = query
+    for index in range(count):
+        cells = np.kron(weights[index], np.ones((patch_size, patch_size)))          # (H, W)
+        blend = 0.35 * frames[index] / 255.0 + 0.65 * colorize(cells, top, "Viridis")  # (H, W, 3)
+        fig.add_trace(go.Image(z=to_uint8(blend), customdata=cells, name="attention weight",
+                               hovertemplate="weight %{customdata:.4f}<extra></extra>"),
+                      row=1, col=index + 1)
+        fig.add_shape(type="rect", x0=col * patch_size - 0.5, x1=(col + 1) * patch_size - 0.5,
+                      y0=row * patch_size - 0.5, y1=(row + 1) * patch_size - 0.5,
+                      line=dict(color="red", width=2), row=1, col=index + 1)
+        fig.update_xaxes(range=[-0.5, size - 0.5], row=1, col=index + 1)
+        fig.update_yaxes(range=[size - 0.5, -0.5], row=1, col=index + 1)
+    style(fig, title, height=height)
+    fig.update_layout(margin=dict(l=10, r=10, t=70, b=10))
+    _hide_axes(fig)
+    return fig
+
+
+def moving_average(values: Sequence[float], window: int) -> np.ndarray:
+    """Mean of the last `window` values at each step (fewer at the start)."""
+    values = np.asarray(values, dtype=float)
+    if len(values) == 0:
+        return values
+    sums = np.cumsum(np.insert(values, 0, 0.0))
+    counts = np.minimum(np.arange(1, len(values) + 1), window)
+    return (sums[1:] - sums[np.arange(1, len(values) + 1) - counts]) / counts
+
+
+def loss_curves(curves: dict[str, Sequence[float]], *, height: int = 340, window: int = 25) -> go.Figure:
+    """Training loss against step for several runs (moving average of `window` steps), log scale."""
+    fig = go.Figure()
+    for index, (name, loss) in enumerate(curves.items()):
+        fig.add_trace(go.Scatter(x=np.arange(1, len(loss) + 1), y=moving_average(loss, window), name=name,
+                                 line=dict(color=PALETTE[index % len(PALETTE)])))
+    style(fig, f"Training loss (MSE per pixel, mean of the last {window} steps)", x_title="step",
+          y_title="loss", height=height)
+    fig.update_yaxes(type="log")
+    return fig

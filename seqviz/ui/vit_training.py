@@ -1,0 +1,94 @@
+"""Hyperparameters and live training of the student's own predictive ViT
+(Dosovitskiy et al. 2020): the model lives in this session's state only."""
+
+from __future__ import annotations
+
+import torch
+import streamlit as st
+
+from seqviz import vit_train
+from seqviz.plots import vit as plots
+from seqviz.train import Progress
+from seqviz.ui import params, sidebar, vit_page
+from seqviz.ui.training import run_training
+from seqviz.vit import PredictiveViT, ViTConfig, flops_per_step, memory_estimate_bytes, parameter_count
+
+BATCH = 16
+
+
+def hyperparameters() -> tuple[ViTConfig, int]:
+    """Widgets for the model and the number of steps; returns the config and steps."""
+    a, b, c = st.columns(3)
+    frames = params.slider("Input frames", 1, 8, 3, key="vit_frames", container=a)
+    patch = params.log_select_slider("Patch size (pixels)", [2, 4, 8, 16], 4, key="vit_patch", container=a)
+    width = params.log_select_slider("Width", [16, 32, 64, 128, 256], 64, key="vit_width", container=b)
+    depth = params.slider("Layers", 1, 6, 2, key="vit_depth", container=b)
+    heads = params.log_select_slider("Heads", [1, 2, 4, 8], 4, key="vit_heads", container=c)
+    position = params.choice("Positional embedding", ["learned", "sinusoidal", "none"], "learned",
+                             key="vit_pos", container=c, widget="selectbox",
+                             help="learned: a trained vector per place and per frame; sinusoidal: fixed "
+                                  "sin/cos of the row, column and frame; none: no positions at all")
+    attention = params.toggle("Self-attention", True, key="vit_attn", container=a,
+                              help="Off: a token-wise feed-forward layer takes its place (the ablation)")
+    steps = params.log_select_slider("Training steps", [10, 30, 100, 300, 600, 1000, 2000], 600,
+                                     key="vit_steps", container=b)
+    config = ViTConfig(frames=frames, image_size=vit_page.VIDEO_SIZE, patch_size=patch, width=width,
+                       depth=depth, heads=heads, use_attention=attention, pos_embedding=position)
+    m = c.columns(2)
+    m[0].metric("Parameters", f"{parameter_count(config):,}")
+    m[1].metric("FLOPs per step", f"{flops_per_step(config, BATCH) / 1e9:.2f} G",
+                help=f"forward + backward ≈ 3 × forward, batch {BATCH}, {config.tokens} tokens")
+    c.caption(f"{config.tokens:,} tokens; about {memory_estimate_bytes(config, BATCH) / 2**20:,.0f} MiB "
+              "to train (weights, optimiser state, activations)")
+    return config, steps
+
+
+@st.fragment
+def train_card(video: vit_page.Video, device: torch.device) -> None:
+    """Train / Stop, live progress and loss curve; the result becomes this session's model."""
+    config, steps = hyperparameters()
+    need, budget = memory_estimate_bytes(config, BATCH), vit_train.memory_budget_bytes(device)
+    if need > budget:
+        st.warning(f"This configuration needs about {need / 2**30:.1f} GiB to train ({config.tokens:,} "
+                   f"tokens, attention matrices of {config.tokens:,}² per head) but {budget / 2**30:.1f} "
+                   f"GiB is allowed on {device.type.upper()}: fewer frames or a larger patch, please. "
+                   "Your last model is kept.")
+        return
+    if len(video.frames) <= config.frames:
+        st.warning(f"The video has {len(video.frames)} frames; {config.frames} input frames need at "
+                   f"least {config.frames + 1}. Your last model is kept.")
+        return
+    notice = st.session_state.pop("_vit_notice", None)
+    if notice:
+        st.warning(notice, icon=":material/memory:")
+    own = vit_page.mine()
+    chart = st.empty()
+    if own is not None:
+        chart.plotly_chart(plots.loss_curves({"your model": [h["loss"] for h in own["history"]]}),
+                           key="vit_own_loss")
+        st.caption(f"Your model: {own['config'].depth} layers, width {own['config'].width}, "
+                   f"{len(own['history'])} steps on {own['device']} in {own['seconds']:.0f} s.")
+    version = (own["version"] + 1) if own else 1
+
+    def redraw(progress: Progress) -> None:
+        if progress.step % 25 == 0 or progress.step == progress.total:
+            chart.plotly_chart(plots.loss_curves({"your model": [h["loss"] for h in progress.history]}))
+
+    def train(on_progress):
+        settings = vit_train.TrainSettings(steps=steps, batch_size=BATCH, seed=sidebar.seed(),
+                                           compile=device.type == "cuda" and steps >= 300)
+
+        def keep(model: PredictiveViT, progress: Progress, device_name: str) -> None:
+            vit_page.set_mine({"model": model, "config": config, "history": list(progress.history),
+                               "version": version, "device": device_name, "seconds": progress.elapsed_s})
+
+        model, history, _, notice = vit_train.train_keeping_last_good(
+            config, video.frames, settings, device, on_state=keep, on_progress=on_progress)
+        if notice:
+            st.session_state["_vit_notice"] = notice   # shown after the rerun below
+        return model, history
+
+    result = run_training("vit_train", train, label="Train on this video", on_report=redraw)
+    if result is not None:
+        vit_page.select_mine_next_run()
+        st.rerun(scope="app")

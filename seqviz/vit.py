@@ -1,0 +1,239 @@
+"""A predictive Vision Transformer: the patches of n-1 frames in, frame n out.
+
+After Dosovitskiy et al. 2020, "An Image is Worth 16x16 Words" (ViT): each frame is
+cut into p x p patches, each patch is flattened and projected linearly to the model
+width, positional embeddings say where (row, column) and when (which frame) a patch
+is, and pre-norm transformer encoder layers mix the tokens. A linear head maps the
+tokens of the last input frame back to patches, added to that frame: the model
+predicts the change from the last frame. Two ablations (CURRICULUM.md section 5):
+`use_attention=False` puts a token-wise feed-forward layer where self-attention was
+(no information moves between patches), and `pos_embedding="none"` drops positions
+(the model becomes permutation-equivariant over patches).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+__all__ = ["ViTConfig", "PRESETS", "PredictiveViT", "parameter_count", "flops_per_step",
+           "memory_estimate_bytes", "validate"]
+
+POS_EMBEDDINGS = ("learned", "sinusoidal", "none")
+
+
+@dataclass(frozen=True)
+class ViTConfig:
+    frames: int = 3               # input frames (n - 1)
+    image_size: int = 32
+    patch_size: int = 4
+    width: int = 64
+    depth: int = 2
+    heads: int = 4
+    mlp_ratio: float = 2.0
+    use_attention: bool = True
+    pos_embedding: str = "learned"
+    channels: int = 3
+
+    @property
+    def grid(self) -> int:
+        return self.image_size // self.patch_size
+
+    @property
+    def patches_per_frame(self) -> int:
+        return self.grid ** 2
+
+    @property
+    def tokens(self) -> int:
+        return self.frames * self.patches_per_frame
+
+    @property
+    def patch_dim(self) -> int:
+        return self.channels * self.patch_size ** 2
+
+
+PRESETS: dict[str, ViTConfig] = {
+    "full": ViTConfig(),
+    "no_attention": ViTConfig(use_attention=False),
+    "no_pos": ViTConfig(pos_embedding="none"),
+    "tiny": ViTConfig(frames=2, width=32, depth=1, heads=2),
+}
+
+
+def validate(config: ViTConfig) -> list[str]:
+    """What is wrong with a configuration, in words (empty when it is usable)."""
+    problems = []
+    if config.frames < 1:
+        problems.append("at least one input frame is needed")
+    if config.patch_size < 1 or config.image_size % config.patch_size:
+        problems.append(f"the patch size {config.patch_size} does not divide the image size "
+                        f"{config.image_size}")
+    if config.heads < 1 or config.width % config.heads:
+        problems.append(f"the width {config.width} is not divisible by {config.heads} heads")
+    if config.pos_embedding not in POS_EMBEDDINGS:
+        problems.append(f"pos_embedding must be one of {POS_EMBEDDINGS}")
+    if config.depth < 1 or config.width < 1 or config.mlp_ratio <= 0:
+        problems.append("depth, width and mlp ratio must be positive")
+    return problems
+
+
+def sinusoid(positions: int, width: int) -> torch.Tensor:
+    """The fixed sin/cos table of Vaswani et al. 2017: (positions, width)."""
+    position = torch.arange(positions, dtype=torch.float32)[:, None]
+    frequency = torch.exp(torch.arange(0, width, 2, dtype=torch.float32) * (-math.log(10000.0) / width))
+    table = torch.zeros(positions, width)
+    table[:, 0::2] = torch.sin(position * frequency)
+    table[:, 1::2] = torch.cos(position * frequency)[:, : width // 2]
+    return table
+
+
+class SelfAttention(nn.Module):
+    """Multi-head self-attention; the explicit softmax path returns the weights."""
+
+    def __init__(self, width: int, heads: int):
+        super().__init__()
+        self.heads = heads
+        self.qkv = nn.Linear(width, 3 * width)
+        self.out = nn.Linear(width, width)
+
+    def forward(self, x: torch.Tensor, return_weights: bool = False):
+        batch, tokens, width = x.shape
+        q, k, v = self.qkv(x).view(batch, tokens, 3, self.heads, width // self.heads
+                                   ).permute(2, 0, 3, 1, 4)          # 3 x (B, heads, N, d_head)
+        if return_weights:
+            scores = q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1])  # (B, heads, N, N)
+            weights = scores.softmax(dim=-1)
+            mixed = weights @ v                                      # (B, heads, N, d_head)
+        else:
+            weights = None
+            mixed = F.scaled_dot_product_attention(q, k, v)          # (B, heads, N, d_head)
+        mixed = mixed.transpose(1, 2).reshape(batch, tokens, width)  # (B, N, width)
+        return self.out(mixed), weights
+
+
+class TokenwiseMixer(nn.Module):
+    """The no-attention ablation: a feed-forward layer applied to each token alone."""
+
+    def __init__(self, width: int, heads: int):
+        super().__init__()
+        self.net = nn.Sequential(nn.Linear(width, width), nn.GELU(), nn.Linear(width, width))
+
+    def forward(self, x: torch.Tensor, return_weights: bool = False):
+        return self.net(x), None
+
+
+class Block(nn.Module):
+    """Pre-norm encoder layer: x + mix(LN x), then x + MLP(LN x)."""
+
+    def __init__(self, config: ViTConfig):
+        super().__init__()
+        mixer = SelfAttention if config.use_attention else TokenwiseMixer
+        hidden = max(1, int(config.width * config.mlp_ratio))
+        self.norm1, self.norm2 = nn.LayerNorm(config.width), nn.LayerNorm(config.width)
+        self.mix = mixer(config.width, config.heads)
+        self.mlp = nn.Sequential(nn.Linear(config.width, hidden), nn.GELU(), nn.Linear(hidden, config.width))
+
+    def forward(self, x: torch.Tensor, return_weights: bool = False):
+        mixed, weights = self.mix(self.norm1(x), return_weights)
+        x = x + mixed
+        return x + self.mlp(self.norm2(x)), weights
+
+
+class PredictiveViT(nn.Module):
+    """frames (B, F, C, H, W) in [0, 1] -> next frame (B, C, H, W) [, attention per layer]."""
+
+    def __init__(self, config: ViTConfig):
+        super().__init__()
+        problems = validate(config)
+        if problems:
+            raise ValueError("; ".join(problems))
+        self.config = config
+        c = config
+        self.embed = nn.Linear(c.patch_dim, c.width)
+        if c.pos_embedding == "learned":
+            self.space = nn.Parameter(0.02 * torch.randn(c.patches_per_frame, c.width))
+            self.time = nn.Parameter(0.02 * torch.randn(c.frames, c.width))
+        elif c.pos_embedding == "sinusoidal":
+            rows = torch.arange(c.patches_per_frame) // c.grid
+            cols = torch.arange(c.patches_per_frame) % c.grid
+            half = c.width // 2   # first half of the width says the row, second the column
+            space = torch.cat([sinusoid(c.grid, half)[rows], sinusoid(c.grid, c.width - half)[cols]], -1)
+            self.register_buffer("space", space, persistent=False)          # (P, width)
+            self.register_buffer("time", sinusoid(c.frames, c.width) * 0.5, persistent=False)
+        self.blocks = nn.ModuleList(Block(c) for _ in range(c.depth))
+        self.norm = nn.LayerNorm(c.width)
+        self.head = nn.Linear(c.width, c.patch_dim)
+        nn.init.zeros_(self.head.weight)   # start as "copy the last frame"
+        nn.init.zeros_(self.head.bias)
+
+    def patchify(self, frames: torch.Tensor) -> torch.Tensor:
+        """(B, F, C, H, W) -> (B, F, P, C*p*p), patches in row-major order."""
+        b, f, ch, h, w = frames.shape
+        p = self.config.patch_size
+        x = frames.reshape(b, f, ch, h // p, p, w // p, p)              # (B, F, C, gh, p, gw, p)
+        x = x.permute(0, 1, 3, 5, 2, 4, 6)                              # (B, F, gh, gw, C, p, p)
+        return x.reshape(b, f, (h // p) * (w // p), ch * p * p)         # (B, F, P, C*p*p)
+
+    def unpatchify(self, patches: torch.Tensor) -> torch.Tensor:
+        """(B, P, C*p*p) -> (B, C, H, W)."""
+        c = self.config
+        b = patches.shape[0]
+        x = patches.reshape(b, c.grid, c.grid, c.channels, c.patch_size, c.patch_size)  # (B, gh, gw, C, p, p)
+        x = x.permute(0, 3, 1, 4, 2, 5)                                 # (B, C, gh, p, gw, p)
+        return x.reshape(b, c.channels, c.image_size, c.image_size)    # (B, C, H, W)
+
+    def forward(self, frames: torch.Tensor, return_attention: bool = False):
+        c = self.config
+        b = frames.shape[0]
+        tokens = self.embed(self.patchify(frames))                      # (B, F, P, width)
+        if c.pos_embedding != "none":
+            tokens = tokens + self.time[None, :, None, :] + self.space[None, None, :, :]
+        x = tokens.reshape(b, c.tokens, c.width)                        # (B, F*P, width), frame-major
+        attention = []
+        for block in self.blocks:
+            x, weights = block(x, return_attention)
+            if weights is not None:
+                attention.append(weights)                               # (B, heads, N, N)
+        last = self.norm(x[:, -c.patches_per_frame:])                   # (B, P, width)
+        change = self.unpatchify(self.head(last))                       # (B, C, H, W)
+        prediction = frames[:, -1] + change
+        if return_attention:
+            return prediction, (torch.stack(attention, 1) if attention else None)  # (B, L, heads, N, N)
+        return prediction
+
+
+def parameter_count(config: ViTConfig) -> int:
+    """Trainable parameters of the model the config describes."""
+    return sum(p.numel() for p in PredictiveViT(config).parameters() if p.requires_grad)
+
+
+def flops_per_step(config: ViTConfig, batch_size: int = 16) -> float:
+    """Estimated floating-point operations of one training step (forward + backward ≈ 3×forward).
+
+    Counts multiply-adds of the matrix products as 2 FLOPs; norms and softmax are ignored.
+    """
+    c = config
+    n, d, hidden = c.tokens, c.width, c.width * c.mlp_ratio
+    mix = (2 * n * d * 3 * d + 4 * n * n * d + 2 * n * d * d) if c.use_attention else 4 * n * d * d
+    per_layer = mix + 4 * n * d * hidden
+    forward = 2 * n * c.patch_dim * d + c.depth * per_layer + 2 * c.patches_per_frame * d * c.patch_dim
+    return 3.0 * forward * batch_size
+
+
+def memory_estimate_bytes(config: ViTConfig, batch_size: int = 16) -> float:
+    """A rough upper estimate of training memory: weights + Adam state + saved activations."""
+    c = config
+    n, d = c.tokens, c.width
+    weights = 4 * (c.depth * (12 + 2 * c.mlp_ratio) * d * d + n * d + 2 * c.patch_dim * d)
+    per_layer = n * d * (10 + 3 * c.mlp_ratio) + (3 * c.heads * n * n if c.use_attention else 0)
+    activations = 4 * batch_size * (c.depth * per_layer + 4 * n * c.patch_dim)
+    return 4 * weights + activations
+
+
+def with_changes(config: ViTConfig, **changes) -> ViTConfig:
+    """A copy of `config` with some fields changed (dataclasses.replace)."""
+    return replace(config, **changes)

@@ -1,0 +1,39 @@
+"""The predictive ViT page in Chromium: a real uploaded video file, and live training."""
+
+import cv2
+import numpy as np
+
+from tests.browser.conftest import screenshot, wait_until_idle
+from tests.browser.test_pages import assert_no_exception
+
+
+def _write_clip(path, frames=24):
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 12, (96, 72))
+    for t in range(frames):
+        image = np.full((72, 96, 3), (60, 40, 20), np.uint8)
+        cv2.rectangle(image, (4 * t % 80, 20), (4 * t % 80 + 14, 34), (40, 200, 255), -1)
+        writer.write(image)
+    writer.release()
+    return path
+
+
+def test_uploading_a_real_video_file_shows_it_and_its_prediction(server_url, page, tmp_path):
+    clip = _write_clip(tmp_path / "moving_box.mp4")
+    page.goto(f"{server_url}/predictive_vit?vit_source=Upload")
+    wait_until_idle(page)
+    page.locator("[data-testid=stFileUploader] input[type=file]").set_input_files(str(clip))
+    page.wait_for_function("document.body.innerText.includes('upload moving_box.mp4')", timeout=120_000)
+    wait_until_idle(page)
+    assert_no_exception(page)
+    assert page.locator("[data-testid=stAlert]").filter(has_text="Cannot use").count() == 0
+    screenshot(page, "predictive_vit_upload")
+
+
+def test_training_live_in_the_browser(server_url, page):
+    page.goto(f"{server_url}/predictive_vit?vit_steps=30")
+    wait_until_idle(page)
+    page.get_by_role("button", name="Train on this video").click()
+    page.wait_for_function("document.body.innerText.includes('30 steps on CPU')", timeout=120_000)
+    wait_until_idle(page)
+    assert_no_exception(page)
+    screenshot(page, "predictive_vit_trained")

@@ -1,0 +1,98 @@
+"""The predictive ViT (seqviz.vit): shapes, attention, and the two ablations' symmetries."""
+
+import dataclasses
+
+import pytest
+import torch
+
+from seqviz import vit
+
+SMALL = vit.ViTConfig(frames=2, image_size=16, patch_size=4, width=32, depth=2, heads=4)
+
+
+def _model(config, seed=0):
+    torch.manual_seed(seed)
+    model = vit.PredictiveViT(config).eval()
+    with torch.no_grad():  # the head starts at zero ("copy the last frame"); wake it up
+        model.head.weight.normal_(0, 0.2)
+    return model
+
+
+def _frames(config, batch=2, seed=1):
+    generator = torch.Generator().manual_seed(seed)
+    return torch.rand(batch, config.frames, 3, config.image_size, config.image_size, generator=generator)
+
+
+@pytest.mark.parametrize("pos", vit.POS_EMBEDDINGS)
+@pytest.mark.parametrize("attention", [True, False])
+def test_shapes_and_attention_weights(pos, attention):
+    config = dataclasses.replace(SMALL, pos_embedding=pos, use_attention=attention)
+    model = _model(config)
+    x = _frames(config)
+    out, weights = model(x, return_attention=True)
+    assert out.shape == (2, 3, 16, 16)
+    if attention:
+        assert weights.shape == (2, config.depth, config.heads, config.tokens, config.tokens)
+        torch.testing.assert_close(weights.sum(-1), torch.ones(weights.shape[:-1]))
+        torch.testing.assert_close(model(x), out, atol=1e-5, rtol=1e-5)  # SDPA path == explicit
+    else:
+        assert weights is None
+
+
+def test_patchify_round_trip_and_zero_head_copies_the_last_frame():
+    model = vit.PredictiveViT(SMALL)
+    x = _frames(SMALL)
+    patches = model.patchify(x)                                          # (B, F, P, C*p*p)
+    assert patches.shape == (2, 2, 16, 48)
+    torch.testing.assert_close(model.unpatchify(patches[:, -1]), x[:, -1])
+    torch.testing.assert_close(model(x), x[:, -1])
+
+
+def _changed_patches(model, x, frame, patch):
+    """Which output patches move when one input patch is perturbed."""
+    y = x.clone()
+    p = model.config.patch_size
+    row, col = divmod(patch, model.config.grid)
+    y[:, frame, :, row * p:(row + 1) * p, col * p:(col + 1) * p] += 0.5
+    with torch.no_grad():
+        delta = (model(y) - model(x)).abs()                              # (B, C, H, W)
+    per_patch = model.patchify(delta[:, None])[0, 0].sum(-1)             # (P,)
+    return set(torch.nonzero(per_patch > 1e-6).flatten().tolist())
+
+
+def test_without_attention_no_information_moves_between_patches():
+    config = dataclasses.replace(SMALL, use_attention=False)
+    model = _model(config)
+    x = _frames(config)
+    assert _changed_patches(model, x, frame=1, patch=5) == {5}
+    assert _changed_patches(model, x, frame=0, patch=5) == set()          # nor across time
+    full = _model(SMALL)
+    assert len(_changed_patches(full, x, frame=1, patch=5)) == SMALL.patches_per_frame
+
+
+def test_without_positions_the_model_is_permutation_equivariant_over_patches():
+    config = dataclasses.replace(SMALL, pos_embedding="none")
+    model = _model(config)
+    x = _frames(config)
+    order = torch.randperm(config.patches_per_frame, generator=torch.Generator().manual_seed(0))
+    permuted = model.unpatchify(model.patchify(x)[:, :, order].flatten(0, 1)).view_as(x)
+    with torch.no_grad():
+        out, out_permuted = model.patchify(model(x)[:, None]), model.patchify(model(permuted)[:, None])
+    torch.testing.assert_close(out_permuted, out[:, :, order], atol=1e-5, rtol=1e-5)
+    learned = _model(SMALL)
+    with torch.no_grad():
+        a, b = learned.patchify(learned(x)[:, None]), learned.patchify(learned(permuted)[:, None])
+    assert not torch.allclose(b, a[:, :, order], atol=1e-4)
+
+
+def test_validation_counts_and_estimates():
+    assert vit.validate(dataclasses.replace(SMALL, patch_size=5))
+    assert vit.validate(dataclasses.replace(SMALL, width=30, heads=4))
+    with pytest.raises(ValueError, match="divisible"):
+        vit.PredictiveViT(dataclasses.replace(SMALL, width=30))
+    model = vit.PredictiveViT(SMALL)
+    assert vit.parameter_count(SMALL) == sum(p.numel() for p in model.parameters())
+    small, big = vit.flops_per_step(SMALL), vit.flops_per_step(dataclasses.replace(SMALL, frames=4))
+    assert 2 < big / small < 4.5          # attention's N^2 makes it more than double
+    huge = vit.ViTConfig(frames=8, image_size=32, patch_size=2, width=256, depth=6, heads=8)
+    assert vit.memory_estimate_bytes(huge) > 8 * 2**30 > vit.memory_estimate_bytes(vit.PRESETS["full"])
