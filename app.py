@@ -5,6 +5,12 @@ import streamlit as st
 from seqviz.ui import registry, sidebar
 
 st.set_page_config(page_title="seqviz", page_icon=":material/movie:", layout="wide")
-navigation = st.navigation(registry.navigation_sections())
+navigation = st.navigation(registry.sections(
+    ("", "pages/home.py"),
+    ("Recurrent networks", "pages/memory_tasks.py", "pages/hidden_state.py", "pages/gradients.py"),
+    ("Attention", "pages/softmax_flattening.py", "pages/attention_playground.py",
+     "pages/identity_attention.py", "pages/permutation.py", "pages/attention_vs_conv.py"),
+    ("Vision transformers", "pages/predictive_vit.py"),
+))
 sidebar.render()
 navigation.run()

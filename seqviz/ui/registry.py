@@ -66,16 +66,28 @@ TOPICS: tuple[Topic, ...] = (
 )
 
 
-def navigation_sections() -> dict[str, list[st.Page]]:
-    """Sections for st.navigation: Home first, then the topics in curriculum order."""
-    sections: dict[str, list[st.Page]] = {"": [st.Page(HOME.path, title=HOME.title, icon=HOME.icon,
-                                                       default=True)]}
-    for section in SECTIONS:
-        pages = [st.Page(t.path, title=t.title, icon=t.icon, url_path=t.url_path)
-                 for t in TOPICS if t.section == section]
-        if pages:
-            sections[section] = pages
-    return sections
+def sections(*groups: tuple[str, ...]) -> dict[str, list[st.Page]]:
+    """st.navigation's sections from app.py's list: ``("Section", "pages/a.py", ...)``.
+
+    Each path must be a registered page of that section, and every registered page
+    must be listed exactly once, so the menu and the Home cards cannot drift apart.
+    """
+    known = {topic.path: topic for topic in (HOME, *TOPICS)}
+    listed: list[str] = []
+    result: dict[str, list[st.Page]] = {}
+    for name, *paths in groups:
+        for path in paths:
+            topic = known.get(path)
+            if topic is None or topic.section != name:
+                raise ValueError(f"{path} is not a registered page of section {name!r}")
+            listed.append(path)
+        result[name] = [st.Page(known[p].path, title=known[p].title, icon=known[p].icon,
+                                default=known[p].default,
+                                **({} if known[p].default else {"url_path": known[p].url_path}))
+                        for p in paths]
+    if sorted(listed) != sorted(known):
+        raise ValueError(f"app.py must list every page once; listed {sorted(listed)}")
+    return result
 
 
 def ensure_router() -> None:

@@ -1,7 +1,5 @@
 """Every page under Streamlit's AppTest: it runs clean, and every widget moves to its ends."""
 
-from pathlib import Path
-
 import pytest
 
 from seqviz.ui import registry
@@ -12,7 +10,7 @@ ALL_PAGES = [registry.HOME.path] + [t.path for t in registry.TOPICS]
 
 
 def test_every_file_in_pages_is_in_the_navigation():
-    on_disk = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "pages").glob("*.py"))
+    on_disk = sorted(str(p.relative_to(ROOT)) for p in ROOT.glob("pages/*.py"))
     assert on_disk == sorted(ALL_PAGES)
     for topic in registry.TOPICS:
         assert topic.section in registry.SECTIONS
@@ -113,3 +111,12 @@ def test_softmax_page_numbers_match_the_closed_form():
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["p_hot (closed form)"] == "2.71824e-05"
     assert "c ≥ 13.710" in " ".join(m.value for m in at.markdown)
+
+
+def test_navigation_refuses_pages_missing_or_in_the_wrong_section():
+    with pytest.raises(ValueError, match="every page once"):
+        registry.sections(("", "pages/home.py"))
+    with pytest.raises(ValueError, match="not a registered page of section 'Attention'"):
+        registry.sections(("Attention", "pages/home.py"))
+    with pytest.raises(ValueError, match="not a registered page"):
+        registry.sections(("", "pages/nowhere.py"))
