@@ -3,7 +3,7 @@
 import pytest
 
 from seqviz.ui import registry
-from tests.browser.conftest import screenshot, wait_until_idle
+from tests.browser.conftest import running_server, screenshot, wait_until_idle
 
 PAGES = [registry.HOME] + list(registry.TOPICS)
 
@@ -57,3 +57,16 @@ def test_sidebar_survives_a_rerun_and_writes_the_url(server_url, page):
     page.wait_for_url("**/softmax_flattening**", timeout=30_000)
     assert page.locator("[data-testid=stSidebar] input[type=number]").input_value() == "42"
     assert_no_exception(page)
+
+
+def test_a_fresh_servers_first_visitor_by_bookmark_gets_the_whole_app(page):
+    """Streamlit starts a server in its old pages-folder mode until app.py has run once;
+    a bookmarked page as the very first request must still get the router and sidebar."""
+    with running_server("fresh_server.log") as url:
+        page.goto(f"{url}/softmax_flattening?D=1000")
+        wait_until_idle(page)
+        assert_no_exception(page)
+        sidebar = page.locator("[data-testid=stSidebar]")
+        assert sidebar.get_by_text("Random seed").count() == 1
+        assert sidebar.get_by_text("Permutation and positions").count() == 1
+        assert "0.00271362" in page.locator("[data-testid=stMetric]").all_inner_texts()[0]
