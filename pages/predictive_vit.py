@@ -48,9 +48,8 @@ with cards.question_card(
     "cheapest baseline, *copy the last frame*: a model worth its training must beat it.",
     expanded=True,
 ):
-    vit_page.clamp_state("vit_t", int(times[0]), int(times[-1]))
     target = params.slider("Frame to predict", int(times[0]), int(times[-1]),
-                           int(min(times[-1], times[0] + 17)), key="vit_t")
+                           int(times[0]) + 17, key="vit_t")
     index = target - config.frames
     predicted, truth = result["predicted"][index], frames[target] / 255.0
     panels = [(f"input t−{config.frames - i}", frames[target - config.frames + i])

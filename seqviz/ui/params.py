@@ -82,7 +82,12 @@ def _clamp(value: float, low: float, high: float) -> tuple[float, str | None]:
 
 def slider(label: str, low: float, high: float, default: float, *, key: str,
            step: float | None = None, container: Any = st, **kwargs: Any) -> Any:
-    """A numeric slider bound to the URL parameter `key`."""
+    """A numeric slider bound to the URL parameter `key`.
+
+    The range may depend on other widgets (a model's depth, a video's length): a
+    remembered value outside the current range is pulled inside it, and so is the default.
+    """
+    default = min(high, max(low, default))
     integer = all(isinstance(v, int) and not isinstance(v, bool) for v in (low, high, default))
 
     def parse(raw: str) -> tuple[Any, str | None]:
@@ -92,6 +97,9 @@ def slider(label: str, low: float, high: float, default: float, *, key: str,
         return value, note
 
     _seed(key, default, parse)
+    # Re-assigned every run: when the range changes Streamlit would otherwise reset the
+    # widget to its minimum instead of keeping the value the student chose.
+    st.session_state[key] = min(high, max(low, st.session_state[key]))
     value = container.slider(label, low, high, step=step, key=key, **kwargs)
     return _sync(key, value, default, container)
 

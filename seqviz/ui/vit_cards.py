@@ -20,8 +20,7 @@ def bounded_slider(label: str, low: int, high: int, default: int, *, key: str, c
     if high <= low:
         container.caption(f"{label}: {low} (the only choice for this model)")
         return low
-    vit_page.clamp_state(key, low, high)
-    return params.slider(label, low, high, min(high, max(low, default)), key=key, container=container)
+    return params.slider(label, low, high, default, key=key, container=container)
 
 
 def rollout_panels(rolled: np.ndarray, frames: np.ndarray, target: int, k: int) -> None:

@@ -162,12 +162,6 @@ def attention_maps(model: PredictiveViT, frames: np.ndarray, target: int) -> np.
     return last.reshape(c.depth, c.heads, c.patches_per_frame, c.frames, c.grid, c.grid).numpy()
 
 
-def clamp_state(key: str, low: int, high: int) -> None:
-    """Keep a slider's remembered value inside a range that changed with the model or video."""
-    if key in st.session_state:
-        st.session_state[key] = int(min(high, max(low, st.session_state[key])))
-
-
 def _rollout_shipped(label: str, frames: np.ndarray, start: int, steps: int) -> np.ndarray:
     return vit_train.rollout(shipped(label)[0], frames, start, steps)
 
