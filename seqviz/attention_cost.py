@@ -20,8 +20,9 @@ import numpy as np
 import torch
 from torch import nn
 
-__all__ = ["CostSettings", "sweep_sides", "attention_matrix_bytes", "available_bytes",
-           "measure_costs", "measure_costs_cacheable", "fit_slope", "theory_flops", "BenchmarkStopped"]
+from seqviz.device import free_memory_bytes
+
+__all__ = ["CostSettings", "sweep_sides", "attention_matrix_bytes", "measure_costs", "measure_costs_cacheable", "fit_slope", "theory_flops", "BenchmarkStopped"]
 
 BYTES = 4  # float32
 SIDES = (8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512)
@@ -62,21 +63,6 @@ def conv_bytes(side: int, channels: int, kernel: int) -> int:
     """Bytes of the convolution's input, output and weights, float32."""
     n = side * side
     return BYTES * (2 * n * channels + kernel * kernel * channels * channels + channels)
-
-
-def available_bytes(device: torch.device) -> int:
-    """Memory free for new tensors: CUDA's free memory, else the OS's MemAvailable."""
-    if device.type == "cuda":
-        free, _ = torch.cuda.mem_get_info(device)
-        return int(free)
-    try:
-        with open("/proc/meminfo") as fh:
-            for line in fh:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return 4 << 30  # unknown: assume a modest laptop
 
 
 def theory_flops(side: int, channels: int, kernel: int) -> tuple[float, float]:
@@ -157,7 +143,7 @@ def measure_costs(settings: CostSettings, device: str | torch.device = "cpu",
         row = {"side": side, "tokens N": n, "attention ms": np.nan, "conv ms": np.nan,
                "attention peak MiB": need / 2**20,
                "conv peak MiB": conv_bytes(side, C, k) / 2**20, "memory": "", "note": ""}
-        limit = min(settings.memory_budget, available_bytes(device) // 2)
+        limit = min(settings.memory_budget, free_memory_bytes(device) // 2)
         if conv_bytes(side, C, k) > limit:
             row["note"] = f"skipped both: even the image needs more than {limit / 2**20:,.0f} MiB"
             rows.append(row)

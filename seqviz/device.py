@@ -88,15 +88,31 @@ def _cpu_name() -> str:
     return platform.processor() or platform.machine() or "CPU"
 
 
-def _system_memory_gib() -> float | None:
+def _meminfo_bytes(field: str) -> int | None:
+    """A field of /proc/meminfo ("MemTotal", "MemAvailable") in bytes; None where unknown."""
     try:
         with open("/proc/meminfo") as fh:
             for line in fh:
-                if line.startswith("MemTotal:"):
-                    return int(line.split()[1]) / 2**20
+                if line.startswith(f"{field}:"):
+                    return int(line.split()[1]) * 1024
     except OSError:
         return None
     return None
+
+
+def _system_memory_gib() -> float | None:
+    total = _meminfo_bytes("MemTotal")
+    return None if total is None else total / 2**30
+
+
+def free_memory_bytes(device: torch.device) -> int:
+    """Memory free for new tensors: CUDA's free memory, else the OS's MemAvailable
+    (4 GiB, a modest laptop, where the OS does not say)."""
+    if device.type == "cuda":
+        free, _ = torch.cuda.mem_get_info(device)
+        return int(free)
+    available = _meminfo_bytes("MemAvailable")
+    return available if available is not None else 4 << 30
 
 
 def float_dtype(device: torch.device) -> torch.dtype:

@@ -28,7 +28,7 @@ import torch.nn.functional as F
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
 from seqviz import checkpoints, video as videos
-from seqviz.device import run_with_fallback
+from seqviz.device import free_memory_bytes, run_with_fallback
 from seqviz.train import NonFiniteLoss, Progress, autocast, restore, snapshot, train_loop
 from seqviz.vit import PRESETS, PredictiveViT, ViTConfig
 
@@ -188,8 +188,7 @@ def rollout(model: PredictiveViT, frames: np.ndarray, start: int, steps: int,
 def memory_budget_bytes(device: torch.device) -> float:
     """How much memory one student's training may take: 80% of a GPU's free memory, 2 GiB on a CPU."""
     if device.type == "cuda":
-        free, _ = torch.cuda.mem_get_info(device)
-        return 0.8 * free
+        return 0.8 * free_memory_bytes(device)
     return 2.0 * 2**30
 
 

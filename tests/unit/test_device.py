@@ -56,3 +56,10 @@ def test_cpu_runs_without_a_notice():
 def test_float_dtype():
     assert devices.float_dtype(torch.device("cpu")) == torch.float64
     assert devices.float_dtype(torch.device("mps")) == torch.float32
+
+
+def test_free_memory_is_positive_and_below_the_total():
+    free = devices.free_memory_bytes(torch.device("cpu"))
+    total = devices.describe(torch.device("cpu")).total_memory_gib
+    assert free > 0
+    assert total is None or free <= total * 2**30
