@@ -1,6 +1,6 @@
 """||dL/dh_t|| for every step: one backward pass against one backward pass per step.
 
-`seqviz.gradients.hidden_grad_norms` takes every gradient from one backward pass
+`seqviz.recurrent.gradients.hidden_grad_norms` takes every gradient from one backward pass
 (autograd.grad over the list of hidden states). The baseline runs
 `torch.autograd.grad(loss, h_t, retain_graph=True)` once per step, which walks the
 graph from the loss back to h_t every time: O(T^2) work. Baseline lengths are capped
@@ -13,17 +13,15 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import time
 from pathlib import Path
 
+import numpy as np
+import torch
+
+from seqviz.recurrent import gradients
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-
-from seqviz import gradients  # noqa: E402
 
 
 def timed(fn, repeats: int) -> tuple[float, object]:

@@ -13,20 +13,17 @@ from __future__ import annotations
 import argparse
 import random
 import statistics
-import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from streamlit.testing.v1 import AppTest
 
-from streamlit.testing.v1 import AppTest  # noqa: E402
-
-from seqviz.ui import registry  # noqa: E402
-from tests.apptest_helpers import MOVABLE, _number, assert_clean, open_page  # noqa: E402
+from seqviz.ui import registry
+from tests.apptest_helpers import MOVABLE, _number, assert_clean, open_page
 
 EMPTY_PAGE = """
 import streamlit as st
+
+ROOT = Path(__file__).resolve().parent.parent
 st.slider("x", 0, 100, 50, key="x")
 """
 

@@ -2,7 +2,7 @@
 
 For each model, one Adam step on a batch of 64 sequences (length 20, hidden 32, the
 shipped defaults) is timed on the CPU two ways: with the from-scratch cells (inside
-seqviz.rnn.sequential_compute, as the app runs them) and with torch's own fused
+seqviz.recurrent.cells.sequential_compute, as the app runs them) and with torch's own fused
 nn.RNN / nn.LSTM / nn.GRU (the baseline; for the TCN, the same network with F.conv1d
 in place of unfold + matmul). CUDA is timed too when present. Set the CPU thread
 count for the whole run with --threads (torch's thread count is process-wide).
@@ -13,21 +13,19 @@ count for the whole run with --threads (torch's thread count is process-wide).
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from pathlib import Path
 
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from seqviz.recurrent import cells as rnn
+from seqviz.recurrent import train as mt
+from seqviz.recurrent.tasks import memory_task
+from seqviz.recurrent.tcn import TCN
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-import torch  # noqa: E402
-import torch.nn.functional as F  # noqa: E402
-from torch import nn  # noqa: E402
-
-from seqviz import memory_train as mt  # noqa: E402
-from seqviz import rnn  # noqa: E402
-from seqviz.tasks import memory_task  # noqa: E402
-from seqviz.tcn import TCN  # noqa: E402
 
 
 class TorchRecurrent(nn.Module):

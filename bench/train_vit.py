@@ -1,7 +1,7 @@
 """Training throughput of the predictive ViT and time to a PSNR target on the default game.
 
 Two runs of the same model (preset "full", seed 0, batch 16) in one process:
-the project's training path (seqviz.vit_train.make_step: bf16 autocast and
+the project's training path (seqviz.vit.train.make_step: bf16 autocast and
 torch.compile on CUDA) and a plain fp32 eager baseline (the same step without
 autocast or compile). On a CPU both paths are fp32 eager, so the ratio is ~1; the
 CUDA target (>= 3x the baseline) can only be measured on a GPU.
@@ -15,15 +15,14 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import torch
 
-import torch  # noqa: E402
-
-from seqviz import device as devices, video, vit, vit_train  # noqa: E402
+from seqviz.core import device as devices
+from seqviz.vit import model as vit
+from seqviz.vit import train as vit_train
+from seqviz.vit import video
 
 
 def _sync(device: torch.device) -> None:

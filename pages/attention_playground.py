@@ -3,8 +3,8 @@
 import pandas as pd
 import streamlit as st
 
-from seqviz import attention
-from seqviz.plots import attention as plots
+from seqviz.attention import attention
+from seqviz.plots.attention import attention as plots
 from seqviz.ui import cards, params, registry, sidebar
 from seqviz.ui.charts import show_chart
 

@@ -4,9 +4,10 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from seqviz import attention_cost, conv
-from seqviz.plots import attention as plots
-from seqviz.plots.conv import receptive_field_picture
+from seqviz.attention import conv
+from seqviz.attention import cost as attention_cost
+from seqviz.plots.attention import attention as plots
+from seqviz.plots.attention.conv import receptive_field_picture
 from seqviz.ui import cards, params, registry, sidebar
 from seqviz.ui.cache import cached
 from seqviz.ui.charts import show_chart

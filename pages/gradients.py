@@ -1,16 +1,16 @@
 """Gradients across sequence length, and the capacity of the hidden state."""
 
-import numpy as np
 import pandas as pd
 import streamlit as st
 
-from seqviz import gradients, memory_train as mt
-from seqviz.train import Progress
-from seqviz.plots import rnn as plots
+from seqviz.core.train import Progress
+from seqviz.plots import recurrent as plots
+from seqviz.recurrent import gradients
+from seqviz.recurrent import train as mt
 from seqviz.ui import cards, params, registry, sidebar
 from seqviz.ui.cache import cached
 from seqviz.ui.charts import show_chart
-from seqviz.ui.rnn_models import shipped_model
+from seqviz.ui.recurrent.models import shipped_model
 from seqviz.ui.training import run_training
 
 registry.ensure_router()
@@ -111,7 +111,7 @@ with cards.question_card(
     "by the gradient that teaches it. With the same training budget, accuracy on the memory "
     "task falls towards chance (1/3) as the sequence grows; more hidden units push the "
     "drop further out, and the LSTM further still. The shipped sweep was made with "
-    "`python -m seqviz.memory_train --sweep --seed 0` (400 steps per point)."):
+    "`python -m seqviz.recurrent.train --sweep --seed 0` (400 steps per point)."):
     sweep = pd.read_csv(mt.SWEEP_FILE)
     show_chart(plots.capacity_curves(sweep, "Shipped sweep: memory task, 400 training steps"),
                key="grad_capacity", filename="capacity_sweep")

@@ -4,11 +4,11 @@ import numpy as np
 import streamlit as st
 import torch
 
-from seqviz import probe, tasks
-from seqviz.plots import rnn as plots
+from seqviz.plots import recurrent as plots
+from seqviz.recurrent import probe, tasks
 from seqviz.ui import cards, params, registry, sidebar
 from seqviz.ui.charts import show_chart
-from seqviz.ui.rnn_models import session_results, shipped_model, untrained_model
+from seqviz.ui.recurrent.models import session_results, shipped_model, untrained_model
 
 registry.ensure_router()
 

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from seqviz import device as devices
+from seqviz.core import device as devices
 from seqviz.ui import registry, sidebar
 
 registry.ensure_router()

@@ -6,9 +6,9 @@ import numpy as np
 import streamlit as st
 import torch
 
-from seqviz import attention, softmax
-from seqviz.device import float_dtype
-from seqviz.plots import attention as plots
+from seqviz.attention import attention, softmax
+from seqviz.core.device import float_dtype
+from seqviz.plots.attention import attention as plots
 from seqviz.ui import cards, params, registry, sidebar
 from seqviz.ui.cache import cached
 from seqviz.ui.charts import show_chart

@@ -1,15 +1,15 @@
 """Memory tasks: RNN vs LSTM vs GRU vs TCN, trained live or from the shipped checkpoints."""
 
-import numpy as np
 import streamlit as st
 import torch
 
-from seqviz import memory_train as mt
-from seqviz import tasks, train
-from seqviz.plots import rnn as plots
+from seqviz.core import train
+from seqviz.plots import recurrent as plots
+from seqviz.recurrent import tasks
+from seqviz.recurrent import train as mt
 from seqviz.ui import cards, params, registry, sidebar
 from seqviz.ui.charts import show_chart
-from seqviz.ui.rnn_models import session_results, shipped_history, shipped_model
+from seqviz.ui.recurrent.models import session_results, shipped_history, shipped_model
 from seqviz.ui.training import run_training
 
 registry.ensure_router()

@@ -3,8 +3,8 @@
 import numpy as np
 import streamlit as st
 
-from seqviz import permutation
-from seqviz.plots import attention as plots
+from seqviz.attention import permutation
+from seqviz.plots.attention import attention as plots
 from seqviz.ui import cards, params, registry, sidebar
 from seqviz.ui.cache import cached
 from seqviz.ui.charts import show_chart

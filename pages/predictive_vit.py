@@ -3,10 +3,13 @@
 import numpy as np
 import streamlit as st
 
-from seqviz import vit_train
 from seqviz.plots import vit as plots
-from seqviz.ui import cards, params, registry, sidebar, vit_cards, vit_page, vit_training
+from seqviz.ui import cards, params, registry, sidebar
 from seqviz.ui.charts import show_chart
+from seqviz.ui.vit import cards as vit_cards
+from seqviz.ui.vit import page as vit_page
+from seqviz.ui.vit import training as vit_training
+from seqviz.vit import train as vit_train
 
 registry.ensure_router()
 

@@ -5,8 +5,8 @@ import math
 import numpy as np
 import streamlit as st
 
-from seqviz import softmax
-from seqviz.plots import softmax as plots
+from seqviz.attention import softmax
+from seqviz.plots.attention import softmax as plots
 from seqviz.ui import cards, params, registry, sidebar
 from seqviz.ui.cache import cached
 from seqviz.ui.charts import show_chart

@@ -6,9 +6,6 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-COLORS = {"closed": "#1f77b4", "torch": "#ff7f0e", "hot": "#d62728", "other": "#7f7f7f",
-          "raw": "#9467bd", "scaled": "#2ca02c", "accent": "#17becf"}
-
 
 def base_layout(title: str, *, x_title: str = "", y_title: str = "", height: int = 360) -> dict:
     """The common layout as a dict: title, axis titles, compact margins, legend on top.

@@ -3,7 +3,7 @@ attention overlays and ablation curves (pure functions of arrays, no streamlit).
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import plotly.colors
@@ -11,14 +11,14 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from seqviz.plots.common import style
+from seqviz.plots.palette import ERROR_SCALE, VALUES_SCALE, categorical
 
 __all__ = ["video_animation", "image_panels", "metric_curves", "attention_overlay",
            "loss_curves", "to_uint8"]
 
-PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf"]
 
 
-def colorize(values: np.ndarray, vmax: float, scale: str = "Inferno") -> np.ndarray:
+def colorize(values: np.ndarray, vmax: float, scale: str = ERROR_SCALE) -> np.ndarray:
     """Map values in [0, vmax] through a plotly colour scale: float (..., 3) in [0, 1].
 
     Done here rather than with go.Heatmap so that the app's chart theme cannot recolour it.
@@ -94,7 +94,7 @@ def metric_curves(times: np.ndarray, series: dict[str, tuple[np.ndarray, np.ndar
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.08,
                         subplot_titles=("PSNR (dB, higher is better)", "SSIM (1 is perfect)"))
     for index, (name, (psnr, ssim)) in enumerate(series.items()):
-        color = PALETTE[index % len(PALETTE)]
+        color = categorical(index)
         fig.add_trace(go.Scatter(x=times, y=psnr, name=f"{name} PSNR", legendgroup=name,
                                  line=dict(color=color)), row=1, col=1)
         fig.add_trace(go.Scatter(x=times, y=ssim, name=f"{name} SSIM", legendgroup=name,
@@ -122,7 +122,7 @@ def attention_overlay(frames: np.ndarray, weights: np.ndarray, query: tuple[int,
     row, col = query
     for index in range(count):
         cells = np.kron(weights[index], np.ones((patch_size, patch_size)))          # (H, W)
-        blend = 0.35 * frames[index] / 255.0 + 0.65 * colorize(cells, top, "Viridis")  # (H, W, 3)
+        blend = 0.35 * frames[index] / 255.0 + 0.65 * colorize(cells, top, VALUES_SCALE)  # (H, W, 3)
         fig.add_trace(go.Image(z=to_uint8(blend), customdata=cells, name="attention weight",
                                hovertemplate="weight %{customdata:.4f}<extra></extra>"),
                       row=1, col=index + 1)
@@ -152,7 +152,7 @@ def loss_curves(curves: dict[str, Sequence[float]], *, height: int = 340, window
     fig = go.Figure()
     for index, (name, loss) in enumerate(curves.items()):
         fig.add_trace(go.Scatter(x=np.arange(1, len(loss) + 1), y=moving_average(loss, window), name=name,
-                                 line=dict(color=PALETTE[index % len(PALETTE)])))
+                                 line=dict(color=categorical(index))))
     style(fig, f"Training loss (MSE per pixel, mean of the last {window} steps)", x_title="step",
           y_title="loss", height=height)
     fig.update_yaxes(type="log")

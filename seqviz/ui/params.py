@@ -9,7 +9,8 @@ clamped or ignored, and the page says so in a visible notice: never a traceback.
 from __future__ import annotations
 
 import math
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import streamlit as st
 

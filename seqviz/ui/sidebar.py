@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Callable, TypeVar
+from collections.abc import Callable
+from typing import TypeVar
 
 import streamlit as st
 import torch
 
-from seqviz import device as devices
+from seqviz.core import device as devices
 from seqviz.ui import params
 
 T = TypeVar("T")

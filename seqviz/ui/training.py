@@ -8,11 +8,12 @@ far stay with the session (the model is updated in place).
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import streamlit as st
 
-from seqviz.train import NonFiniteLoss, Progress
+from seqviz.core.train import NonFiniteLoss, Progress
 
 
 def run_training(key: str, train: Callable[[Callable[[Progress], None]], Any], *,
@@ -20,7 +21,7 @@ def run_training(key: str, train: Callable[[Callable[[Progress], None]], Any], *
                  on_report: Callable[[Progress], None] | None = None) -> Any | None:
     """Draw Train / Stop buttons; when Train is clicked, call ``train(on_progress)``.
 
-    `train` runs the loop (seqviz.train.train_loop) with the given progress callback.
+    `train` runs the loop (seqviz.core.train.train_loop) with the given progress callback.
     Returns what `train` returned, or None when nothing ran or it failed; a
     NonFiniteLoss or a GPU failure is shown as an error, never a traceback.
     `on_report` may redraw a live chart at each report.

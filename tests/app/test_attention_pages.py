@@ -4,7 +4,6 @@ import base64
 import json
 
 import numpy as np
-
 import pytest
 
 from tests.apptest_helpers import assert_clean, open_page

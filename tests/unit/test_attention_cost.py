@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from seqviz import attention_cost as cost
-from seqviz.device import free_memory_bytes
+from seqviz.attention import cost
+from seqviz.core.device import free_memory_bytes
 
 TINY = cost.CostSettings(max_side=16, channels=4, repeats=2, warmup=1)
 

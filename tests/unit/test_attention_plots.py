@@ -3,10 +3,11 @@
 import numpy as np
 import pytest
 
-from seqviz import attention, attention_cost, conv
-from seqviz.plots import attention as plots
+from seqviz.attention import attention, conv
+from seqviz.attention import cost as attention_cost
+from seqviz.plots.attention import attention as plots
+from seqviz.plots.attention.conv import receptive_field_picture
 from seqviz.plots.common import figure_to_frame
-from seqviz.plots.conv import receptive_field_picture
 
 
 def test_matrix_heatmap_writes_every_value_with_row_zero_on_top():

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 import pytest
 import torch
 
-from seqviz import checkpoints
+from seqviz.core import checkpoints
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from seqviz import conv
+from seqviz.attention import conv
 
 
 def test_curriculum_example():

@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from seqviz import device as devices
+from seqviz.core import device as devices
 
 
 def test_cpu_is_always_cpu_and_auto_keeps_sequential_work_on_cpu():

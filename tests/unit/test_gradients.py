@@ -2,10 +2,9 @@
 
 import numpy as np
 import pytest
-import torch
 
-from seqviz import gradients
-from seqviz.memory_train import load_shipped
+from seqviz.recurrent import gradients
+from seqviz.recurrent.train import load_shipped
 
 
 @pytest.mark.parametrize("kind", ["rnn-tanh", "rnn-relu", "lstm", "gru"])

@@ -6,9 +6,10 @@ import math
 import pytest
 import torch
 
-from seqviz import memory_train as mt
-from seqviz import probe, train
-from seqviz.tasks import memory_task
+from seqviz.core import train
+from seqviz.recurrent import probe
+from seqviz.recurrent import train as mt
+from seqviz.recurrent.tasks import memory_task
 
 
 @pytest.mark.parametrize("kind", ["lstm", "tcn"])

@@ -6,7 +6,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from seqviz import permutation
+from seqviz.attention import permutation
 
 
 def block(pos_encoding="none", d_in=12, seed=0):

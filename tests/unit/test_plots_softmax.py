@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from seqviz import softmax
-from seqviz.plots import softmax as plots
+from seqviz.attention import softmax
+from seqviz.plots.attention import softmax as plots
 from seqviz.plots.common import figure_to_frame
 
 

@@ -4,8 +4,8 @@ import pytest
 import torch
 from torch import nn
 
-from seqviz import rnn
-from seqviz.tcn import TCN, Conv1d, tcn_depth
+from seqviz.recurrent import cells as rnn
+from seqviz.recurrent.tcn import TCN, Conv1d, tcn_depth
 
 B, D, H = 5, 7, 11
 

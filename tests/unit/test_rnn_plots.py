@@ -3,7 +3,7 @@
 import numpy as np
 import pandas as pd
 
-from seqviz.plots import rnn as plots
+from seqviz.plots import recurrent as plots
 from seqviz.plots.common import figure_to_frame
 
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from seqviz import softmax
+from seqviz.attention import softmax
 
 CURRICULUM_P_HOT = {2: 0.731059, 10: 0.231969, 100: 0.026724, 1000: 0.0027136, 100000: 2.7182e-05}
 

@@ -5,7 +5,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from seqviz.tasks import REQUEST, memory_task, token_positions
+from seqviz.recurrent.tasks import REQUEST, memory_task, token_positions
 
 
 def _positions(x):

@@ -5,7 +5,7 @@ import math
 import pytest
 import torch
 
-from seqviz import train
+from seqviz.core import train
 
 
 def test_loop_reports_progress_and_returns_history():

@@ -1,10 +1,10 @@
-"""The synthetic game and the upload reader (seqviz.video)."""
+"""The synthetic game and the upload reader (seqviz.vit.video)."""
 
 import cv2
 import numpy as np
 import pytest
 
-from seqviz import video
+from seqviz.vit import video
 
 
 def test_game_is_deterministic_and_shaped():

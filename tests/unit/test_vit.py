@@ -1,11 +1,11 @@
-"""The predictive ViT (seqviz.vit): shapes, attention, and the two ablations' symmetries."""
+"""The predictive ViT (seqviz.vit.model): shapes, attention, and the two ablations' symmetries."""
 
 import dataclasses
 
 import pytest
 import torch
 
-from seqviz import vit
+from seqviz.vit import model as vit
 
 SMALL = vit.ViTConfig(frames=2, image_size=16, patch_size=4, width=32, depth=2, heads=4)
 

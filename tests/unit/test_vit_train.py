@@ -1,4 +1,4 @@
-"""Training and evaluating the predictive ViT (seqviz.vit_train) and its shipped checkpoints."""
+"""Training and evaluating the predictive ViT (seqviz.vit.train) and its shipped checkpoints."""
 
 import json
 
@@ -6,7 +6,10 @@ import numpy as np
 import pytest
 import torch
 
-from seqviz import checkpoints, video, vit, vit_train
+from seqviz.core import checkpoints
+from seqviz.vit import model as vit
+from seqviz.vit import train as vit_train
+from seqviz.vit import video
 
 TINY = vit.ViTConfig(frames=2, image_size=32, patch_size=8, width=32, depth=1, heads=2)
 

@@ -8,9 +8,8 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from seqviz.plots.common import style
+from seqviz.plots.palette import MODEL_COLORS
 
-MODEL_COLORS = {"rnn-tanh": "#1f77b4", "rnn-relu": "#9467bd", "lstm": "#d62728",
-                "gru": "#2ca02c", "tcn": "#ff7f0e"}
 MODEL_NAMES = {"rnn-tanh": "RNN (tanh)", "rnn-relu": "RNN (ReLU)", "lstm": "LSTM", "gru": "GRU",
                "tcn": "TCN"}
 CLASS_NAMES = ("0: nothing yet", "token 1", "token 2", "token 3")

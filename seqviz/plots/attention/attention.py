@@ -4,12 +4,13 @@ convolution."""
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import plotly.graph_objects as go
 
-from seqviz.plots.common import COLORS, base_layout, style
+from seqviz.plots.common import base_layout, style
+from seqviz.plots.palette import ROLE_COLORS, VALUES_SCALE, WEIGHTS_SCALE
 
 
 def _cell_text(matrix: np.ndarray) -> str:
@@ -29,7 +30,7 @@ def _heatmap(matrix: np.ndarray, x: Sequence[str], y: Sequence[str], *, colorsca
 
 
 def matrix_heatmap(matrix: np.ndarray, title: str, *, row_labels: Sequence[str] | None = None,
-                   col_labels: Sequence[str] | None = None, colorscale: str = "Blues",
+                   col_labels: Sequence[str] | None = None, colorscale: str = VALUES_SCALE,
                    zmin: float | None = None, zmax: float | None = None,
                    height: int | None = None) -> go.Figure:
     """A matrix as a heatmap with every value written in its cell (row 0 on top)."""
@@ -57,7 +58,7 @@ def weights_heatmap(weights: np.ndarray, title: str, *, query_labels: Sequence[s
         col_labels = [f"{k} Σ={s:.3g}" for k, s in zip(key_labels, weights.sum(axis=0))]
     bounded = normalised is not None
     return matrix_heatmap(weights, title, row_labels=row_labels, col_labels=col_labels,
-                          colorscale="Oranges", zmin=0.0 if bounded else None,
+                          colorscale=WEIGHTS_SCALE, zmin=0.0 if bounded else None,
                           zmax=1.0 if bounded else None)
 
 
@@ -79,7 +80,7 @@ def heads_heatmaps(weights: np.ndarray, *, query_labels: Sequence[str],
         layout["annotations"].append(dict(text=f"head {h + 1}", x=left + width / 2, y=1.0,
                                           xref="paper", yref="paper", yanchor="bottom",
                                           showarrow=False))
-        traces.append(_heatmap(weights[h], key_labels, query_labels, colorscale="Oranges",
+        traces.append(_heatmap(weights[h], key_labels, query_labels, colorscale=WEIGHTS_SCALE,
                                zmin=None if scores else 0.0, zmax=None if scores else 1.0,
                                texttemplate="%{z:.2f}", size=11, name=f"head {h + 1}",
                                xaxis=f"x{suffix}", yaxis=f"y{suffix}"))
@@ -91,13 +92,13 @@ def identity_errors(sweep: dict[str, np.ndarray], current_c: float) -> go.Figure
     floor = 1e-16
     traces = [dict(type="scatter", x=sweep["c"], y=np.maximum(sweep[key], floor), mode="lines",
                    name=name, line=dict(color=color, width=3))
-              for key, name, color in (("weight_error", "‖A − I‖_F", COLORS["hot"]),
-                                       ("output_error", "‖output − V‖_F", COLORS["closed"]))]
+              for key, name, color in (("weight_error", "‖A − I‖_F", ROLE_COLORS["hot"]),
+                                       ("output_error", "‖output − V‖_F", ROLE_COLORS["closed"]))]
     layout = base_layout("K = I, Q = c·I: the weights approach I and the output approaches V",
                          x_title="c", y_title="Frobenius norm (log)", height=360)
     layout["yaxis"].update(type="log", exponentformat="power")
     layout["shapes"] = [dict(type="line", x0=current_c, x1=current_c, y0=0, y1=1, yref="paper",
-                             line=dict(color=COLORS["accent"], dash="dash"))]
+                             line=dict(color=ROLE_COLORS["accent"], dash="dash"))]
     layout["annotations"] = [dict(x=current_c, y=1, yref="paper", text=f"c = {current_c:g}",
                                   showarrow=False, xanchor="left", yanchor="bottom")]
     return go.Figure(data=traces, layout=layout)
@@ -121,8 +122,8 @@ def cost_loglog(rows: Sequence[dict], slopes: dict[str, float], theory: dict[str
     largest measured point of each method."""
     tokens = np.array([r["tokens N"] for r in rows], dtype=float)
     fig = go.Figure()
-    for column, name, color in (("attention ms", "attention", COLORS["hot"]),
-                                ("conv ms", "convolution", COLORS["closed"])):
+    for column, name, color in (("attention ms", "attention", ROLE_COLORS["hot"]),
+                                ("conv ms", "convolution", ROLE_COLORS["closed"])):
         times = np.array([r[column] for r in rows], dtype=float)
         measured = np.isfinite(times)
         fig.add_trace(go.Scatter(x=tokens[measured], y=times[measured], mode="lines+markers",

@@ -13,16 +13,17 @@ from __future__ import annotations
 import math
 import statistics
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 import torch
 from torch import nn
 
-from seqviz.device import free_memory_bytes
+from seqviz.core.device import free_memory_bytes
 
-__all__ = ["CostSettings", "sweep_sides", "attention_matrix_bytes", "measure_costs", "measure_costs_cacheable", "fit_slope", "theory_flops", "BenchmarkStopped"]
+__all__ = ["CostSettings", "sweep_sides", "attention_matrix_bytes", "measure_costs", "measure_costs_cacheable",
+           "fit_slope", "theory_flops", "BenchmarkStopped"]
 
 BYTES = 4  # float32
 SIDES = (8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512)

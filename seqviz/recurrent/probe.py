@@ -16,7 +16,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from seqviz import rnn, tasks
+from seqviz.recurrent import cells as rnn
+from seqviz.recurrent import tasks
 
 __all__ = ["Trace", "trace", "ProbeResult", "probe_accuracy"]
 

@@ -2,12 +2,12 @@
 
 Every window of `frames` consecutive frames is an input and the frame after it the
 target; training minimises the mean squared error with AdamW through
-seqviz.train.train_loop (progress callback, stop flag, non-finite guard). On CUDA
+seqviz.core.train.train_loop (progress callback, stop flag, non-finite guard). On CUDA
 the step runs under bf16 autocast and, if asked, a torch.compile'd model. Quality
 is measured per frame with scikit-image's PSNR and SSIM. Shipped checkpoints are
 made by the command line below (see models/MODELS.md):
 
-    python -m seqviz.vit_train --preset full --seed 0 --out models/vit_full.pt
+    python -m seqviz.vit.train --preset full --seed 0 --out models/vit_full.pt
 
 They train on a 1024-frame game whose first 96 frames are the page's default video,
 and are measured on that video and on a game they never saw (seed + 1000).
@@ -18,19 +18,20 @@ from __future__ import annotations
 import argparse
 import json
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
-from seqviz import checkpoints, video as videos
-from seqviz.device import free_memory_bytes, run_with_fallback
-from seqviz.train import NonFiniteLoss, Progress, autocast, restore, snapshot, train_loop
-from seqviz.vit import PRESETS, PredictiveViT, ViTConfig
+from seqviz.core import checkpoints
+from seqviz.core.device import free_memory_bytes, run_with_fallback
+from seqviz.core.train import NonFiniteLoss, Progress, autocast, restore, snapshot, train_loop
+from seqviz.vit import video as videos
+from seqviz.vit.model import PRESETS, PredictiveViT, ViTConfig
 
 __all__ = ["TrainSettings", "to_tensor", "windows", "make_step", "train", "train_keeping_last_good",
            "predict_all",
@@ -113,7 +114,7 @@ def train_keeping_last_good(config: ViTConfig, frames: np.ndarray, settings: Tra
                             report_every: int = 5):
     """Train a fresh model, handing it to `on_state` at every report (so a stop keeps it).
 
-    A GPU failure (out of memory) reruns on the CPU (seqviz.device.run_with_fallback);
+    A GPU failure (out of memory) reruns on the CPU (seqviz.core.device.run_with_fallback);
     a non-finite loss restores the weights of the last report before NonFiniteLoss
     propagates. Returns (model, history, device used, notice or None).
     """

@@ -9,8 +9,9 @@ Visin 2016, "A guide to convolution arithmetic for deep learning"; Araujo et al.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 __all__ = ["output_size", "receptive_field", "Layer", "LayerRow", "layer_table",
            "layers_from_cells", "CURRICULUM_LAYERS"]

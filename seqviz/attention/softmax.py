@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from seqviz.device import float_dtype
+from seqviz.core.device import float_dtype
 
 __all__ = [
     "onehot_softmax", "onehot_softmax_torch", "scale_for_target", "onehot_entropy",

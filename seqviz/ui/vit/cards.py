@@ -7,12 +7,13 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from seqviz import vit_train
 from seqviz.plots import vit as plots
-from seqviz.ui import cards, params, vit_page
+from seqviz.ui import cards, params
 from seqviz.ui.cache import cached
 from seqviz.ui.charts import show_chart
-from seqviz.vit import PredictiveViT
+from seqviz.ui.vit import page as vit_page
+from seqviz.vit import train as vit_train
+from seqviz.vit.model import PredictiveViT
 
 
 def bounded_slider(label: str, low: int, high: int, default: int, *, key: str, container=st) -> int:
@@ -111,7 +112,7 @@ def attention_card(label: str, model: PredictiveViT, frames: np.ndarray, target:
                                            c.patch_size, f"Layer {layer}, head {head}: attention of "
                                            f"patch ({row}, {col}) (red box) predicting frame {target}"),
                    key="vit_attention", filename="vit_attention")
-        st.caption(f"Weight on each input frame: " + ", ".join(
+        st.caption("Weight on each input frame: " + ", ".join(
             f"t−{c.frames - i}: {w:.2f}" for i, w in enumerate(weights.sum((1, 2)))))
 
 
@@ -151,7 +152,7 @@ def ablation_card(target: int) -> None:
         formats = {name: st.column_config.NumberColumn(format=fmt) for name, (_, fmt) in ABLATION_COLUMNS.items()}
         st.dataframe(pd.DataFrame(rows), hide_index=True,
                      column_config={**formats, "final loss": st.column_config.NumberColumn(format="%.5f")})
-        st.caption("Measured by `python -m seqviz.vit_train` when the checkpoints were made (models/MODELS.md); "
+        st.caption("Measured by `python -m seqviz.vit.train` when the checkpoints were made (models/MODELS.md); "
                    "|error| is the mean absolute error per pixel and colour, in [0, 1].")
         show_chart(plots.loss_curves(curves), key="vit_ablation_loss", filename="vit_ablation_loss")
         for flat in (False, True):

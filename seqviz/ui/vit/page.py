@@ -12,10 +12,12 @@ import numpy as np
 import streamlit as st
 import torch
 
-from seqviz import checkpoints, video as videos, vit_train
+from seqviz.core import checkpoints
 from seqviz.ui import params, sidebar
 from seqviz.ui.cache import cached
-from seqviz.vit import PredictiveViT, ViTConfig
+from seqviz.vit import train as vit_train
+from seqviz.vit import video as videos
+from seqviz.vit.model import PredictiveViT, ViTConfig
 
 VIDEO_FRAMES, VIDEO_SIZE = vit_train.DEFAULT_VIDEO["num_frames"], vit_train.DEFAULT_VIDEO["size"]
 MINE = "Mine (trained here)"

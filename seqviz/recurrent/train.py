@@ -4,13 +4,13 @@ The recurrent models are many-to-many: before the request they should answer
 class 0 ("nothing asked yet") and at the request the token, so y_t has a meaning at
 every step (used by the hidden-state page). The TCN answers once, at the end.
 Loss and accuracy reported everywhere are those of the final answer, comparable
-across models. The loop is seqviz.train.train_loop (progress callback, stop flag,
+across models. The loop is seqviz.core.train.train_loop (progress callback, stop flag,
 NonFiniteLoss), with Adam and gradient-norm clipping.
 
 Reproduce the shipped checkpoints and the capacity sweep (models/MODELS.md):
 
-    python -m seqviz.memory_train --seed 0
-    python -m seqviz.memory_train --sweep --seed 0
+    python -m seqviz.recurrent.train --seed 0
+    python -m seqviz.recurrent.train --sweep --seed 0
 """
 
 from __future__ import annotations
@@ -19,16 +19,18 @@ import argparse
 import dataclasses
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from seqviz import checkpoints, rnn, tasks, train
-from seqviz.tcn import TCN
+from seqviz.core import checkpoints, train
+from seqviz.recurrent import cells as rnn
+from seqviz.recurrent import tasks
+from seqviz.recurrent.tcn import TCN
 
 __all__ = ["MemoryConfig", "MODEL_KINDS", "build_model", "evaluate", "train_memory_model",
            "training_memory_bytes", "MEMORY_BUDGET_BYTES", "checkpoint_path", "load_shipped",

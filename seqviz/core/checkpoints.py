@@ -15,7 +15,7 @@ from typing import Any
 import torch
 from torch import nn
 
-MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
+MODELS_DIR = Path(__file__).resolve().parents[2] / "models"
 
 __all__ = ["MODELS_DIR", "save", "load", "load_weights"]
 

@@ -10,7 +10,7 @@ import streamlit as st
 import torch
 from torch import nn
 
-from seqviz import memory_train
+from seqviz.recurrent import train as memory_train
 
 _RESULTS = "rnn_session_results"
 

@@ -5,14 +5,15 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from seqviz.plots.common import COLORS, style
+from seqviz.plots.common import style
+from seqviz.plots.palette import ROLE_COLORS
 
 
 def flattening_curves(table: dict[str, np.ndarray], current_D: int) -> go.Figure:
     """p_hot and p_other against D on log axes: closed form (lines) and torch (markers)."""
     fig = go.Figure()
     D = table["D"]
-    for which, color in (("hot", COLORS["hot"]), ("other", COLORS["other"])):
+    for which, color in (("hot", ROLE_COLORS["hot"]), ("other", ROLE_COLORS["other"])):
         fig.add_trace(go.Scatter(x=D, y=table[f"p_{which}_closed"], mode="lines",
                                  name=f"p_{which} closed form", line=dict(color=color, width=3)))
         fig.add_trace(go.Scatter(x=D, y=table[f"p_{which}_torch"], mode="markers",
@@ -23,7 +24,7 @@ def flattening_curves(table: dict[str, np.ndarray], current_D: int) -> go.Figure
     low = min(table["p_other_closed"].min(), table["p_other_torch"].min())
     fig.add_trace(go.Scatter(x=[current_D, current_D], y=[low, 1.0], mode="lines",
                              name=f"your D = {current_D:,}",
-                             line=dict(color=COLORS["accent"], dash="dash")))
+                             line=dict(color=ROLE_COLORS["accent"], dash="dash")))
     span = np.log10([D.min(), D.max()])
     fig.update_xaxes(type="log", range=[span[0] - 0.1, span[1] + 0.1])  # log axes take log10 ranges
     fig.update_yaxes(type="log")
@@ -36,12 +37,12 @@ def output_bars(D: int, p_hot: float, p_other: float, max_bars: int = 40) -> go.
     if D <= max_bars:
         labels = [f"x{i}" for i in range(D)]
         values = [p_hot] + [p_other] * (D - 1)
-        colors = [COLORS["hot"]] + [COLORS["other"]] * (D - 1)
+        colors = [ROLE_COLORS["hot"]] + [ROLE_COLORS["other"]] * (D - 1)
         title = f"softmax output, all {D} entries"
     else:
         labels = ["hot entry", "each other entry", f"all {D - 1:,} others together"]
         values = [p_hot, p_other, p_other * (D - 1)]
-        colors = [COLORS["hot"], COLORS["other"], "#bbbbbb"]
+        colors = [ROLE_COLORS["hot"], ROLE_COLORS["other"], "#bbbbbb"]
         title = f"softmax output at D = {D:,} (summary of {D:,} entries)"
     fig = go.Figure(go.Bar(x=labels, y=values, marker_color=colors, name="probability",
                            text=[f"{v:.4g}" for v in values], textposition="outside"))
@@ -53,9 +54,9 @@ def scale_needed(dims: np.ndarray, scales: np.ndarray, target: float, current_D:
                  current_scale: float) -> go.Figure:
     """The logit scale c needed to keep p_hot >= target, against D (log x axis)."""
     fig = go.Figure(go.Scatter(x=dims, y=scales, mode="lines", name=f"c needed for p_hot ≥ {target}",
-                               line=dict(color=COLORS["hot"], width=3)))
+                               line=dict(color=ROLE_COLORS["hot"], width=3)))
     fig.add_trace(go.Scatter(x=[current_D], y=[current_scale], mode="markers", name="your c",
-                             marker=dict(color=COLORS["accent"], size=12, symbol="diamond")))
+                             marker=dict(color=ROLE_COLORS["accent"], size=12, symbol="diamond")))
     span = np.log10([dims.min(), dims.max()])
     fig.update_xaxes(type="log", range=[span[0] - 0.1, span[1] + 0.1])
     return style(fig, "The logit gap must grow like log D", x_title="D",
@@ -66,8 +67,8 @@ def dot_product_histograms(raw: np.ndarray, scaled: np.ndarray, d_k: int,
                            bins: int = 60) -> go.Figure:
     """Density histograms of q.k and q.k / sqrt(d_k) for random unit-variance vectors."""
     fig = go.Figure()
-    for scores, name, color in ((raw, f"q·k (var ≈ {raw.var():.1f})", COLORS["raw"]),
-                                (scaled, f"q·k/√d_k (var ≈ {scaled.var():.2f})", COLORS["scaled"])):
+    for scores, name, color in ((raw, f"q·k (var ≈ {raw.var():.1f})", ROLE_COLORS["raw"]),
+                                (scaled, f"q·k/√d_k (var ≈ {scaled.var():.2f})", ROLE_COLORS["scaled"])):
         density, edges = np.histogram(scores, bins=bins, density=True)
         fig.add_trace(go.Bar(x=(edges[:-1] + edges[1:]) / 2, y=density, width=np.diff(edges),
                              name=name, opacity=0.6, marker_color=color))

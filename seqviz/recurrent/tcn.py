@@ -13,7 +13,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from seqviz.rnn import CLASSES, VOCAB, SequenceOutput, one_hot
+from seqviz.recurrent.cells import CLASSES, VOCAB, SequenceOutput, one_hot
 
 __all__ = ["Conv1d", "TCN", "tcn_depth", "KERNEL"]
 
@@ -49,7 +49,7 @@ class Conv1d(nn.Module):
         return out.transpose(1, 2)                                      # (B, C_out, L_out)
 
     @torch.no_grad()
-    def from_torch(self, conv: nn.Conv1d) -> "Conv1d":
+    def from_torch(self, conv: nn.Conv1d) -> Conv1d:
         self.weight.copy_(conv.weight)
         self.bias.copy_(conv.bias)
         return self

@@ -8,8 +8,9 @@ faster on the CPU than as a stream of GPU kernel launches, while batched work
 from __future__ import annotations
 
 import platform
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable, Literal, TypeVar
+from typing import Literal, TypeVar
 
 import torch
 

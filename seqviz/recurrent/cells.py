@@ -15,8 +15,8 @@ cell states c_t and the gates.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Iterator
 
 import torch
 import torch.nn.functional as F
@@ -76,7 +76,7 @@ class RNNCell(nn.Module):
         return self.recur(self.W_xh(x), h)
 
     @torch.no_grad()
-    def from_torch(self, cell: nn.RNNCell) -> "RNNCell":
+    def from_torch(self, cell: nn.RNNCell) -> RNNCell:
         self.W_xh.weight.copy_(cell.weight_ih)
         self.W_xh.bias.copy_(cell.bias_ih + cell.bias_hh)
         self.W_hh.weight.copy_(cell.weight_hh)
@@ -122,7 +122,7 @@ class LSTMCell(nn.Module):
         return h, c
 
     @torch.no_grad()
-    def from_torch(self, cell: nn.LSTMCell) -> "LSTMCell":
+    def from_torch(self, cell: nn.LSTMCell) -> LSTMCell:
         self.W_gates.weight.copy_(torch.cat([cell.weight_ih, cell.weight_hh], dim=1))
         self.W_gates.bias.copy_(cell.bias_ih + cell.bias_hh)
         return self
@@ -149,7 +149,7 @@ class GRUCell(nn.Module):
         return self.recur(self.W_xh(x), h)
 
     @torch.no_grad()
-    def from_torch(self, cell: nn.GRUCell) -> "GRUCell":
+    def from_torch(self, cell: nn.GRUCell) -> GRUCell:
         self.W_xh.weight.copy_(cell.weight_ih)
         self.W_xh.bias.copy_(cell.bias_ih)
         self.W_hh.weight.copy_(cell.weight_hh)

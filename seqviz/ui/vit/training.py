@@ -3,15 +3,16 @@
 
 from __future__ import annotations
 
-import torch
 import streamlit as st
+import torch
 
-from seqviz import vit_train
+from seqviz.core.train import Progress
 from seqviz.plots import vit as plots
-from seqviz.train import Progress
-from seqviz.ui import params, sidebar, vit_page
+from seqviz.ui import params, sidebar
 from seqviz.ui.training import run_training
-from seqviz.vit import PredictiveViT, ViTConfig, flops_per_step, memory_estimate_bytes, parameter_count
+from seqviz.ui.vit import page as vit_page
+from seqviz.vit import train as vit_train
+from seqviz.vit.model import PredictiveViT, ViTConfig, flops_per_step, memory_estimate_bytes, parameter_count
 
 BATCH = 16
 

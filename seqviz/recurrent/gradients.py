@@ -23,9 +23,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from seqviz import rnn, tasks
-from seqviz.memory_train import build_model
-from seqviz.tcn import TCN
+from seqviz.recurrent import cells as rnn
+from seqviz.recurrent import tasks
+from seqviz.recurrent.tcn import TCN
+from seqviz.recurrent.train import build_model
 
 __all__ = ["GradientProfile", "gradient_profile", "hidden_grad_norms",
            "hidden_grad_norms_per_step", "orthogonal_recurrence", "memory_horizon",

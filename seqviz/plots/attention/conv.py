@@ -3,16 +3,14 @@ of each layer's centre output pixel lies on the input grid."""
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from seqviz.conv import LayerRow
+from seqviz.attention.conv import LayerRow
 from seqviz.plots.common import style
-
-LAYER_COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b",
-                "#e377c2", "#7f7f7f", "#bcbd22", "#17becf")
+from seqviz.plots.palette import categorical
 
 
 def _square(start: float, end: float) -> tuple[list[float], list[float]]:
@@ -32,7 +30,7 @@ def receptive_field_picture(n: int, rows: Sequence[LayerRow]) -> go.Figure:
                                  line=dict(color="#444", width=2), name=f"input {n}×{n}",
                                  showlegend=column == 1, hoverinfo="skip"), 1, column)
     for index, row in reversed(list(enumerate(rows))):  # largest first, so small ones stay on top
-        color = LAYER_COLORS[index % len(LAYER_COLORS)]
+        color = categorical(index)
         start, end = row.centre_start, row.centre_start + row.receptive_field
         low, high = min(low, start), max(high, end)
         xs, ys = _square(start, end)

@@ -11,7 +11,8 @@ numpy arrays or torch tensors go in; the same type comes out.
 from __future__ import annotations
 
 import math
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import torch

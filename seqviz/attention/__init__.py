@@ -1,0 +1,1 @@
+"""Attention: softmax flattening, the attention function, positions, permutation, conv arithmetic, cost."""

@@ -1,0 +1,80 @@
+"""One timer for every measurement seqviz shows or prints.
+
+Warm up first (the first call pays for allocation, kernel selection, lazy init), then
+time `repeats` calls one by one and report the median, synchronising CUDA around each
+call so the time is the device's, not the launch's. ``interleaved`` times several
+functions in alternating rounds so that a noisy machine slows them all alike; that is
+how the benchmarks compare a method against its baseline in one run.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import torch
+
+__all__ = ["Timing", "measure", "interleaved"]
+
+
+@dataclass(frozen=True)
+class Timing:
+    """Seconds per call: the median, the fastest, and every measured call."""
+
+    median: float
+    minimum: float
+    samples: tuple[float, ...]
+
+    @property
+    def median_ms(self) -> float:
+        return self.median * 1000
+
+
+def _sync(device: str | torch.device | None) -> None:
+    if device is not None and torch.device(device).type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def _one(fn: Callable[[], object], device) -> float:
+    _sync(device)
+    start = time.perf_counter()
+    fn()
+    _sync(device)
+    return time.perf_counter() - start
+
+
+def _timing(samples: Sequence[float]) -> Timing:
+    return Timing(statistics.median(samples), min(samples), tuple(samples))
+
+
+def measure(fn: Callable[[], object], *, repeats: int = 5, warmup: int = 1,
+            device: str | torch.device | None = None,
+            should_stop: Callable[[], bool] | None = None) -> Timing:
+    """Time `fn` after `warmup` untimed calls; the median of `repeats` calls.
+
+    `should_stop` is checked between calls; when it returns True the timing so far is
+    returned (at least one call is always timed).
+    """
+    for _ in range(warmup):
+        fn()
+    samples = []
+    for _ in range(max(1, repeats)):
+        samples.append(_one(fn, device))
+        if should_stop is not None and should_stop():
+            break
+    return _timing(samples)
+
+
+def interleaved(fns: dict[str, Callable[[], object]], *, rounds: int = 5, warmup: int = 1,
+                device: str | torch.device | None = None) -> dict[str, Timing]:
+    """Time several functions in alternating rounds (A B C, A B C, ...), after warm-up."""
+    for fn in fns.values():
+        for _ in range(warmup):
+            fn()
+    samples: dict[str, list[float]] = {name: [] for name in fns}
+    for _ in range(max(1, rounds)):
+        for name, fn in fns.items():
+            samples[name].append(_one(fn, device))
+    return {name: _timing(values) for name, values in samples.items()}

@@ -1,0 +1,1 @@
+"""Figure builders for the Attention section."""
