@@ -16,9 +16,10 @@ from typing import Any
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 
 __all__ = [
-    "WORKED_Q", "WORKED_K", "WORKED_V", "scaled_dot_product", "scores", "split_heads",
+    "WORKED_Q", "WORKED_K", "WORKED_V", "attention", "scaled_dot_product", "scores", "split_heads",
     "multi_head_weights", "random_qkv", "check_shapes", "matrix_from_cells", "MAX_ABS_VALUE",
     "identity_attention", "identity_sweep", "self_similarity_attention", "explain",
     "largest_divisor_at_most",
@@ -51,27 +52,42 @@ def scores(Q: Any, K: Any, scale: float | None = None) -> Any:
     return _like(q @ k.transpose(-2, -1) * scale, Q)
 
 
-def scaled_dot_product(Q: Any, K: Any, V: Any, *, apply_softmax: bool = True,
-                       scale: float | None = None, normalise_over: str = "keys"
-                       ) -> tuple[Any, Any]:
-    """(output, weights) of softmax(Q K^T * scale) V.
+def attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, *, need_weights: bool = True,
+              apply_softmax: bool = True, scale: float | None = None, normalise_over: str = "keys"
+              ) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """The one attention function in seqviz: (output, weights) of softmax(q k^T * scale) v.
 
-    Q: (..., N_Q, d_k), K: (..., N_KV, d_k), V: (..., N_KV, d_v) -> output (..., N_Q, d_v)
-    and weights (..., N_Q, N_KV). `scale=None` means 1/sqrt(d_k). With
-    `apply_softmax=False` the weights are the scaled scores themselves.
-    `normalise_over="queries"` applies the softmax down each column instead of along
-    each row: the mistake the playground shows (columns then sum to 1, rows do not).
+    q: (..., N_Q, d_k), k: (..., N_KV, d_k), v: (..., N_KV, d_v) -> output (..., N_Q, d_v),
+    weights (..., N_Q, N_KV). `scale=None` means 1/sqrt(d_k) (Vaswani et al. 2017, eq. 1).
+    With `need_weights=False` (and the ordinary softmax over keys) the fused kernel
+    `F.scaled_dot_product_attention` computes the output without writing the N_Q x N_KV
+    weights out, and `weights` is None. The explicit path returns the weights:
+    `apply_softmax=False` leaves them as the scaled scores; `normalise_over="queries"`
+    applies the softmax down each column, the mistake the playground shows.
     """
     if normalise_over not in ("keys", "queries"):
         raise ValueError(f"normalise_over must be 'keys' or 'queries', got {normalise_over!r}")
-    q, k, v = _to_torch(Q), _to_torch(K), _to_torch(V)
-    check_shapes(tuple(q.shape), tuple(k.shape), tuple(v.shape))
     if scale is None:
         scale = 1.0 / math.sqrt(q.shape[-1])
-    weights = q @ k.transpose(-2, -1) * scale                           # (..., N_Q, N_KV)
+    if not need_weights and apply_softmax and normalise_over == "keys":
+        return F.scaled_dot_product_attention(q, k, v, scale=scale), None    # (..., N_Q, d_v)
+    weights = q @ k.transpose(-2, -1) * scale                               # (..., N_Q, N_KV)
     if apply_softmax:
         weights = torch.softmax(weights, dim=-1 if normalise_over == "keys" else -2)
-    output = weights @ v                                                # (..., N_Q, d_v)
+    return weights @ v, weights                                             # (..., N_Q, d_v)
+
+
+def scaled_dot_product(Q: Any, K: Any, V: Any, *, apply_softmax: bool = True,
+                       scale: float | None = None, normalise_over: str = "keys"
+                       ) -> tuple[Any, Any]:
+    """`attention` on numpy arrays or tensors, shapes checked: (output, weights), same type as Q.
+
+    Raises ValueError with a sentence a student can act on when the shapes do not fit.
+    """
+    q, k, v = _to_torch(Q), _to_torch(K), _to_torch(V)
+    check_shapes(tuple(q.shape), tuple(k.shape), tuple(v.shape))
+    output, weights = attention(q, k, v, apply_softmax=apply_softmax, scale=scale,
+                                normalise_over=normalise_over)
     return _like(output, Q), _like(weights, Q)
 
 
