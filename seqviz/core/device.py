@@ -1,6 +1,6 @@
 """Device resolution: Auto / CPU / GPU, with a visible fallback to the CPU.
 
-Auto is chosen per workload (DESIGN.md, "Devices"): tiny sequential loops run
+Auto is chosen per workload: tiny sequential loops run
 faster on the CPU than as a stream of GPU kernel launches, while batched work
 (training a ViT or a captioner) belongs on the GPU when there is one.
 """

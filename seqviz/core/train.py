@@ -80,7 +80,7 @@ def restore(model: nn.Module, weights: dict[str, torch.Tensor]) -> None:
 
 
 def autocast(device: torch.device) -> contextlib.AbstractContextManager:
-    """bf16 autocast on CUDA (DESIGN.md, Devices); a no-op elsewhere."""
+    """bf16 autocast on CUDA (matrix work in bfloat16, reductions in float32); a no-op elsewhere."""
     if device.type == "cuda":
         return torch.autocast("cuda", dtype=torch.bfloat16)
     return contextlib.nullcontext()
