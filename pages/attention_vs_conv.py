@@ -115,6 +115,13 @@ def benchmark(settings: attention_cost.CostSettings, device: str, run_here, stop
     show_chart(plots.cost_loglog(sweep.tokens, {name: sweep.milliseconds(name) for name in attention_cost.METHODS},
                                  slopes, {"attention": flops[:, 0], "convolution": flops[:, 1]}),
                key="conv_cost", filename="attention_vs_conv_cost")
+    for name in attention_cost.METHODS:
+        slow = sweep.out_of_order(name)
+        if slow:
+            st.warning(f"The {name} times do not grow with N: side {slow.smaller_side} took {slow.smaller_ms:,.2f} "
+                       f"ms, more than the {slow.larger_ms:,.2f} ms of side {slow.larger_side}. Other work on this "
+                       "machine slowed some sizes down, so its slope says little; press Run benchmark to measure "
+                       "again.", icon=":material/speed:")
     for row in sweep.rows:
         if row.note:
             st.warning(f"Side {row.side} × {row.side} ({row.tokens:,} tokens): {row.note}.",

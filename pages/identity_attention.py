@@ -59,12 +59,13 @@ with cards.question_card(
         show_chart(plots.matrix_heatmap(weights, f"weights A at c = {c:g}", row_labels=labels,
                                         col_labels=labels, colorscale=palette.WEIGHTS_SCALE, zmin=0, zmax=1),
                    key="id_weights", filename="identity_weights")
+    bound = float(np.abs(np.concatenate([output, V])).max()) or 1.0  # one colour range for both
     with cols[1]:
-        show_chart(plots.matrix_heatmap(output, "output", row_labels=labels, colorscale=palette.SIGNED_SCALE),
-                   key="id_output", filename="identity_output")
+        show_chart(plots.matrix_heatmap(output, "output", row_labels=labels, colorscale=palette.SIGNED_SCALE,
+                                        zmin=-bound, zmax=bound), key="id_output", filename="identity_output")
     with cols[2]:
-        show_chart(plots.matrix_heatmap(V, "V", row_labels=labels, colorscale=palette.SIGNED_SCALE),
-                   key="id_values", filename="identity_values")
+        show_chart(plots.matrix_heatmap(V, "V", row_labels=labels, colorscale=palette.SIGNED_SCALE,
+                                        zmin=-bound, zmax=bound), key="id_values", filename="identity_values")
     cards.show_code(attention.identity_attention, attention.identity_sweep)
 
 with cards.question_card(

@@ -12,6 +12,7 @@ callbacks).
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,7 +24,7 @@ from torch import nn
 from seqviz.attention.attention import attention
 from seqviz.core import memory, rng, timing
 
-__all__ = ["CostSettings", "CostRow", "CostSweep", "BenchmarkStopped", "sweep_sides",
+__all__ = ["CostSettings", "CostRow", "CostSweep", "OutOfOrder", "BenchmarkStopped", "sweep_sides",
            "attention_matrix_bytes", "conv_bytes", "measure_costs", "fit_slope", "theory_flops",
            "METHODS"]
 
@@ -71,6 +72,16 @@ class CostRow:
 
 
 @dataclass(frozen=True)
+class OutOfOrder:
+    """A smaller image side whose fastest call took longer than a larger side's."""
+
+    smaller_side: int
+    smaller_ms: float
+    larger_side: int
+    larger_ms: float
+
+
+@dataclass(frozen=True)
 class CostSweep:
     """A whole sweep: its settings, the device, one row per side, and the time of the
     first (cold) call of each method, paid before the first measured size."""
@@ -96,6 +107,17 @@ class CostSweep:
     def slope(self, method: str) -> float:
         """The fitted exponent p of time ∝ N^p over the fastest calls (see fit_slope)."""
         return fit_slope(self.tokens, self.milliseconds(method))
+
+    def out_of_order(self, method: str, tolerance: float = 1.5) -> OutOfOrder | None:
+        """The first pair of sides where the smaller one's fastest call took more than
+        `tolerance` times the larger one's, or None. More work never takes less time, so
+        such a pair means other work on the machine slowed the smaller size down, and a
+        slope fitted through it says little."""
+        times = self.milliseconds(method)
+        for i, j in itertools.combinations(range(len(times)), 2):
+            if np.isfinite(times[i]) and np.isfinite(times[j]) and times[i] > tolerance * times[j]:
+                return OutOfOrder(self.rows[i].side, float(times[i]), self.rows[j].side, float(times[j]))
+        return None
 
 
 def sweep_sides(settings: CostSettings) -> list[int]:

@@ -133,3 +133,14 @@ def test_the_default_run_fits_positive_slopes():
     print("default run:", {name: [round(t, 3) for t in sweep.milliseconds(name)] for name in cost.METHODS},
           "cold ms", round(sweep.attention_cold_ms, 2), round(sweep.conv_cold_ms, 2), "slopes", slopes)
     assert slopes["attention"] > 0 and slopes["convolution"] > 0, slopes
+
+
+def test_out_of_order_finds_a_smaller_size_slower_than_a_larger_one():
+    def row(side, attention_ms, conv_ms):
+        return cost.CostRow(side, side * side, attention_ms, attention_ms, conv_ms, conv_ms, 0.0, 0.0, "")
+
+    steady = cost.CostSweep(TINY, "cpu", (row(8, 1.0, 1.0), row(16, 16.0, 1.2), row(32, 250.0, 0.9)), 1.0, 1.0)
+    assert steady.out_of_order("attention") is None and steady.out_of_order("convolution") is None
+    busy = cost.CostSweep(TINY, "cpu", (row(8, 170.0, 30.0), row(16, 0.2, 0.1), row(32, np.nan, 0.4)), 1.0, 1.0)
+    assert busy.out_of_order("attention") == cost.OutOfOrder(8, 170.0, 16, 0.2)
+    assert busy.out_of_order("convolution") == cost.OutOfOrder(8, 30.0, 16, 0.1)

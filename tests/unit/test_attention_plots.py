@@ -75,6 +75,7 @@ def test_identity_errors_and_token_gaps_use_log_axes():
     gaps = plots.token_gaps({"none": np.zeros(4), "learned": np.ones(4)})
     assert gaps.to_dict()["layout"]["yaxis"]["type"] == "log"
     assert min(gaps.data[0].y) > 0  # zeros are floored for the log axis
+    assert [t.marker.color for t in gaps.data] == [palette.categorical(0), palette.categorical(1)]
 
 
 def test_cost_loglog_anchors_theory_at_the_largest_measured_point():

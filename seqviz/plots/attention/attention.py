@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 
 from seqviz.attention.attention import IdentitySweep
 from seqviz.plots.common import base_layout, style
-from seqviz.plots.palette import ROLE_COLORS, SIGNED_SCALE, WEIGHTS_SCALE
+from seqviz.plots.palette import ROLE_COLORS, SIGNED_SCALE, WEIGHTS_SCALE, categorical
 
 
 def _cell_text(matrix: np.ndarray) -> str:
@@ -111,7 +111,7 @@ def identity_errors(sweep: IdentitySweep, current_c: float) -> go.Figure:
 def token_gaps(gaps: dict[str, np.ndarray], floor: float = 1e-9) -> go.Figure:
     """Largest |f(PX) − P f(X)| of each token, one bar group per positional encoding."""
     traces = [dict(type="bar", x=np.arange(1, len(values) + 1), y=np.maximum(values, floor),
-                   name=name) for name, values in gaps.items()]
+                   name=name, marker=dict(color=categorical(i))) for i, (name, values) in enumerate(gaps.items())]
     layout = base_layout("Per token: largest |f(PX) − P f(X)| (float32 rounding is about 1e-7)",
                          x_title="token (position after shuffling)", y_title="difference (log)",
                          height=320)
