@@ -92,8 +92,8 @@ def benchmark(settings: attention_cost.CostSettings, device: str, run_here, stop
             st.info("Stopped; nothing was kept from the partial run.", icon=":material/stop:")
         bar.empty()
     elif stopped:
-        st.info("Stopped at the next measurement; nothing was kept from the partial run.",
-                icon=":material/stop:")
+        st.info("Stop pressed: a running benchmark ends at its next measurement and keeps nothing "
+                "from the partial run.", icon=":material/stop:")
     sweep = st.session_state.get(LAST_SWEEP)
     if sweep is None:
         st.caption("Press **Run benchmark**: sizes from 8 × 8 up to the largest side are timed "

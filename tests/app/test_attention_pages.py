@@ -213,7 +213,7 @@ def test_every_press_of_run_measures_again_and_stop_keeps_the_last_result(monkey
     assert at.dataframe[-1].value["side"].tolist() == first["side"].tolist()
     at.button(key="conv_stop").click().run()
     assert_clean(at)
-    assert "Stopped" in " ".join(i.value for i in at.info)
+    assert "Stop pressed" in " ".join(i.value for i in at.info)
     assert len(calls) == 2 and at.dataframe[-1].value["side"].tolist() == [8, 12, 16, 24, 32]
 
 
