@@ -106,7 +106,7 @@ def benchmark(settings: attention_cost.CostSettings, device: str, run_here, stop
     flops = np.array([attention_cost.theory_flops(r.side, done.channels, done.kernel) for r in sweep.rows])
     m = st.columns(3)
     shown = {name: "n/a" if np.isnan(v) else f"{v:.2f}" for name, v in slopes.items()}
-    why = "theory: {}. n/a: fewer than 2 sizes took 0.2 ms or more; raise the largest side."
+    why = "theory: {}. n/a: fewer than 2 sizes took twice the smallest size's time; raise the largest side."
     m[0].metric("attention slope (time ∝ N^slope)", shown["attention"], help=why.format(2))
     m[1].metric("convolution slope", shown["convolution"], help=why.format(1))
     ratio = (sweep.milliseconds("attention") / sweep.milliseconds("convolution"))
@@ -138,7 +138,8 @@ def benchmark(settings: attention_cost.CostSettings, device: str, run_here, stop
                f"{sweep.device.upper()}, float32. Before the first size, each method was called until it "
                f"stopped getting faster: its first, cold call took {sweep.attention_cold_ms:,.2f} ms "
                f"(attention) and {sweep.conv_cold_ms:,.2f} ms (convolution). Slopes fit the largest 4 "
-               "sizes that took at least 0.2 ms (below that a call is mostly fixed overhead); theory "
+               "sizes that took at least twice as long as the fastest size (below that a call is mostly its "
+               "fixed cost); theory "
                "curves pass through the largest measured point. Peak memory: "
                + ", ".join(sorted({r.memory_source for r in sweep.rows})) +
                ". The attention is seqviz's attention function with its weights returned, so the N × N "

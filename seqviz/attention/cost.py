@@ -256,14 +256,17 @@ def measure_costs(settings: CostSettings, device: str | torch.device = "cpu",
 
 
 def fit_slope(tokens: np.ndarray, milliseconds: np.ndarray, points: int = 4,
-              floor_ms: float = 0.2) -> float:
+              overhead_ratio: float = 2.0) -> float:
     """Slope of log(time) against log(N) over the largest `points` sizes that took at least
-    `floor_ms` (below that a call is mostly fixed overhead, flat in N); NaN with fewer
-    than 2 such points."""
+    `overhead_ratio` times the fastest size (a call's fixed cost, flat in N, is about the
+    time of the smallest sizes; below twice that a call is mostly overhead); NaN with
+    fewer than 2 such points. Relative, so it works alike on a laptop, a server and a GPU."""
     tokens, milliseconds = np.asarray(tokens, float), np.asarray(milliseconds, float)
-    keep = np.isfinite(milliseconds) & (milliseconds >= floor_ms)
+    measured = np.isfinite(milliseconds)
+    if not measured.any():
+        return float("nan")
+    keep = measured & (milliseconds >= overhead_ratio * milliseconds[measured].min())
     tokens, milliseconds = tokens[keep][-points:], milliseconds[keep][-points:]
     if len(tokens) < 2:
         return float("nan")
     return float(np.polyfit(np.log(tokens), np.log(milliseconds), 1)[0])
-

@@ -166,6 +166,6 @@ def test_the_default_run_shows_positive_slopes(server_url, page):
     caption = next(c for c in page.locator("[data-testid=stCaptionContainer]").all_inner_texts()
                    if "cold call" in c)
     print("default run:", metrics, caption[caption.index("its first"):caption.index("Slopes")])
-    assert float(metrics["attention slope (time ∝ N^slope)"]) > 0
-    assert float(metrics["convolution slope"]) > 0
+    for label in ("attention slope (time ∝ N^slope)", "convolution slope"):
+        assert metrics[label] != "n/a" and float(metrics[label]) > 0, metrics
     screenshot(page, "attention_vs_conv_default_run")

@@ -123,6 +123,10 @@ def test_fit_slope_recovers_powers():
     assert cost.fit_slope(n, np.array([np.nan, 1, 2, 4, np.nan])) == pytest.approx(0.5)
     overhead_then_linear = np.array([0.05, 0.05, 0.4, 1.6, 6.4])
     assert cost.fit_slope(n, overhead_then_linear) == pytest.approx(1.0)
+    fast_machine = np.array([0.01, 0.011, 0.04, 0.16, np.nan])  # all below 0.2 ms, still fitted
+    assert cost.fit_slope(n, fast_machine) == pytest.approx(1.0)
+    assert math.isnan(cost.fit_slope(n, np.array([0.05, 0.05, 0.06, 0.07, 0.09])))  # all overhead
+    assert math.isnan(cost.fit_slope(n, np.full(5, np.nan)))
 
 
 def test_the_default_run_fits_positive_slopes():
