@@ -4,6 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from seqviz.attention import attention
+from seqviz.plots import palette
 from seqviz.plots.attention import attention as plots
 from seqviz.ui import cards, params, registry, sidebar
 from seqviz.ui.charts import show_chart
@@ -33,7 +34,7 @@ else:
 
 st.caption("Rows are q1, q2, … in Q and k1, k2, … in K and V, top to bottom. Cells are text "
            "so that you can type anything; rows can be added and removed (K and V must keep the "
-           "same number of rows).")
+           f"same number of rows), up to {attention.MAX_MATRIX_SIDE} rows and columns per matrix.")
 tables = {}
 widths = [m.shape[1] + 1 for m in base]  # room for every column of each matrix
 for column, name, prefix, matrix in zip(st.columns(widths), "QKV", ("d", "d", "v"), base):
@@ -49,7 +50,7 @@ try:
     attention.check_shapes(Q.shape, K.shape, V.shape)
     st.session_state[LAST_GOOD] = (Q, K, V)
 except ValueError as error:
-    st.error(f"{error}. The figures below keep the last good matrices.", icon=":material/block:")
+    st.error(f"{params.plain(error)}. The figures below keep the last good matrices.", icon=":material/block:")
     Q, K, V = st.session_state.get(LAST_GOOD, base)
 
 left, right = st.columns(2)
@@ -97,7 +98,7 @@ with cards.question_card(
     else:
         weights_title = "no softmax: weights = the scaled scores"
     if wrong_axis and use_softmax:
-        row_sums = result["weights"].sum(axis=1)
+        row_sums = result.weights.sum(axis=1)
         st.warning(
             f"Normalised down the columns, each *key* shares one unit of weight among the queries. "
             f"The rows now sum to {row_sums.min():.3g} … {row_sums.max():.3g} instead of 1, so an "
@@ -108,19 +109,19 @@ with cards.question_card(
         st.caption("The wrong-axis switch only matters with the softmax on.")
     top, bottom = st.columns(2), st.columns(2)
     with top[0]:
-        show_chart(plots.matrix_heatmap(result["products"], f"Q Kᵀ ({n_q} × {n_kv})",
+        show_chart(plots.matrix_heatmap(result.products, f"Q Kᵀ ({n_q} × {n_kv})",
                                         row_labels=queries, col_labels=keys),
                    key="att_products", filename="attention_QKt")
     with top[1]:
-        show_chart(plots.matrix_heatmap(result["scaled"], f"Q Kᵀ / √{d_k}", row_labels=queries,
+        show_chart(plots.matrix_heatmap(result.scaled, f"Q Kᵀ / √{d_k}", row_labels=queries,
                                         col_labels=keys), key="att_scaled", filename="attention_scores")
     with bottom[0]:
-        show_chart(plots.weights_heatmap(result["weights"], weights_title, query_labels=queries,
+        show_chart(plots.weights_heatmap(result.weights, weights_title, query_labels=queries,
                                          key_labels=keys, normalised=axis if use_softmax else None),
                    key="att_weights", filename="attention_weights")
     with bottom[1]:
-        show_chart(plots.matrix_heatmap(result["output"], f"output ({n_q} × {d_v})",
-                                        row_labels=queries, colorscale="Greens",
+        show_chart(plots.matrix_heatmap(result.output, f"output ({n_q} × {d_v})",
+                                        row_labels=queries, colorscale=palette.SIGNED_SCALE,
                                         col_labels=[f"v{j + 1}" for j in range(d_v)]),
                    key="att_output", filename="attention_output")
     cards.show_code(attention.scaled_dot_product)
@@ -132,9 +133,9 @@ with cards.question_card(
     "features, so heads can attend to different keys. (Here every head reads the full V; a "
     "trained layer projects V per head and concatenates the h outputs.)",
 ):
-    if result["heads"] != heads:
-        st.caption(f"{heads} heads do not divide d_k = {d_k}; using {result['heads']}.")
-    show_chart(plots.heads_heatmaps(result["head_weights"], query_labels=queries, key_labels=keys,
+    if result.heads != heads:
+        st.caption(f"{heads} heads do not divide d_k = {d_k}; using {result.heads}.")
+    show_chart(plots.heads_heatmaps(result.head_weights, query_labels=queries, key_labels=keys,
                                     scores=not use_softmax), key="att_heads_chart",
                filename="attention_heads")
     cards.show_code(attention.split_heads, attention.multi_head_weights)

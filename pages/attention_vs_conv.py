@@ -9,11 +9,10 @@ from seqviz.attention import cost as attention_cost
 from seqviz.plots.attention import attention as plots
 from seqviz.plots.attention.conv import receptive_field_picture
 from seqviz.ui import cards, params, registry, sidebar
-from seqviz.ui.cache import cached
 from seqviz.ui.charts import show_chart
 
 registry.ensure_router()
-LAST_GOOD, RESULTS, STOP = "conv_last_good_table", "conv_benchmark_results", "conv_stop_requested"
+LAST_GOOD, LAST_SWEEP = "conv_last_good_table", "conv_last_sweep"  # this session's last good results
 
 st.title("Attention versus convolution")
 st.markdown(
@@ -32,8 +31,10 @@ with cards.question_card(
     expanded=True,
 ):
     n = params.number_input("Input size n (n × n image)", 1, 4096, 128, key="conv_n")
-    defaults = pd.DataFrame([[str(v) for v in layer] for layer in conv.CURRICULUM_LAYERS],
+    defaults = pd.DataFrame([[str(v) for v in layer] for layer in conv.EXAMPLE_LAYERS],
                             columns=["kernel", "stride", "padding"])
+    st.caption(f"Up to {conv.MAX_LAYERS} layers; kernel, stride and padding are whole numbers up to "
+               f"{conv.MAX_LAYER_VALUE:,}. Add, edit or delete rows.")
     edited = st.data_editor(defaults, key="conv_layers", num_rows="dynamic",
                             column_config={c: st.column_config.TextColumn(c) for c in defaults})
     try:
@@ -42,10 +43,10 @@ with cards.question_card(
             table = conv.layer_table(n, layers)
             st.session_state[LAST_GOOD] = (n, table)
         except ValueError as error:
-            st.warning(f"{error}. Showing the last table that worked.", icon=":material/crop_free:")
+            st.warning(f"{params.plain(error)}. Showing the last table that worked.", icon=":material/crop_free:")
     except ValueError as error:
-        st.error(f"{error}. Showing the last table that worked.", icon=":material/block:")
-    good_n, table = st.session_state.get(LAST_GOOD) or (128, conv.layer_table(128, conv.CURRICULUM_LAYERS))
+        st.error(f"{params.plain(error)}. Showing the last table that worked.", icon=":material/block:")
+    good_n, table = st.session_state.get(LAST_GOOD) or (128, conv.layer_table(128, conv.EXAMPLE_LAYERS))
     st.dataframe(pd.DataFrame([{
         "layer": i + 1, "kernel": r.layer.kernel, "stride": r.layer.stride,
         "padding": r.layer.padding, "input": r.input_size, "output": r.output_size,
@@ -55,10 +56,9 @@ with cards.question_card(
     cards.show_code(conv.output_size, conv.receptive_field)
 
 
-@st.fragment
-def benchmark() -> None:
+def benchmark_settings() -> attention_cost.CostSettings:
     c = st.columns(5)
-    settings = attention_cost.CostSettings(
+    return attention_cost.CostSettings(
         max_side=params.log_select_slider("Largest image side", [16, 32, 64, 128, 256, 512], 64,
                                           key="conv_max_side", container=c[0]),
         channels=params.log_select_slider("Channels C (= d)", [4, 8, 16, 32, 64], 32,
@@ -67,53 +67,84 @@ def benchmark() -> None:
         repeats=params.slider("Timed repeats", 3, 15, 5, key="conv_repeats", container=c[3]),
         memory_budget=params.log_select_slider(
             "Memory budget (MiB)", [1, 4, 16, 64, 256, 1024, 4096, 16384], 1024,
-            key="conv_budget", container=c[4]) * 2**20)
-    device = str(sidebar.device_for("batched"))
-    run, stop = st.columns([1, 5])
-    if run.button("Run benchmark", key="conv_run", type="primary", icon=":material/play_arrow:"):
-        st.session_state[STOP] = False
+            key="conv_budget", container=c[4]) * 2**20,
+        seed=sidebar.seed())
+
+
+def stop_requested() -> bool:
+    """The benchmark's should_stop, asked before every timed call. Reading session state
+    hands control to Streamlit, which delivers a pending click there: Stop (outside the
+    fragment, so its click is not queued behind the run), any other widget outside the
+    fragment, or a closed tab ends the run at this call with Streamlit's own stop signal."""
+    return bool(st.session_state.get("conv_stop", False))
+
+
+@st.fragment
+def benchmark(settings: attention_cost.CostSettings, device: str, run_here, stopped: bool) -> None:
+    """Run measures again on every click (never a cached result); the last complete sweep
+    of this session is kept to redraw the page."""
+    if run_here.button("Run benchmark", key="conv_run", type="primary", icon=":material/play_arrow:"):
         bar = st.progress(0.0, text="warming up")
         try:
-            rows = cached(attention_cost.measure_costs_cacheable)(
-                settings, device, lambda f, text: bar.progress(f, text=text),
-                lambda: st.session_state.get(STOP, False))
-            st.session_state[RESULTS] = (settings, device, rows)
+            st.session_state[LAST_SWEEP] = attention_cost.measure_costs(
+                settings, device, lambda f, text: bar.progress(f, text=text), stop_requested)
         except attention_cost.BenchmarkStopped:
-            st.info("Stopped; nothing was kept from the partial run.")
+            st.info("Stopped; nothing was kept from the partial run.", icon=":material/stop:")
         bar.empty()
-    stop.button("Stop", key="conv_stop", on_click=lambda: st.session_state.update({STOP: True}))
-    if RESULTS not in st.session_state:
+    elif stopped:
+        st.info("Stop pressed: a running benchmark ends at its next measurement and keeps nothing "
+                "from the partial run.", icon=":material/stop:")
+    sweep = st.session_state.get(LAST_SWEEP)
+    if sweep is None:
         st.caption("Press **Run benchmark**: sizes from 8 × 8 up to the largest side are timed "
                    f"on {device.upper()}; the defaults take a few seconds on a laptop CPU.")
         return
-    done, done_device, rows = st.session_state[RESULTS]
-    if (done, done_device) != (settings, device):
+    done = sweep.settings
+    if (done, sweep.device) != (settings, device):
         st.caption("These results are for earlier settings; press Run benchmark to update.")
-    frame = pd.DataFrame(rows)
-    slopes = {name: attention_cost.fit_slope(frame["tokens N"], frame[f"{column} ms"])
-              for name, column in (("attention", "attention"), ("convolution", "conv"))}
-    flops = np.array([attention_cost.theory_flops(s, done.channels, done.kernel) for s in frame["side"]])
+    slopes = {name: sweep.slope(name) for name in attention_cost.METHODS}
+    flops = np.array([attention_cost.theory_flops(r.side, done.channels, done.kernel) for r in sweep.rows])
     m = st.columns(3)
     shown = {name: "n/a" if np.isnan(v) else f"{v:.2f}" for name, v in slopes.items()}
-    why = "theory: {}. n/a: fewer than 2 sizes took 0.2 ms or more; raise the largest side."
+    why = "theory: {}. n/a: fewer than 2 sizes took twice the smallest size's time; raise the largest side."
     m[0].metric("attention slope (time ∝ N^slope)", shown["attention"], help=why.format(2))
     m[1].metric("convolution slope", shown["convolution"], help=why.format(1))
-    m[2].metric("attention / conv at the largest measured N",
-                f"{(frame['attention ms'] / frame['conv ms']).dropna().iloc[-1]:,.0f}×"
-                if frame["conv ms"].notna().any() else "n/a")
-    show_chart(plots.cost_loglog(rows, slopes, {"attention": flops[:, 0], "convolution": flops[:, 1]}),
+    ratio = (sweep.milliseconds("attention") / sweep.milliseconds("convolution"))
+    ratio = ratio[np.isfinite(ratio)]
+    m[2].metric("attention / conv at the largest measured N", f"{ratio[-1]:,.0f}×" if ratio.size else "n/a")
+    show_chart(plots.cost_loglog(sweep.tokens, {name: sweep.milliseconds(name) for name in attention_cost.METHODS},
+                                 slopes, {"attention": flops[:, 0], "convolution": flops[:, 1]}),
                key="conv_cost", filename="attention_vs_conv_cost")
-    for side, note in frame.loc[frame["note"] != "", ["side", "note"]].itertuples(index=False):
-        st.warning(f"Side {side} × {side} ({side * side:,} tokens) {note}.", icon=":material/memory_alt:")
+    for name in attention_cost.METHODS:
+        slow = sweep.out_of_order(name)
+        if slow:
+            st.warning(f"The {name} times do not grow with N: side {slow.smaller_side} took {slow.smaller_ms:,.2f} "
+                       f"ms, more than the {slow.larger_ms:,.2f} ms of side {slow.larger_side}. Other work on this "
+                       "machine slowed some sizes down, so its slope says little; press Run benchmark to measure "
+                       "again.", icon=":material/speed:")
+    for row in sweep.rows:
+        if row.note:
+            st.warning(f"Side {row.side} × {row.side} ({row.tokens:,} tokens): {row.note}.",
+                       icon=":material/memory_alt:")
+    frame = pd.DataFrame([{
+        "side": r.side, "tokens N": r.tokens, "attention ms": r.attention_ms,
+        "attention fastest ms": r.attention_fastest_ms, "conv ms": r.conv_ms, "conv fastest ms": r.conv_fastest_ms,
+        "attention peak MiB": r.attention_peak_bytes / 2**20, "conv peak MiB": r.conv_peak_bytes / 2**20,
+        "peak memory": r.memory_source, "note": r.note} for r in sweep.rows])
     st.dataframe(frame, hide_index=True, column_config={
         c: st.column_config.NumberColumn(c, format="%.3f") for c in frame.columns if "ms" in c or "MiB" in c})
-    st.caption(f"Median of {done.repeats} runs after {done.warmup} warm-up, on {done_device.upper()}, "
-               "float32. Slopes fit the largest 4 sizes that took at least 0.2 ms (below that a call "
-               "is mostly fixed overhead); theory curves pass through the "
-               "largest measured point. Peak memory: " + ", ".join(sorted(set(frame["memory"]) - {""})) +
-               ". The attention is written out (Q Kᵀ, softmax, times V) so that the N × N matrix "
-               "really exists; fused kernels such as FlashAttention avoid storing it, but still do "
-               "O(N²) work. On a shared or busy CPU the small sizes are noisy: rerun to compare.")
+    st.caption(f"Each point is the fastest of {done.repeats} calls (other work on a shared machine only "
+               f"adds time; the medians are in the table), after {done.warmup} warm-up call per size, on "
+               f"{sweep.device.upper()}, float32. Before the first size, each method was called until it "
+               f"stopped getting faster: its first, cold call took {sweep.attention_cold_ms:,.2f} ms "
+               f"(attention) and {sweep.conv_cold_ms:,.2f} ms (convolution). Slopes fit the largest 4 "
+               "sizes that took at least twice as long as the fastest size (below that a call is mostly its "
+               "fixed cost); theory "
+               "curves pass through the largest measured point. Peak memory: "
+               + ", ".join(sorted({r.memory_source for r in sweep.rows})) +
+               ". The attention is seqviz's attention function with its weights returned, so the N × N "
+               "matrix really exists; fused kernels such as FlashAttention avoid storing it, but still do "
+               "O(N²) work. On a shared or busy CPU the small sizes are noisy: rerun to measure again.")
 
 
 with cards.question_card(
@@ -127,5 +158,9 @@ with cards.question_card(
     "convolution, which never needs them, keeps going: raise the largest side to see it.",
     expanded=True,
 ):
-    benchmark()
+    chosen = benchmark_settings()
+    run_column, stop_column = st.columns([1, 5])
+    stop_clicked = stop_column.button("Stop", key="conv_stop", icon=":material/stop:",
+                                      help="Stops the benchmark at its next measurement.")
+    benchmark(chosen, str(sidebar.device_for("batched")), run_column, stop_clicked)
     cards.show_code(attention_cost.measure_costs)

@@ -7,7 +7,9 @@ import streamlit as st
 import torch
 
 from seqviz.attention import attention, softmax
+from seqviz.core import rng
 from seqviz.core.device import float_dtype
+from seqviz.plots import palette
 from seqviz.plots.attention import attention as plots
 from seqviz.ui import cards, params, registry, sidebar
 from seqviz.ui.cache import cached
@@ -25,7 +27,7 @@ st.markdown(
 left, right = st.columns(2)
 n = params.slider("N (tokens; Q, K are N × N)", 2, 16, 4, key="id_n", container=left)
 c = params.slider("c (Q = c·I)", 0.0, 40.0, 5.0, step=0.5, key="id_c", container=right)
-V = np.round(np.random.default_rng(sidebar.seed()).standard_normal((n, 3)) * 2, 1)  # (N, 3)
+V = np.round(rng.numpy_generator(sidebar.seed()).standard_normal((n, 3)) * 2, 1)  # (N, 3)
 
 with cards.question_card(
     "How large must c be before the output equals V?",
@@ -55,14 +57,15 @@ with cards.question_card(
     cols = st.columns([3, 2, 2])
     with cols[0]:
         show_chart(plots.matrix_heatmap(weights, f"weights A at c = {c:g}", row_labels=labels,
-                                        col_labels=labels, colorscale="Oranges", zmin=0, zmax=1),
+                                        col_labels=labels, colorscale=palette.WEIGHTS_SCALE, zmin=0, zmax=1),
                    key="id_weights", filename="identity_weights")
+    bound = float(np.abs(np.concatenate([output, V])).max()) or 1.0  # one colour range for both
     with cols[1]:
-        show_chart(plots.matrix_heatmap(output, "output", row_labels=labels, colorscale="Greens"),
-                   key="id_output", filename="identity_output")
+        show_chart(plots.matrix_heatmap(output, "output", row_labels=labels, colorscale=palette.SIGNED_SCALE,
+                                        zmin=-bound, zmax=bound), key="id_output", filename="identity_output")
     with cols[2]:
-        show_chart(plots.matrix_heatmap(V, "V", row_labels=labels, colorscale="Greens"),
-                   key="id_values", filename="identity_values")
+        show_chart(plots.matrix_heatmap(V, "V", row_labels=labels, colorscale=palette.SIGNED_SCALE,
+                                        zmin=-bound, zmax=bound), key="id_values", filename="identity_values")
     cards.show_code(attention.identity_attention, attention.identity_sweep)
 
 with cards.question_card(
@@ -76,7 +79,7 @@ with cards.question_card(
     "weights towards the identity.",
 ):
     scale = params.slider("Scale s (Q = K = s·x̂, V = X)", 0.25, 4.0, 1.0, step=0.25, key="id_scale")
-    X = np.random.default_rng(sidebar.seed() + 1).standard_normal((n, 8))    # (N, 8) tokens
+    X = rng.numpy_generator(sidebar.seed() + 1).standard_normal((n, 8))      # (N, 8) tokens
     _, similar = attention.self_similarity_attention(X, scale)
     eye_weights = attention.identity_attention(1.0, np.eye(n))[1]
     k = st.columns(3)
@@ -84,7 +87,7 @@ with cards.question_card(
     k[1].metric("diagonal weight, Q = K = I", f"{eye_weights[0, 0]:.3f}")
     k[2].metric("one-hot would be", "1.000")
     show_chart(plots.matrix_heatmap(similar, f"weights with Q = K = {scale:g}·x̂ (8 features)",
-                                    row_labels=labels, col_labels=labels, colorscale="Oranges",
+                                    row_labels=labels, col_labels=labels, colorscale=palette.WEIGHTS_SCALE,
                                     zmin=0, zmax=1), key="id_self", filename="identity_q_equals_k")
     st.page_link("pages/softmax_flattening.py", icon=":material/equalizer:",
                  label="Why the softmax stays spread out: Softmax flattening")

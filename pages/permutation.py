@@ -39,7 +39,7 @@ encoding = params.choice("Positional encoding", permutation.POS_ENCODINGS, "none
 
 result = sidebar.run_on_device(lambda dev: cached(permutation.run_experiment)(
     tokens, int(patch.split()[0]), kind, encoding, sidebar.seed(), device=str(dev)), "light")
-gap, scale = result["max_gap"], result["scale"]
+gap, scale = result.max_gap, result.scale
 
 with cards.question_card(
     "Is f(P X) equal to P f(X)?",
@@ -61,17 +61,17 @@ with cards.question_card(
     m[1].metric("largest |P f(X)| (for scale)", f"{scale:.3g}")
     m[2].metric("relative difference", f"{gap / scale:.1e}")
     pictures = st.columns(4)
-    pictures[0].image(enlarge(result["image"]), caption="X: the tokens in order", clamp=True)
-    pictures[1].image(enlarge(result["shuffled"]), caption="P X: shuffled patches in", clamp=True)
-    pictures[2].image(enlarge(result["f_PX_picture"]), caption="f(P X): features of the shuffled "
+    pictures[0].image(enlarge(result.image), caption="X: the tokens in order", clamp=True)
+    pictures[1].image(enlarge(result.shuffled), caption="P X: shuffled patches in", clamp=True)
+    pictures[2].image(enlarge(result.f_PX_picture), caption="f(P X): features of the shuffled "
                       "tokens", clamp=True)
-    pictures[3].image(enlarge(result["P_fX_picture"]), caption="P f(X): the features, shuffled "
+    pictures[3].image(enlarge(result.P_fX_picture), caption="P f(X): the features, shuffled "
                       "afterwards", clamp=True)
     st.caption("Feature pictures: each token's output (32 numbers) is coloured by its three "
                "principal components, with one colour map for both, so equal features get equal "
                "colours. Tokens are numbered row by row.")
-    order = ", ".join(str(i + 1) for i in result["perm"][:16])
-    st.caption(f"P puts token {order}{' …' if len(result['perm']) > 16 else ''} in positions 1, 2, 3, …")
+    order = ", ".join(str(i + 1) for i in result.perm[:16])
+    st.caption(f"P puts token {order}{' …' if len(result.perm) > 16 else ''} in positions 1, 2, 3, …")
 
 with cards.question_card(
     "By how much do positions break the equality?",
@@ -82,7 +82,7 @@ with cards.question_card(
     "attention mixes in the tokens that did move.",
 ):
     st.markdown(" · ".join(f"**{ENCODING_NAMES[name]}**: {value:.2e}"
-                           for name, value in result["max_gaps"].items()))
-    show_chart(plots.token_gaps({ENCODING_NAMES[k]: v for k, v in result["gaps"].items()}),
+                           for name, value in result.max_gaps.items()))
+    show_chart(plots.token_gaps({ENCODING_NAMES[k]: v for k, v in result.gaps.items()}),
                key="perm_gaps", filename="permutation_gaps")
     cards.show_code(permutation.EquivariantBlock, permutation.equivariance_gap)

@@ -48,7 +48,7 @@ with cards.question_card(
     p_hot, p_other = softmax.onehot_softmax(D, scale)
     t_hot, t_other = sidebar.run_on_device(
         lambda dev: cached(softmax.onehot_softmax_torch)(D, scale, str(dev)), "light")
-    gap = max(float(table["gap"].max()), abs(p_hot - t_hot), abs(p_other - t_other))
+    gap = max(float(table.gap.max()), abs(p_hot - t_hot), abs(p_other - t_other))
     m = st.columns(4)
     m[0].metric("p_hot (closed form)", f"{p_hot:.6g}")
     m[1].metric("p_hot (torch)", f"{t_hot:.6g}")

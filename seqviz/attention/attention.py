@@ -6,30 +6,37 @@ transformer's `attention()` convention), plus the pieces the pages take apart:
 the softmax over the wrong axis, a split of d_k into heads (section 3.2.2), the
 identity limit K = I, Q = c I, and validation of matrices typed by a user.
 numpy arrays or torch tensors go in; the same type comes out.
+Every other attention in seqviz (identity attention, the permutation block, the
+cost benchmark, the scaling statistics of the softmax page, the ViT) calls `attention`.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
+from seqviz.core import rng
+
 __all__ = [
     "WORKED_Q", "WORKED_K", "WORKED_V", "attention", "scaled_dot_product", "scores", "split_heads",
     "multi_head_weights", "random_qkv", "check_shapes", "matrix_from_cells", "MAX_ABS_VALUE",
-    "identity_attention", "identity_sweep", "self_similarity_attention", "explain",
-    "largest_divisor_at_most",
+    "identity_attention", "IdentitySweep", "identity_sweep", "self_similarity_attention",
+    "AttentionSteps", "explain", "largest_divisor_at_most", "MAX_MATRIX_SIDE",
 ]
 
-# CURRICULUM section 2, the worked example (d_k = 4, d_v = 3).
+# The worked example of the course (d_k = 4, d_v = 3): without the softmax the output is
+# [[11, 15, 18], [5, 6.5, 7.5], [2, 2.5, 3], [0.5, 1, 1.5], [3.5, 5, 6]].
 WORKED_Q = np.array([[1, 1, 1, 1], [0, 0, 0, 1], [0, 0, 1, 0], [0, 1, 0, 0], [1, 0, 0, 0]], float)
 WORKED_K = np.array([[1, 1, 0, 0], [0, 0, 1, 1], [1, 0, 0, 1]], float)
 WORKED_V = np.array([[1, 2, 3], [4, 5, 6], [6, 8, 9]], float)
 MAX_ABS_VALUE = 1e6  # typed entries beyond this could overflow Q K^T V in float64
+MAX_MATRIX_SIDE = 16  # rows and columns of a typed matrix: every cell is drawn, annotated
 
 
 def _to_torch(x: Any) -> torch.Tensor:
@@ -44,12 +51,18 @@ def _like(result: torch.Tensor, template: Any) -> Any:
     return result.detach().cpu().numpy()
 
 
-def scores(Q: Any, K: Any, scale: float | None = None) -> Any:
-    """Q K^T times `scale` (default 1/sqrt(d_k)): shape (..., N_Q, N_KV)."""
-    q, k = _to_torch(Q), _to_torch(K)
+def _scaled_scores(q: torch.Tensor, k: torch.Tensor, scale: float | None) -> torch.Tensor:
+    """q k^T * scale, scale=None meaning 1/sqrt(d_k): (..., N_Q, N_KV). The scale is applied
+    to q (N_Q x d_k numbers) rather than to the N_Q x N_KV product: one pass fewer over
+    the largest tensor."""
     if scale is None:
         scale = 1.0 / math.sqrt(q.shape[-1])
-    return _like(q @ k.transpose(-2, -1) * scale, Q)
+    return (q * scale) @ k.transpose(-2, -1)
+
+
+def scores(Q: Any, K: Any, scale: float | None = None) -> Any:
+    """Q K^T times `scale` (default 1/sqrt(d_k)): shape (..., N_Q, N_KV), as `attention` forms them."""
+    return _like(_scaled_scores(_to_torch(Q), _to_torch(K), scale), Q)
 
 
 def attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, *, need_weights: bool = True,
@@ -71,7 +84,7 @@ def attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, *, need_weights
         scale = 1.0 / math.sqrt(q.shape[-1])
     if not need_weights and apply_softmax and normalise_over == "keys":
         return F.scaled_dot_product_attention(q, k, v, scale=scale), None    # (..., N_Q, d_v)
-    weights = q @ k.transpose(-2, -1) * scale                               # (..., N_Q, N_KV)
+    weights = _scaled_scores(q, k, scale)                                    # (..., N_Q, N_KV)
     if apply_softmax:
         weights = torch.softmax(weights, dim=-1 if normalise_over == "keys" else -2)
     return weights @ v, weights                                             # (..., N_Q, d_v)
@@ -134,17 +147,22 @@ def multi_head_weights(Q: Any, K: Any, V: Any, heads: int, *, apply_softmax: boo
 def random_qkv(n_q: int, n_kv: int, d_k: int, d_v: int, seed: int = 0
                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Seeded random Q, K, V with N(0, 1) entries rounded to 1 decimal (readable)."""
-    generator = np.random.default_rng(seed)
+    generator = rng.numpy_generator(seed)
     draw = lambda *shape: np.round(generator.standard_normal(shape), 1)  # noqa: E731
     return draw(n_q, d_k), draw(n_kv, d_k), draw(n_kv, d_v)
 
 
 def matrix_from_cells(cells: Sequence[Sequence[Any]], name: str) -> np.ndarray:
     """A float64 matrix from a table of cells typed by a user, or a ValueError saying
-    which cell is wrong: empty, not a number, not finite, or beyond ±MAX_ABS_VALUE."""
+    what is wrong: more than MAX_MATRIX_SIDE rows or columns, or which cell is empty,
+    not a number, not finite, or beyond ±MAX_ABS_VALUE."""
     rows = [list(row) for row in cells]
     if not rows or not rows[0]:
         raise ValueError(f"{name} has no rows: it needs at least one")
+    for what, count in (("rows", len(rows)), ("columns", max(len(row) for row in rows))):
+        if count > MAX_MATRIX_SIDE:
+            raise ValueError(f"{name} has {count:,} {what}; the playground takes at most "
+                             f"{MAX_MATRIX_SIDE} (every cell of every step is drawn)")
     result = np.empty((len(rows), len(rows[0])), dtype=np.float64)
     for i, row in enumerate(rows):
         for j, cell in enumerate(row):
@@ -177,8 +195,17 @@ def identity_attention(c: float, V: Any) -> tuple[Any, Any]:
     return scaled_dot_product(_like(c * eye, V), _like(eye, V), V)
 
 
-def identity_sweep(cs: Sequence[float], V: Any, device: str | torch.device = "cpu"
-                   ) -> dict[str, np.ndarray]:
+@dataclass(frozen=True)
+class IdentitySweep:
+    """For each scale c of Q = c I: how far the weights are from I and the output from V."""
+
+    c: np.ndarray                # (C,)
+    weight_error: np.ndarray     # (C,) ||A - I||_F
+    output_error: np.ndarray     # (C,) ||output - V||_F
+    diagonal_weight: np.ndarray  # (C,) A[0, 0]
+
+
+def identity_sweep(cs: Sequence[float], V: Any, device: str | torch.device = "cpu") -> IdentitySweep:
     """For each c: ||A - I||_F, ||output - V||_F and the diagonal weight, on `device`
     (every c at once, as a batch of N x N problems)."""
     device = torch.device(device)
@@ -187,10 +214,10 @@ def identity_sweep(cs: Sequence[float], V: Any, device: str | torch.device = "cp
     c = torch.as_tensor(np.asarray(cs, dtype=float), dtype=v.dtype, device=device)
     output, weights = scaled_dot_product(c[:, None, None] * eye, eye.expand(len(c), -1, -1),
                                          v.expand(len(c), -1, -1))              # (C, N, d), (C, N, N)
-    return {"c": np.asarray(cs, dtype=float),
-            "weight_error": torch.linalg.norm(weights - eye, dim=(-2, -1)).cpu().numpy(),
-            "output_error": torch.linalg.norm(output - v, dim=(-2, -1)).cpu().numpy(),
-            "diagonal_weight": weights[:, 0, 0].cpu().numpy()}
+    return IdentitySweep(c=np.asarray(cs, dtype=float),
+                         weight_error=torch.linalg.norm(weights - eye, dim=(-2, -1)).cpu().numpy(),
+                         output_error=torch.linalg.norm(output - v, dim=(-2, -1)).cpu().numpy(),
+                         diagonal_weight=weights[:, 0, 0].cpu().numpy())
 
 
 def self_similarity_attention(X: Any, scale: float = 1.0) -> tuple[Any, Any]:
@@ -209,9 +236,21 @@ def largest_divisor_at_most(d: int, heads: int) -> int:
     return max(h for h in range(1, max(1, min(d, heads)) + 1) if d % h == 0)
 
 
+@dataclass(frozen=True)
+class AttentionSteps:
+    """Every intermediate of one attention, as the playground draws them."""
+
+    products: np.ndarray       # (N_Q, N_KV) Q K^T
+    scaled: np.ndarray         # (N_Q, N_KV) Q K^T / sqrt(d_k)
+    weights: np.ndarray        # (N_Q, N_KV) after the softmax (or the scaled scores without it)
+    output: np.ndarray         # (N_Q, d_v)
+    head_weights: np.ndarray   # (heads, N_Q, N_KV)
+    heads: int                 # the number of heads used (a divisor of d_k)
+
+
 def explain(Q: np.ndarray, K: np.ndarray, V: np.ndarray, *, apply_softmax: bool = True,
             normalise_over: str = "keys", heads: int = 1, device: str | torch.device = "cpu"
-            ) -> dict[str, np.ndarray | int]:
+            ) -> AttentionSteps:
     """Every intermediate the playground draws, computed with torch on `device`:
     products Q K^T, scaled scores, weights, output, and per-head weights (heads that
     do not divide d_k are reduced to the largest that does)."""
@@ -224,6 +263,6 @@ def explain(Q: np.ndarray, K: np.ndarray, V: np.ndarray, *, apply_softmax: bool 
     _, head_weights = multi_head_weights(q, k, v, heads, apply_softmax=apply_softmax,
                                          normalise_over=normalise_over)
     as_numpy = lambda t: t.detach().cpu().numpy()  # noqa: E731
-    return {"products": as_numpy(q @ k.T), "scaled": as_numpy(scores(q, k)),
-            "weights": as_numpy(weights), "output": as_numpy(output),
-            "head_weights": as_numpy(head_weights), "heads": heads}
+    return AttentionSteps(products=as_numpy(_scaled_scores(q, k, 1.0)),
+                          scaled=as_numpy(_scaled_scores(q, k, None)), weights=as_numpy(weights),
+                          output=as_numpy(output), head_weights=as_numpy(head_weights), heads=heads)

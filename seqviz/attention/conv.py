@@ -14,11 +14,14 @@ from dataclasses import dataclass
 from typing import Any
 
 __all__ = ["output_size", "receptive_field", "Layer", "LayerRow", "layer_table",
-           "layers_from_cells", "CURRICULUM_LAYERS"]
+           "layers_from_cells", "EXAMPLE_LAYERS", "MAX_LAYERS", "MAX_LAYER_VALUE", "MAX_EXTENT"]
 
-# CURRICULUM section 4: (kernel, stride, padding) on a 128 x 128 input.
-CURRICULUM_LAYERS = ((3, 2, 0), (5, 1, 2), (3, 1, 1), (5, 2, 0))
-MAX_LAYER_VALUE = 10_000
+# The course's example, (kernel, stride, padding) on a 128 x 128 input: outputs 63, 63,
+# 63, 30 and receptive fields 3, 11, 15, 23.
+EXAMPLE_LAYERS = ((3, 2, 0), (5, 1, 2), (3, 1, 1), (5, 2, 0))
+MAX_LAYERS = 16            # rows of a typed layer table: each is drawn and listed
+MAX_LAYER_VALUE = 1_000    # kernel, stride and padding of a typed layer
+MAX_EXTENT = 1_000_000     # pixels: the largest image, receptive field or jump a table may reach
 
 
 def _positive(name: str, value: int, low: int = 1) -> int:
@@ -72,7 +75,8 @@ class LayerRow:
 
 def layer_table(n: int, layers: Sequence[Layer | Sequence[int]]) -> list[LayerRow]:
     """Walk an n x n input through the layers. ValueError names the layer where the image
-    shrinks to nothing."""
+    shrinks to nothing, or where its size, receptive field or jump passes MAX_EXTENT
+    pixels (strides multiply the jump, so a few large ones leave any image behind)."""
     n = _positive("the input size", n)
     rows: list[LayerRow] = []
     size, field, jump, start = n, 1, 1, 0  # start: input coordinate of output pixel 0's field
@@ -87,6 +91,12 @@ def layer_table(n: int, layers: Sequence[Layer | Sequence[int]]) -> list[LayerRo
         start -= layer.padding * jump
         field += (layer.kernel - 1) * jump
         jump *= layer.stride
+        largest = max(out, field, jump, abs(start))
+        if largest > MAX_EXTENT:
+            raise ValueError(f"layer {index} (kernel {layer.kernel}, stride {layer.stride}, "
+                             f"padding {layer.padding}) reaches {largest:,} pixels (output size, "
+                             f"receptive field or jump), beyond the {MAX_EXTENT:,} this table "
+                             "follows: use smaller strides or paddings, or fewer layers")
         rows.append(LayerRow(layer, size, out, field, jump, start + (out // 2) * jump))
         size = out
     return rows
@@ -94,8 +104,12 @@ def layer_table(n: int, layers: Sequence[Layer | Sequence[int]]) -> list[LayerRo
 
 def layers_from_cells(cells: Sequence[Sequence[Any]]) -> list[Layer]:
     """Layers from a table typed by a user: (kernel, stride, padding) per row, whole
-    numbers, kernel and stride >= 1, padding >= 0. Blank rows are dropped; anything
-    else wrong raises ValueError naming the row."""
+    numbers from 1 (kernel, stride) or 0 (padding) to MAX_LAYER_VALUE, at most MAX_LAYERS
+    rows. Blank rows are dropped; anything else wrong raises ValueError naming the row."""
+    cells = list(cells)
+    if len(cells) > MAX_LAYERS:
+        raise ValueError(f"the table has {len(cells):,} rows; at most {MAX_LAYERS} layers are "
+                         "followed: remove some rows")
     layers = []
     for number, row in enumerate(cells, start=1):
         texts = ["" if v is None or (isinstance(v, float) and math.isnan(v)) else str(v).strip()

@@ -3,16 +3,17 @@
 An H x W image flattened to N = H W tokens of C channels: single-head self-attention
 builds the N x N score matrix, O(N^2 C) time and O(N^2) memory (Vaswani et al. 2017,
 table 1); a k x k convolution with C in and C out channels is O(N k^2 C^2), linear in
-N. The attention here is written out (Q K^T, softmax, times V) so that the N x N
-matrix really exists, as in a plain implementation. No UI here: the caller passes a
-progress callback and a should_stop flag (minGPT trainer-style callbacks).
+N. The attention is seqviz's one `attention` function on its explicit path, so the
+N x N weight matrix really exists, as in a plain implementation. Every call is timed
+by seqviz.core.timing, and what fits is decided by seqviz.core.memory. No UI here:
+the caller passes a progress callback and a should_stop flag (minGPT trainer-style
+callbacks).
 """
 
 from __future__ import annotations
 
+import itertools
 import math
-import statistics
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -20,23 +21,28 @@ import numpy as np
 import torch
 from torch import nn
 
-from seqviz.core.device import free_memory_bytes
+from seqviz.attention.attention import attention
+from seqviz.core import memory, rng, timing
 
-__all__ = ["CostSettings", "sweep_sides", "attention_matrix_bytes", "measure_costs", "measure_costs_cacheable",
-           "fit_slope", "theory_flops", "BenchmarkStopped"]
+__all__ = ["CostSettings", "CostRow", "CostSweep", "OutOfOrder", "BenchmarkStopped", "sweep_sides",
+           "attention_matrix_bytes", "conv_bytes", "measure_costs", "fit_slope", "theory_flops",
+           "METHODS"]
 
 BYTES = 4  # float32
 SIDES = (8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512)
+METHODS = ("attention", "convolution")
+WARM_UP_CALLS = (3, 20)  # at least, at most: untimed calls of each method before the sweep
 
 
 class BenchmarkStopped(Exception):
-    """The caller's should_stop returned True; nothing partial is returned (or cached)."""
+    """The caller's should_stop returned True; nothing partial is returned."""
 
 
 @dataclass(frozen=True)
 class CostSettings:
     """One sweep: image sides up to `max_side`, C channels, a k x k kernel, timing repeats,
-    and the largest N x N matrix (bytes) the sweep may allocate."""
+    the largest memory one size may take (bytes; the memory policy may allow less), and
+    the seed of the random weights and images."""
 
     max_side: int = 64
     channels: int = 32
@@ -45,6 +51,73 @@ class CostSettings:
     warmup: int = 1
     memory_budget: int = 1 << 30
     min_side: int = 8
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class CostRow:
+    """One image side: the median and fastest time of each method (NaN when it was not
+    run), its peak memory, how that peak was obtained, and why anything was skipped."""
+
+    side: int
+    tokens: int
+    attention_ms: float
+    attention_fastest_ms: float
+    conv_ms: float
+    conv_fastest_ms: float
+    attention_peak_bytes: float
+    conv_peak_bytes: float
+    memory_source: str
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class OutOfOrder:
+    """A smaller image side whose fastest call took longer than a larger side's."""
+
+    smaller_side: int
+    smaller_ms: float
+    larger_side: int
+    larger_ms: float
+
+
+@dataclass(frozen=True)
+class CostSweep:
+    """A whole sweep: its settings, the device, one row per side, and the time of the
+    first (cold) call of each method, paid before the first measured size."""
+
+    settings: CostSettings
+    device: str
+    rows: tuple[CostRow, ...]
+    attention_cold_ms: float
+    conv_cold_ms: float
+
+    @property
+    def tokens(self) -> np.ndarray:
+        return np.array([r.tokens for r in self.rows], dtype=float)
+
+    def milliseconds(self, method: str, statistic: str = "fastest") -> np.ndarray:
+        """Times of "attention" or "convolution", one per side (NaN where skipped): the
+        fastest of the repeats (other work on a shared machine only ever adds time, so the
+        fastest call is the closest to the work itself) or their median."""
+        prefix = {"attention": "attention", "convolution": "conv"}[method]
+        suffix = {"fastest": "fastest_ms", "median": "ms"}[statistic]
+        return np.array([getattr(r, f"{prefix}_{suffix}") for r in self.rows], dtype=float)
+
+    def slope(self, method: str) -> float:
+        """The fitted exponent p of time ∝ N^p over the fastest calls (see fit_slope)."""
+        return fit_slope(self.tokens, self.milliseconds(method))
+
+    def out_of_order(self, method: str, tolerance: float = 1.5) -> OutOfOrder | None:
+        """The first pair of sides where the smaller one's fastest call took more than
+        `tolerance` times the larger one's, or None. More work never takes less time, so
+        such a pair means other work on the machine slowed the smaller size down, and a
+        slope fitted through it says little."""
+        times = self.milliseconds(method)
+        for i, j in itertools.combinations(range(len(times)), 2):
+            if np.isfinite(times[i]) and np.isfinite(times[j]) and times[i] > tolerance * times[j]:
+                return OutOfOrder(self.rows[i].side, float(times[i]), self.rows[j].side, float(times[j]))
+        return None
 
 
 def sweep_sides(settings: CostSettings) -> list[int]:
@@ -72,131 +145,128 @@ def theory_flops(side: int, channels: int, kernel: int) -> tuple[float, float]:
     return 4.0 * n * n * channels, 2.0 * n * kernel * kernel * channels * channels
 
 
-def _synchronise(device: torch.device) -> None:
-    """Wait for queued GPU work, so that a timer measures the work and not its launch."""
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-    elif device.type == "mps":
-        torch.mps.synchronize()
-
-
-def _time(fn: Callable[[], torch.Tensor], device: torch.device, warmup: int, repeats: int,
-          should_stop: Callable[[], bool]) -> float:
-    """Median wall time of fn in milliseconds, after at least `warmup` untimed calls, and
-    more (up to 10) while each call is still faster than the one before: a process's first
-    calls pay one-off set-up costs (thread pools, kernel selection) that are not the work."""
-    previous = math.inf
-    for count in range(10):
-        start = time.perf_counter()
-        fn()
-        _synchronise(device)
-        elapsed = time.perf_counter() - start
-        if count + 1 >= warmup and elapsed >= 0.8 * previous:
-            break
-        previous = elapsed
-    times = []
-    for _ in range(repeats):
-        if should_stop():
-            raise BenchmarkStopped
-        start = time.perf_counter()
-        fn()
-        _synchronise(device)
-        times.append((time.perf_counter() - start) * 1000)
-    return statistics.median(times)
-
-
-def _peak(fn: Callable[[], torch.Tensor], device: torch.device, estimate: int) -> tuple[int, str]:
+def _peak(fn: Callable[[], torch.Tensor], device: torch.device, estimate: int) -> tuple[float, str]:
     """Peak bytes of one call: measured on CUDA, else the estimate from tensor sizes."""
     if device.type != "cuda":
-        return estimate, "estimated from tensor sizes"
+        return float(estimate), "estimated from tensor sizes"
+    torch.cuda.synchronize(device)
     torch.cuda.reset_peak_memory_stats(device)
     before = torch.cuda.memory_allocated(device)
     fn()
-    _synchronise(device)
-    return torch.cuda.max_memory_allocated(device) - before, "torch.cuda.max_memory_allocated"
+    torch.cuda.synchronize(device)
+    return float(torch.cuda.max_memory_allocated(device) - before), "torch.cuda.max_memory_allocated"
+
+
+def _warm_up(fn: Callable[[], object], device: torch.device, stop: Callable[[], bool]) -> float:
+    """Call `fn` until it stops getting faster (at least WARM_UP_CALLS[0] calls, at most
+    WARM_UP_CALLS[1]); return the first call's milliseconds. A process's first calls pay
+    one-off costs (thread pools, kernel and algorithm selection) that are not the work."""
+    first, best = math.nan, math.inf
+    for count in range(WARM_UP_CALLS[1]):
+        if stop():
+            raise BenchmarkStopped
+        elapsed = timing.measure(fn, repeats=1, warmup=0, device=device).median
+        first = elapsed if count == 0 else first
+        if count + 1 >= WARM_UP_CALLS[0] and elapsed >= 0.9 * best:
+            break
+        best = min(best, elapsed)
+    return first * 1000
 
 
 @torch.inference_mode()
 def measure_costs(settings: CostSettings, device: str | torch.device = "cpu",
                   progress: Callable[[float, str], None] | None = None,
-                  should_stop: Callable[[], bool] | None = None) -> list[dict]:
-    """Time attention and convolution on each image side; one dict per side.
+                  should_stop: Callable[[], bool] | None = None) -> CostSweep:
+    """Time attention and convolution on each image side; one CostRow per side.
 
-    A side whose attention tensors would exceed the memory budget or the free memory
-    is skipped with a note (never allocated); an out-of-memory error is caught and
-    noted the same way. Raises BenchmarkStopped when should_stop() turns True.
+    Both methods are warmed up on the smallest side before anything is timed. A side
+    whose tensors would exceed the memory budget (seqviz.core.memory.check, capped by
+    settings.memory_budget) is skipped with a note, never allocated; an out-of-memory
+    error is caught and noted the same way. should_stop is asked before every timed
+    call; when it returns True, BenchmarkStopped is raised and nothing more runs.
     """
     device = torch.device(device)
     progress = progress or (lambda fraction, text: None)
-    should_stop = should_stop or (lambda: False)
-    generator = torch.Generator().manual_seed(0)
+    stopped = False
+
+    def stop() -> bool:
+        nonlocal stopped
+        stopped = stopped or bool(should_stop is not None and should_stop())
+        return stopped
+
+    generator = rng.torch_generator(settings.seed)
     C, k = settings.channels, settings.kernel
-    conv = nn.Conv2d(C, C, k, padding=k // 2).to(device)
-    W_q, W_k, W_v = (torch.randn(C, C, generator=generator).to(device) / math.sqrt(C)
-                     for _ in range(3))
-    sides, rows = sweep_sides(settings), []
-    for index, side in enumerate(sides):
-        progress(index / len(sides), f"side {side} ({side * side:,} tokens)")
-        if should_stop():
-            raise BenchmarkStopped
-        n = side * side
-        need = attention_matrix_bytes(side, C)
-        row = {"side": side, "tokens N": n, "attention ms": np.nan, "conv ms": np.nan,
-               "attention peak MiB": need / 2**20,
-               "conv peak MiB": conv_bytes(side, C, k) / 2**20, "memory": "", "note": ""}
-        limit = min(settings.memory_budget, free_memory_bytes(device) // 2)
-        if conv_bytes(side, C, k) > limit:
-            row["note"] = f"skipped both: even the image needs more than {limit / 2**20:,.0f} MiB"
-            rows.append(row)
-            continue
+    conv = nn.Conv2d(C, C, k, padding=k // 2, device="meta").to_empty(device="cpu")  # no global draw
+    conv = rng.init_parameters(conv, generator).to(device)
+    W_q, W_k, W_v = (rng.normal((C, C), generator, std=1 / math.sqrt(C)).to(device) for _ in range(3))
+
+    def methods(side: int) -> dict[str, Callable[[], torch.Tensor]]:
         image = torch.randn(1, C, side, side, generator=generator).to(device)  # (1, C, H, W)
-        tokens = image.flatten(2).transpose(1, 2)[0].contiguous()             # (N, C)
+        tokens = image.flatten(2).transpose(1, 2)[0].contiguous()              # (N, C)
 
         def attend() -> torch.Tensor:
-            q, k_, v = tokens @ W_q, tokens @ W_k, tokens @ W_v                # (N, C)
-            weights = torch.softmax(q @ k_.T / math.sqrt(C), dim=-1)          # (N, N)
-            return weights @ v                                                # (N, C)
+            output, _ = attention(tokens @ W_q, tokens @ W_k, tokens @ W_v)     # (N, C), weights (N, N)
+            return output
 
-        def convolve() -> torch.Tensor:
-            return conv(image)                                                # (1, C, H, W)
+        return {"convolution": lambda: conv(image), "attention": attend}      # (1, C, H, W), (N, C)
 
-        for name, fn, estimate, fits in (
-                ("conv", convolve, conv_bytes(side, C, k), True),
-                ("attention", attend, need, need <= limit)):
-            if not fits:  # never allocate what cannot fit: say so instead
-                row["note"] = (f"attention skipped: its N × N matrices need {need / 2**20:,.0f} MiB, "
-                               f"more than the {limit / 2**20:,.0f} MiB allowed")
-                continue
-            try:
-                row[f"{name} ms"] = _time(fn, device, settings.warmup, settings.repeats, should_stop)
-                peak, row["memory"] = _peak(fn, device, estimate)
-                row[f"{name} peak MiB"] = peak / 2**20
-            except torch.OutOfMemoryError:
-                if device.type == "cuda":
-                    torch.cuda.empty_cache()
-                row[f"{name} ms"] = np.nan
-                row["note"] = f"{name} skipped: ran out of memory while running"
-        rows.append(row)
+    sides = sweep_sides(settings)
+    progress(0.0, "warming up")
+    first = methods(sides[0])
+    cold = {name: _warm_up(fn, device, stop) for name, fn in first.items()}
+    rows = []
+    for index, side in enumerate(sides):
+        progress(index / len(sides), f"side {side} ({side * side:,} tokens)")
+        if stop():
+            raise BenchmarkStopped
+        needs = {"attention": attention_matrix_bytes(side, C), "convolution": conv_bytes(side, C, k)}
+        budgets = {name: memory.check(need, device, f"{name} at {side} × {side}", cap=settings.memory_budget)
+                   for name, need in needs.items()}
+        times = {name: (math.nan, math.nan) for name in METHODS}
+        peaks = {name: float(need) for name, need in needs.items()}
+        source, note = "estimated from tensor sizes", ""
+        if not budgets["convolution"].fits:
+            note = f"skipped both: {budgets['convolution'].message}"
+        else:
+            for name, fn in methods(side).items():
+                if not budgets[name].fits:  # never allocate what cannot fit: say so instead
+                    note = f"{name} skipped: {budgets[name].message}"
+                    continue
+                if stop():
+                    raise BenchmarkStopped
+                try:
+                    measured = timing.measure(fn, repeats=settings.repeats, warmup=settings.warmup,
+                                              device=device, should_stop=stop)
+                    if stopped:
+                        raise BenchmarkStopped
+                    times[name] = (measured.median * 1000, measured.minimum * 1000)
+                    peaks[name], source = _peak(fn, device, needs[name])
+                except torch.OutOfMemoryError:
+                    if device.type == "cuda":
+                        torch.cuda.empty_cache()
+                    note = f"{name} skipped: ran out of memory while running"
+        rows.append(CostRow(side=side, tokens=side * side,
+                            attention_ms=times["attention"][0], attention_fastest_ms=times["attention"][1],
+                            conv_ms=times["convolution"][0], conv_fastest_ms=times["convolution"][1],
+                            attention_peak_bytes=peaks["attention"], conv_peak_bytes=peaks["convolution"],
+                            memory_source=source, note=note))
     progress(1.0, "done")
-    return rows
+    return CostSweep(settings=settings, device=str(device), rows=tuple(rows),
+                     attention_cold_ms=cold["attention"], conv_cold_ms=cold["convolution"])
 
 
 def fit_slope(tokens: np.ndarray, milliseconds: np.ndarray, points: int = 4,
-              floor_ms: float = 0.2) -> float:
+              overhead_ratio: float = 2.0) -> float:
     """Slope of log(time) against log(N) over the largest `points` sizes that took at least
-    `floor_ms` (below that a call is mostly fixed overhead, flat in N); NaN with fewer
-    than 2 such points."""
+    `overhead_ratio` times the fastest size (a call's fixed cost, flat in N, is about the
+    time of the smallest sizes; below twice that a call is mostly overhead); NaN with
+    fewer than 2 such points. Relative, so it works alike on a laptop, a server and a GPU."""
     tokens, milliseconds = np.asarray(tokens, float), np.asarray(milliseconds, float)
-    keep = np.isfinite(milliseconds) & (milliseconds >= floor_ms)
+    measured = np.isfinite(milliseconds)
+    if not measured.any():
+        return float("nan")
+    keep = measured & (milliseconds >= overhead_ratio * milliseconds[measured].min())
     tokens, milliseconds = tokens[keep][-points:], milliseconds[keep][-points:]
     if len(tokens) < 2:
         return float("nan")
     return float(np.polyfit(np.log(tokens), np.log(milliseconds), 1)[0])
-
-
-def measure_costs_cacheable(settings: CostSettings, device: str = "cpu",
-                            _progress: Callable[[float, str], None] | None = None,
-                            _should_stop: Callable[[], bool] | None = None) -> list[dict]:
-    """measure_costs with the callbacks named with a leading underscore, which is how a
-    memoising wrapper such as st.cache_data knows to leave them out of its key."""
-    return measure_costs(settings, device, _progress, _should_stop)

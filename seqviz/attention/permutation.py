@@ -10,16 +10,19 @@ The tokens are patches of a small picture drawn here with numpy, or random vecto
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 from torch import nn
 
-__all__ = ["BlockConfig", "EquivariantBlock", "sinusoidal_encoding", "toy_image",
-           "image_to_patches", "patches_to_image", "make_permutation", "equivariance_gap",
-           "features_to_colours", "run_experiment", "POS_ENCODINGS", "PERMUTATIONS"]
+from seqviz.attention.attention import attention
+from seqviz.attention.positional import sinusoidal
+from seqviz.core import rng
+
+__all__ = ["BlockConfig", "BlockOutput", "EquivariantBlock", "toy_image", "image_to_patches", "patches_to_image",
+           "make_permutation", "EquivarianceGap", "equivariance_gap", "features_to_colours",
+           "PermutationExperiment", "run_experiment", "POS_ENCODINGS", "PERMUTATIONS"]
 
 POS_ENCODINGS = ("none", "sinusoidal", "learned")
 PERMUTATIONS = ("random", "reverse", "swap first and last", "shift by one")
@@ -37,21 +40,21 @@ class BlockConfig:
     seed: int = 0
 
 
-def sinusoidal_encoding(n: int, d: int) -> torch.Tensor:
-    """E[pos, 2i] = sin(pos / 10000^(2i/d)), E[pos, 2i+1] = cos(...): shape (n, d)."""
-    position = torch.arange(n, dtype=torch.float32)[:, None]                     # (n, 1)
-    frequency = torch.exp(torch.arange(0, d, 2, dtype=torch.float32) * (-math.log(10000.0) / d))
-    table = torch.zeros(n, d)
-    table[:, 0::2] = torch.sin(position * frequency)                             # (n, ceil(d/2))
-    table[:, 1::2] = torch.cos(position * frequency)[:, : d // 2]                # (n, floor(d/2))
-    return table
+@dataclass(frozen=True)
+class BlockOutput:
+    """A block's internals for tokens X: (..., N, d_in)."""
+
+    embedded: torch.Tensor  # (..., N, d_model) embedded tokens plus positions
+    weights: torch.Tensor   # (..., N, N) attention weights, each row sums to 1
+    output: torch.Tensor    # (..., N, d_model)
 
 
 class EquivariantBlock(nn.Module):
     """embed -> (+ positions) -> single-head self-attention + residual -> FFN + residual.
 
-    Weights are drawn from `config.seed`, so the same config is the same function.
-    `forward` returns a dict of internals: embedded tokens, attention weights, output.
+    Every parameter is drawn from a generator seeded with `config.seed`, so the same
+    config is the same function. `forward` returns its internals as a BlockOutput:
+    embedded tokens, attention weights, output.
     """
 
     def __init__(self, config: BlockConfig) -> None:
@@ -59,19 +62,21 @@ class EquivariantBlock(nn.Module):
         if config.pos_encoding not in POS_ENCODINGS:
             raise ValueError(f"pos_encoding must be one of {POS_ENCODINGS}, got {config.pos_encoding!r}")
         self.config = config
-        generator = torch.Generator().manual_seed(config.seed)
-        with torch.random.fork_rng():
-            torch.manual_seed(config.seed)
+        with torch.device("meta"):  # shapes only: torch's own initialisation would draw from its global generator
             self.embed = nn.Linear(config.d_in, config.d_model)
             self.W_q = nn.Linear(config.d_model, config.d_model, bias=False)
             self.W_k = nn.Linear(config.d_model, config.d_model, bias=False)
             self.W_v = nn.Linear(config.d_model, config.d_model, bias=False)
             self.feed_forward = nn.Sequential(nn.Linear(config.d_model, config.d_hidden), nn.GELU(),
                                               nn.Linear(config.d_hidden, config.d_model))
-        learned = torch.randn(config.max_tokens, config.d_model, generator=generator)
-        self.learned_positions = nn.Parameter(learned)                            # (max_tokens, d)
-        self.register_buffer("sinusoidal_positions",
-                             sinusoidal_encoding(config.max_tokens, config.d_model))
+            self.learned_positions = nn.Parameter(torch.empty(config.max_tokens, config.d_model))  # (max_tokens, d)
+        self.to_empty(device="cpu")
+        self.register_buffer("sinusoidal_positions", sinusoidal(config.max_tokens, config.d_model))
+        rng.init_parameters(self, rng.torch_generator(config.seed))
+
+    def init_parameters(self, generator: torch.Generator) -> None:
+        """Learned positions start as N(0, 1) draws (the layers are drawn by rng.init_parameters)."""
+        self.learned_positions.copy_(rng.normal(tuple(self.learned_positions.shape), generator))
 
     def positions(self, n: int) -> torch.Tensor:
         """The (n, d_model) encoding added to n tokens (zeros for "none")."""
@@ -83,15 +88,14 @@ class EquivariantBlock(nn.Module):
             return self.learned_positions[:n]
         return torch.zeros(n, self.config.d_model, device=self.embed.weight.device)
 
-    def forward(self, X: torch.Tensor) -> dict[str, torch.Tensor]:
+    def forward(self, X: torch.Tensor) -> BlockOutput:
         """X: (..., N, d_in) tokens -> embedded (with positions), weights (..., N, N), output."""
         embedded = self.embed(X) + self.positions(X.shape[-2])                  # (..., N, d_model)
         q, k, v = self.W_q(embedded), self.W_k(embedded), self.W_v(embedded)    # (..., N, d_model)
-        scores = q @ k.transpose(-2, -1) / math.sqrt(embedded.shape[-1])        # (..., N, N)
-        weights = torch.softmax(scores, dim=-1)
-        x = embedded + weights @ v
+        attended, weights = attention(q, k, v)                                  # (..., N, d), (..., N, N)
+        x = embedded + attended
         output = x + self.feed_forward(x)                                       # (..., N, d_model)
-        return {"embedded": embedded, "weights": weights, "output": output}
+        return BlockOutput(embedded=embedded, weights=weights, output=output)
 
 
 def toy_image(size: int = 32) -> np.ndarray:
@@ -126,7 +130,7 @@ def patches_to_image(patches: np.ndarray, grid: int, patch: int, channels: int =
 def make_permutation(n: int, kind: str, seed: int = 0) -> np.ndarray:
     """Indices `perm` with (P X)[i] = X[perm[i]]."""
     if kind == "random":
-        return np.random.default_rng(seed).permutation(n)
+        return rng.numpy_generator(seed).permutation(n)
     if kind == "reverse":
         return np.arange(n)[::-1].copy()
     if kind == "swap first and last":
@@ -138,18 +142,28 @@ def make_permutation(n: int, kind: str, seed: int = 0) -> np.ndarray:
     raise ValueError(f"unknown permutation {kind!r}; choose from {PERMUTATIONS}")
 
 
+@dataclass(frozen=True)
+class EquivarianceGap:
+    """f(P X) and P f(X) for one block, input and permutation, and how far apart they are."""
+
+    f_PX: np.ndarray       # (N, d) the block's output on the shuffled tokens
+    P_fX: np.ndarray       # (N, d) the block's output, shuffled afterwards
+    per_token: np.ndarray  # (N,) largest |f(PX) - P f(X)| of each token
+    max_gap: float         # the largest of them
+    scale: float           # largest |P f(X)|, to judge max_gap against
+
+
 @torch.no_grad()
-def equivariance_gap(block: EquivariantBlock, X: torch.Tensor, perm: np.ndarray
-                     ) -> dict[str, np.ndarray | float]:
+def equivariance_gap(block: EquivariantBlock, X: torch.Tensor, perm: np.ndarray) -> EquivarianceGap:
     """f(P X) and P f(X), their largest absolute difference, and per-token differences."""
     index = torch.as_tensor(perm)
     index = index.to(X.device)
-    both = block(torch.stack([X[index], X]))["output"]                          # (2, N, d)
+    both = block(torch.stack([X[index], X])).output                             # (2, N, d)
     of_permuted, permuted_of = both[0], both[1][index]                          # f(P X), P f(X)
     per_token = (of_permuted - permuted_of).abs().amax(dim=-1)                  # (N,)
-    return {"f_PX": of_permuted.cpu().numpy(), "P_fX": permuted_of.cpu().numpy(),
-            "per_token": per_token.cpu().numpy(), "max_gap": float(per_token.max()),
-            "scale": float(permuted_of.abs().max())}
+    return EquivarianceGap(f_PX=of_permuted.cpu().numpy(), P_fX=permuted_of.cpu().numpy(),
+                           per_token=per_token.cpu().numpy(), max_gap=float(per_token.max()),
+                           scale=float(permuted_of.abs().max()))
 
 
 def features_to_colours(*features: np.ndarray) -> list[np.ndarray]:
@@ -169,20 +183,35 @@ def features_to_colours(*features: np.ndarray) -> list[np.ndarray]:
     return colours
 
 
+@dataclass(frozen=True)
+class PermutationExperiment:
+    """What the permutation page shows: pictures, and the gaps for every encoding."""
+
+    perm: np.ndarray                  # (N,) (P X)[i] = X[perm[i]]
+    image: np.ndarray                 # (H, W, 3) the tokens in order
+    shuffled: np.ndarray              # (H, W, 3) P X
+    P_fX_picture: np.ndarray          # (H, W, 3) P f(X), each token coloured by its features
+    f_PX_picture: np.ndarray          # (H, W, 3) f(P X), with the same colour map
+    max_gap: float                    # largest |f(PX) - P f(X)| for the chosen encoding
+    scale: float                      # largest |P f(X)| for the chosen encoding
+    gaps: dict[str, np.ndarray]       # encoding -> (N,) per-token gaps
+    max_gaps: dict[str, float]        # encoding -> largest gap
+
+
 def run_experiment(tokens: str = "image patches", patch: int = 8, permutation: str = "random",
                    pos_encoding: str = "none", seed: int = 0, image_size: int = 32,
-                   device: str | torch.device = "cpu") -> dict:
+                   device: str | torch.device = "cpu") -> PermutationExperiment:
     """Everything the permutation page shows, from hashable settings (so it can be cached).
 
-    Tokens are the patches of toy_image or random vectors of the same shape. Returns the
-    permutation, the input and shuffled pictures, colour codes of f(PX) and P f(X), the
-    gap for the chosen encoding and per-token gaps for every encoding.
+    Tokens are the patches of toy_image or random vectors of the same shape (drawn from
+    `seed`). Returns the permutation, the input and shuffled pictures, colour codes of
+    f(PX) and P f(X), the gap for the chosen encoding and per-token gaps for every encoding.
     """
     device = torch.device(device)
     image = toy_image(image_size)
     patches = image_to_patches(image, patch)                                   # (N, p*p*3)
     if tokens == "random vectors":
-        patches = np.random.default_rng(seed).uniform(size=patches.shape)
+        patches = rng.numpy_generator(seed).uniform(size=patches.shape)
     elif tokens != "image patches":
         raise ValueError(f"tokens must be 'image patches' or 'random vectors', got {tokens!r}")
     n, grid = patches.shape[0], image_size // patch
@@ -194,12 +223,13 @@ def run_experiment(tokens: str = "image patches", patch: int = 8, permutation: s
         block = EquivariantBlock(config).to(device).eval()
         results[encoding] = equivariance_gap(block, X, perm)
     chosen = results[pos_encoding]
-    colours = features_to_colours(chosen["P_fX"], chosen["f_PX"])                                  # 2 x (N, 3)
+    colours = features_to_colours(chosen.P_fX, chosen.f_PX)                   # 2 x (N, 3)
     tile = lambda c: patches_to_image(np.repeat(c, patch * patch, axis=0).reshape(n, -1),  # noqa: E731
                                       grid, patch)
-    return {"perm": perm, "image": patches_to_image(patches, grid, patch),
-            "shuffled": patches_to_image(patches[perm], grid, patch),
-            "P_fX_picture": tile(colours[0]), "f_PX_picture": tile(colours[1]),
-            "max_gap": chosen["max_gap"], "scale": chosen["scale"],
-            "gaps": {name: r["per_token"] for name, r in results.items()},
-            "max_gaps": {name: r["max_gap"] for name, r in results.items()}}
+    return PermutationExperiment(
+        perm=perm, image=patches_to_image(patches, grid, patch),
+        shuffled=patches_to_image(patches[perm], grid, patch),
+        P_fX_picture=tile(colours[0]), f_PX_picture=tile(colours[1]),
+        max_gap=chosen.max_gap, scale=chosen.scale,
+        gaps={name: r.per_token for name, r in results.items()},
+        max_gaps={name: r.max_gap for name, r in results.items()})

@@ -5,7 +5,8 @@ entry and 1 / (e^c + D - 1) on each of the others, so the output drifts towards
 uniform as D grows. Keeping the hot weight at least p needs
 c >= ln(p (D - 1) / (1 - p)): the logit gap must grow like log D.
 The second half measures q.k for random unit-variance vectors: its variance is
-d_k, and dividing by sqrt(d_k) (Vaswani et al. 2017, eq. 1) brings it back to 1.
+d_k, and dividing by sqrt(d_k) (Vaswani et al. 2017, eq. 1) brings it back to 1;
+its scores and weights come from seqviz's one attention function.
 """
 
 from __future__ import annotations
@@ -16,11 +17,13 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from seqviz.attention.attention import attention
+from seqviz.core import rng
 from seqviz.core.device import float_dtype
 
 __all__ = [
     "onehot_softmax", "onehot_softmax_torch", "scale_for_target", "onehot_entropy",
-    "flattening_table", "DotProductStats", "dot_product_stats",
+    "FlatteningTable", "flattening_table", "DotProductStats", "dot_product_stats",
 ]
 
 
@@ -72,18 +75,27 @@ def scale_for_target(D: int, p: float) -> float:
     return math.log(p * (D - 1) / (1.0 - p))
 
 
+@dataclass(frozen=True)
+class FlatteningTable:
+    """p_hot and p_other of a scaled one-hot for each D: closed form, torch, and their gap."""
+
+    D: np.ndarray               # (n,) vector lengths
+    p_hot_closed: np.ndarray    # (n,)
+    p_other_closed: np.ndarray  # (n,)
+    p_hot_torch: np.ndarray     # (n,)
+    p_other_torch: np.ndarray   # (n,)
+    gap: np.ndarray             # (n,) largest |closed - torch| of the two
+
+
 def flattening_table(dims: list[int] | np.ndarray, scale: float, device: str | torch.device
-                     ) -> dict[str, np.ndarray]:
+                     ) -> FlatteningTable:
     """Closed form and torch values of p_hot and p_other for each D, with their gaps."""
     dims = np.asarray(dims, dtype=np.int64)
     closed = np.array([onehot_softmax(int(D), scale) for D in dims])  # (n, 2)
     measured = np.array([onehot_softmax_torch(int(D), scale, device) for D in dims])  # (n, 2)
-    return {
-        "D": dims,
-        "p_hot_closed": closed[:, 0], "p_other_closed": closed[:, 1],
-        "p_hot_torch": measured[:, 0], "p_other_torch": measured[:, 1],
-        "gap": np.abs(closed - measured).max(axis=1),
-    }
+    return FlatteningTable(D=dims, p_hot_closed=closed[:, 0], p_other_closed=closed[:, 1],
+                           p_hot_torch=measured[:, 0], p_other_torch=measured[:, 1],
+                           gap=np.abs(closed - measured).max(axis=1))
 
 
 @dataclass(frozen=True)
@@ -102,23 +114,26 @@ class DotProductStats:
 
 def dot_product_stats(d_k: int, num_keys: int = 16, num_queries: int = 512, *, seed: int = 0,
                       device: str | torch.device = "cpu") -> DotProductStats:
-    """Draw q, k with independent N(0, 1) entries and measure q.k and its softmax rows."""
+    """Draw q, k with independent N(0, 1) entries and measure q.k and its softmax rows.
+
+    Scores and weights are `attention`'s own, with scale 1 (raw) and 1/sqrt(d_k) (scaled).
+    """
     if d_k < 1 or num_keys < 2 or num_queries < 1:
         raise ValueError("need d_k >= 1, num_keys >= 2 and num_queries >= 1")
     device = torch.device(device)
-    generator = torch.Generator().manual_seed(int(seed))
+    generator = rng.torch_generator(seed)
     q = torch.randn(num_queries, d_k, generator=generator).to(device)  # (Nq, d_k)
     k = torch.randn(num_keys, d_k, generator=generator).to(device)     # (Nk, d_k)
-    raw = q @ k.T                                                      # (Nq, Nk)
-    scaled = raw / math.sqrt(d_k)
+    v = torch.zeros(num_keys, 1, device=device)                       # (Nk, 1): only the weights are read
 
-    def row_stats(scores: torch.Tensor) -> tuple[float, float]:
-        weights = torch.softmax(scores, dim=-1)                        # (Nq, Nk)
+    def scores_and_stats(scale: float | None) -> tuple[torch.Tensor, float, float]:
+        _, scores = attention(q, k, v, scale=scale, apply_softmax=False)   # (Nq, Nk)
+        _, weights = attention(q, k, v, scale=scale)                      # (Nq, Nk)
         entropy = -(weights * torch.log(weights.clamp_min(1e-30))).sum(-1)
-        return float(weights.max(-1).values.mean()), float(entropy.mean())
+        return scores, float(weights.max(-1).values.mean()), float(entropy.mean())
 
-    raw_max, raw_entropy = row_stats(raw)
-    scaled_max, scaled_entropy = row_stats(scaled)
+    raw, raw_max, raw_entropy = scores_and_stats(1.0)
+    scaled, scaled_max, scaled_entropy = scores_and_stats(None)
     return DotProductStats(
         d_k=d_k,
         raw_scores=raw.flatten().cpu().numpy(), scaled_scores=scaled.flatten().cpu().numpy(),

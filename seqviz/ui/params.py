@@ -2,33 +2,85 @@
 
 On a session's first run each widget is seeded from ``st.query_params`` (so a
 bookmarked demo reopens as it was); every run writes the value back (and drops it
-when it equals the default, keeping links short). A value that cannot be used is
-clamped or ignored, and the page says so in a visible notice: never a traceback.
+when it equals the default, keeping links short). A value that cannot be used as it
+is (not a number, out of range, off the slider's steps, not a whole number for a
+whole-number widget) is clamped, moved or ignored, and the page says so in a visible
+notice that names the value used instead: never a traceback.
+
+Anything a user typed (a URL value, a table cell) reaches the page's markdown only
+through ``literal`` or ``plain``, so a crafted link cannot put headings, links or
+remote images into the app's own notices.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import streamlit as st
 
 _NOTICES = "_seqviz_url_notices"
+LITERAL_LIMIT = 80  # characters of a user's value shown in a notice
+_MARKDOWN_PUNCTUATION = re.compile(r"([\\`*_{}\[\]()#+\-.!<>|~$:&=^@])")
 
 
 class BadParam(ValueError):
-    """A query parameter that cannot be used at all."""
+    """A query parameter that cannot be used at all (the message never repeats the value)."""
 
 
-def _parse_number(raw: str, *, integer: bool) -> float | int:
+def _visible(text: str) -> str:
+    """Line breaks, tabs and other invisible characters written as escapes (\\n, \\t, \\u2028)."""
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
+
+
+def literal(text: str, limit: int = LITERAL_LIMIT) -> str:
+    """Markdown that shows `text` exactly as typed, as inline code.
+
+    Nothing forms inside a code span (no heading, link, image, emphasis, emoji or
+    formula); line breaks and other invisible characters are written as escapes so the
+    span cannot be split; the fence is longer than any run of backticks inside; text
+    past `limit` characters is cut, and the cut is said.
+    """
+    shown = _visible(str(text))
+    if shown == "":
+        return "(empty)"
+    cut = ""
+    if len(shown) > limit:
+        shown, cut = shown[:limit], f" (the first {limit} of {len(shown):,} characters)"
+    if shown.strip(" ") == "":
+        return f"({len(shown)} spaces){cut}"
+    fence = "`" * (max((len(run) for run in re.findall("`+", shown)), default=0) + 1)
+    return f"{fence} {shown} {fence}{cut}"
+
+
+def plain(text: str) -> str:
+    """Markdown that renders `text` as the same plain words: every character markdown
+    could read as syntax is backslash-escaped and line breaks are written as escapes.
+    For messages that quote what a user typed (a table cell), shown in st.error/warning."""
+    return _MARKDOWN_PUNCTUATION.sub(r"\\\1", _visible(str(text)))
+
+
+def _parse_number(raw: str) -> float:
     try:
         value = float(raw)
     except (TypeError, ValueError):
-        raise BadParam(f"'{raw}' is not a number") from None
+        raise BadParam("is not a number") from None
     if not math.isfinite(value):
-        raise BadParam(f"'{raw}' is not a finite number")
-    return int(round(value)) if integer else value
+        raise BadParam("is not a finite number")
+    return value
+
+
+def _same(a: float, b: float) -> bool:
+    return abs(a - b) <= 1e-9 * max(1.0, abs(a), abs(b))
+
+
+def _on_grid(value: float, low: float, high: float, step: float) -> float:
+    """The nearest of low, low + step, ... (halves round up) that is not above high."""
+    steps = math.floor((value - low) / step + 0.5 + 1e-9)
+    steps = min(steps, math.floor((high - low) / step + 1e-9))
+    return round(low + max(0, steps) * step, 10)
 
 
 def _note(key: str, text: str, value: Any) -> None:
@@ -45,9 +97,9 @@ def _seed(key: str, default: Any, parse: Callable[[str], tuple[Any, str | None]]
         try:
             value, note = parse(raw)
         except BadParam as error:
-            note = f"ignored: {error}; using the default {default!r}"
+            note = f"ignored: it {error}; using the default {plain(repr(default))}"
         if note:
-            _note(key, f"URL parameter `{key}={raw}` {note}.", value)
+            _note(key, f"URL parameter {literal(f'{key}={raw}')} {note}.", value)
     st.session_state[key] = value
 
 
@@ -87,14 +139,24 @@ def slider(label: str, low: float, high: float, default: float, *, key: str,
 
     The range may depend on other widgets (a model's depth, a video's length): a
     remembered value outside the current range is pulled inside it, and so is the default.
+    A URL value off the slider's steps (low, low + step, ...; Streamlit's default step is
+    1 for whole numbers and 0.01 otherwise) moves to the nearest step, with a notice.
     """
     default = min(high, max(low, default))
     integer = all(isinstance(v, int) and not isinstance(v, bool) for v in (low, high, default))
+    grid = step if step else (1 if integer else 0.01)
 
     def parse(raw: str) -> tuple[Any, str | None]:
-        value, note = _clamp(_parse_number(raw, integer=integer), low, high)
-        if not integer and step:
-            value = min(high, round(round((value - low) / step) * step + low, 10))
+        number = _parse_number(raw)
+        clamped, note = _clamp(number, low, high)
+        value = _on_grid(clamped, low, high, grid)
+        value = int(round(value)) if integer else value
+        if note is not None:
+            note = note.rsplit(" ", 1)[0] + f" {value}"
+        elif not _same(value, number):
+            note = (f"is not a whole number; using {value}" if integer and grid == 1 else
+                    f"is not on the slider's steps ({low}, {_on_grid(low + grid, low, high, grid)}, …); "
+                    f"using {value}")
         return value, note
 
     _seed(key, default, parse)
@@ -109,11 +171,11 @@ def number_input(label: str, low: int, high: int, default: int, *, key: str,
                  container: Any = st, **kwargs: Any) -> int:
     """An integer box bound to the URL parameter `key`."""
     def parse(raw: str) -> tuple[int, str | None]:
-        number = _parse_number(raw, integer=False)
-        value = int(round(number))
+        number = _parse_number(raw)
+        value = math.floor(number + 0.5)
         clamped, note = _clamp(value, low, high)
         if note is None and value != number:
-            note = f"is not a whole number; rounded to {value}"
+            note = f"is not a whole number; using {value}"
         return int(clamped), note
 
     _seed(key, default, parse)
@@ -127,7 +189,7 @@ def log_select_slider(label: str, options: Sequence[int | float], default: int |
     options = list(options)
 
     def parse(raw: str) -> tuple[Any, str | None]:
-        value = _parse_number(raw, integer=False)
+        value = _parse_number(raw)
         low, high = options[0], options[-1]
         if value < low or value > high:
             clamped = low if value < low else high
@@ -154,10 +216,10 @@ def choice(label: str, options: Sequence[str], default: str, *, key: str, contai
     def parse(raw: str) -> tuple[str, str | None]:
         matches = [o for o in options if o.lower() == raw.strip().lower()]
         if not matches:
-            raise BadParam(f"'{raw}' is not one of {', '.join(options)}")
+            raise BadParam(f"is not one of {', '.join(options)}")
         reason = refuse(matches[0])
         if reason:
-            raise BadParam(f"'{raw}' is not available ({reason})")
+            raise BadParam(f"is not available ({reason})")
         return matches[0], None
 
     _seed(key, default, parse)
@@ -173,7 +235,7 @@ def toggle(label: str, default: bool, *, key: str, container: Any = st, **kwargs
             return True, None
         if lowered in {"0", "false", "no", "off"}:
             return False, None
-        raise BadParam(f"'{raw}' is not on/off (use 1 or 0)")
+        raise BadParam("is not on/off (use 1 or 0)")
 
     _seed(key, default, parse)
     value = container.toggle(label, key=key, **kwargs)

@@ -128,23 +128,93 @@ def test_conv_page_shows_the_curriculum_table_and_keeps_it_when_the_image_vanish
     assert "shrinks to nothing" in " ".join(w.value for w in at.warning)
     assert at.dataframe[1].value["output"].tolist() == [63, 63, 63, 30]
     edit(at, "conv_layers", {3: {"kernel": "five"}})
-    assert "row 4: kernel 'five' is not a number" in " ".join(e.value for e in at.error)
+    assert "kernel 'five' is not a number" in " ".join(e.value for e in at.error)
     assert at.dataframe[1].value["receptive field"].tolist() == [3, 11, 15, 23]
 
 
-def test_benchmark_button_runs_a_tiny_sweep_and_skips_oversize_sizes():
+def replace_layers(at, rows):
+    at.session_state["conv_layers"] = {
+        "edited_rows": {}, "deleted_rows": [0, 1, 2, 3],
+        "added_rows": [{"kernel": k, "stride": s, "padding": p} for k, s, p in rows]}
+    return at.run()
+
+
+def test_conv_editor_caps_values_and_rows_and_keeps_the_last_good_table():
     at = open_page(CONV)
+    replace_layers(at, [("3", "2", "1")] * 3)
+    assert_clean(at)
+    good = at.dataframe[1].value["output"].tolist()
+    assert good == [64, 32, 16]
+    replace_layers(at, [("3", "10000", "10000")] * 5)
+    assert not at.exception
+    assert "stride must be a whole number from 1 to 1,000" in " ".join(e.value for e in at.error)
+    assert at.dataframe[1].value["output"].tolist() == good
+    replace_layers(at, [("3", "1000", "1000")] * 5)
+    assert not at.exception
+    assert "beyond the 1,000,000 this table follows" in " ".join(w.value for w in at.warning)
+    assert at.dataframe[1].value["output"].tolist() == good
+    replace_layers(at, [("3", "1", "1")] * 80)
+    assert not at.exception
+    assert "80 rows; at most 16 layers" in " ".join(e.value for e in at.error)
+    assert at.dataframe[1].value["output"].tolist() == good
+    assert len(chart_data(at, "conv_field")["data"]) == 2 * (1 + 3)  # the figure keeps 3 layers
+
+
+def test_playground_caps_pasted_matrices_and_keeps_the_last_good_ones():
+    at = open_page(PLAYGROUND)
+    at.session_state["att_Q_example"] = {
+        "edited_rows": {}, "deleted_rows": [],
+        "added_rows": [{"d1": "1", "d2": "0", "d3": "0", "d4": "0"}] * 1000}
+    at.run()
+    assert not at.exception
+    errors = " ".join(e.value for e in at.error)
+    assert "Q has 1,005 rows; the playground takes at most 16" in errors and "last good" in errors
+    assert len(heatmap_values(at, "att_output")) == 5  # the worked example's 5 queries
+
+
+def tiny_benchmark(at):
     at.select_slider(key="conv_max_side").set_value(32)
     at.select_slider(key="conv_channels").set_value(4)
     at.select_slider(key="conv_budget").set_value(1).run()
+    return at
+
+
+def test_benchmark_button_runs_a_tiny_sweep_and_skips_oversize_sizes():
+    at = tiny_benchmark(open_page(CONV))
     at.button(key="conv_run").click().run()
     assert_clean(at)
     results = at.dataframe[-1].value
     assert results["side"].tolist() == [8, 12, 16, 24, 32]
     assert (results["attention ms"].iloc[:3] > 0).all()
+    assert (results["attention fastest ms"].iloc[:3] <= results["attention ms"].iloc[:3]).all()
     notes = " ".join(w.value for w in at.warning)
     assert "Side 24 × 24" in notes and "Side 32 × 32" in notes and "skipped" in notes
     assert chart_data(at, "conv_cost")["data"]
+    assert "its first, cold call took" in " ".join(c.value for c in at.caption)
+
+
+def test_every_press_of_run_measures_again_and_stop_keeps_the_last_result(monkeypatch):
+    from seqviz.attention import cost
+    calls = []
+    real = cost.measure_costs
+
+    def counting(settings, device, progress=None, should_stop=None):
+        calls.append(should_stop)
+        return real(settings, device, progress, should_stop)
+
+    monkeypatch.setattr(cost, "measure_costs", counting)
+    at = tiny_benchmark(open_page(CONV))
+    at.button(key="conv_run").click().run()
+    first = at.dataframe[-1].value
+    at.button(key="conv_run").click().run()
+    assert_clean(at)
+    assert len(calls) == 2  # measured twice, never replayed from a cache
+    assert calls[0]() is False  # the page's should_stop: nothing asked to stop
+    assert at.dataframe[-1].value["side"].tolist() == first["side"].tolist()
+    at.button(key="conv_stop").click().run()
+    assert_clean(at)
+    assert "Stop pressed" in " ".join(i.value for i in at.info)
+    assert len(calls) == 2 and at.dataframe[-1].value["side"].tolist() == [8, 12, 16, 24, 32]
 
 
 @pytest.mark.parametrize("page,query,words", [
@@ -154,6 +224,9 @@ def test_benchmark_button_runs_a_tiny_sweep_and_skips_oversize_sizes():
     ("pages/permutation.py", {"perm_pos": "polar"}, "not one of"),
     (CONV, {"conv_budget": "3"}, "nearest"),
     (CONV, {"conv_n": "-4"}, "clamped"),
+    (CONV, {"conv_kernel": "4"}, "is not on the slider's steps (1, 3, …); using 5"),
+    ("pages/identity_attention.py", {"id_n": "3.7"}, "is not a whole number; using 4"),
+    ("pages/identity_attention.py", {"id_c": "2.3"}, "is not on the slider's steps (0.0, 0.5, …); using 2.5"),
 ])
 def test_garbage_url_parameters_give_a_notice(page, query, words):
     at = open_page(page, query=query)
@@ -162,3 +235,15 @@ def test_garbage_url_parameters_give_a_notice(page, query, words):
     assert_clean(at)
     texts = " ".join(w.value for w in at.warning)
     assert words in texts, texts
+
+
+def test_values_moved_onto_the_slider_are_the_values_used():
+    at = open_page(CONV, query={"conv_kernel": "4"})
+    at.query_params.update({"conv_kernel": "4"})
+    at.run()
+    assert at.slider(key="conv_kernel").value == 5
+    at = open_page("pages/identity_attention.py", query={"id_n": "3.7"})
+    at.query_params.update({"id_n": "3.7"})
+    at.run()
+    assert at.slider(key="id_n").value == 4
+    assert_clean(at)

@@ -1,4 +1,5 @@
-"""Scaled dot-product attention against numpy, torch's own, and the CURRICULUM's numbers."""
+"""Scaled dot-product attention against numpy, torch's own and the worked example; the one
+attention function and the one sinusoidal table, and every path of the package that uses them."""
 
 import math
 
@@ -9,7 +10,7 @@ import torch.nn.functional as F
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from seqviz.attention import attention, softmax
+from seqviz.attention import attention, cost, permutation, positional, softmax
 
 WORKED_NO_SOFTMAX = [[11, 15, 18], [5, 6.5, 7.5], [2, 2.5, 3], [0.5, 1, 1.5], [3.5, 5, 6]]
 
@@ -116,9 +117,11 @@ def test_split_heads_and_multi_head_match_per_slice_attention():
 def test_explain_gathers_every_step():
     steps = attention.explain(attention.WORKED_Q, attention.WORKED_K, attention.WORKED_V,
                               apply_softmax=False, heads=3)
-    assert steps["heads"] == 2
-    assert np.array_equal(steps["output"], np.array(WORKED_NO_SOFTMAX))
-    assert steps["head_weights"].shape == (2, 5, 3)
+    assert steps.heads == 2
+    assert np.array_equal(steps.output, np.array(WORKED_NO_SOFTMAX))
+    assert np.array_equal(steps.products, [[2, 2, 2], [0, 1, 1], [0, 1, 0], [1, 0, 0], [1, 0, 1]])
+    assert np.array_equal(steps.scaled, steps.products / 2)
+    assert steps.head_weights.shape == (2, 5, 3)
 
 
 @pytest.mark.parametrize("cell,words", [("", "empty"), (None, "empty"), (float("nan"), "empty"),
@@ -141,8 +144,8 @@ def test_matrix_from_cells_reads_numbers():
 def test_identity_attention_converges():
     V = np.random.default_rng(0).normal(size=(6, 3))
     sweep = attention.identity_sweep([0, 2, 5, 10, 20, 40], V)
-    assert np.all(np.diff(sweep["weight_error"]) < 0) and np.all(np.diff(sweep["output_error"]) < 0)
-    assert sweep["weight_error"][-1] < 1e-5 and sweep["output_error"][-1] < 1e-4
+    assert np.all(np.diff(sweep.weight_error) < 0) and np.all(np.diff(sweep.output_error) < 0)
+    assert sweep.weight_error[-1] < 1e-5 and sweep.output_error[-1] < 1e-4
     output, weights = attention.identity_attention(0.0, V)
     assert np.allclose(weights, 1 / 6) and np.allclose(output, V.mean(axis=0))
     for c in (1.0, 7.5):  # the diagonal is the softmax-flattening closed form with D = N
@@ -163,3 +166,85 @@ def test_random_qkv_is_seeded():
     a, b = attention.random_qkv(3, 4, 2, 5, seed=7), attention.random_qkv(3, 4, 2, 5, seed=7)
     assert all(np.array_equal(x, y) for x, y in zip(a, b))
     assert [m.shape for m in a] == [(3, 2), (4, 2), (4, 5)]
+
+
+def test_matrix_from_cells_caps_the_size():
+    side = attention.MAX_MATRIX_SIDE
+    assert attention.matrix_from_cells([["1"] * side] * side, "Q").shape == (side, side)
+    with pytest.raises(ValueError, match=f"Q has 1,000 rows; the playground takes at most {side}"):
+        attention.matrix_from_cells([["1", "2"]] * 1000, "Q")
+    with pytest.raises(ValueError, match="K has 17 columns"):
+        attention.matrix_from_cells([["1"] * 17], "K")
+
+
+def test_fused_path_equals_the_explicit_path_and_returns_no_weights():
+    Q, K, V = (torch.as_tensor(m) for m in draw_qkv((4, 6, 8, 3, 5)))
+    fused, none = attention.attention(Q, K, V, need_weights=False)
+    explicit, weights = attention.attention(Q, K, V)
+    assert none is None and weights.shape == (4, 6)
+    assert torch.allclose(fused, explicit, atol=1e-12)
+    assert torch.allclose(fused, F.scaled_dot_product_attention(Q, K, V), atol=1e-12)
+    with pytest.raises(ValueError, match="normalise_over"):
+        attention.attention(Q, K, V, normalise_over="rows")
+
+
+def test_sinusoidal_table_is_the_closed_form():
+    for width in (8, 7, 1):
+        table = positional.sinusoidal(50, width).double().numpy()
+        pos, column = np.arange(50)[:, None], np.arange(width)[None, :]
+        angle = pos / 10000 ** ((column - column % 2) / width)   # 2i / d for columns 2i and 2i + 1
+        expected = np.where(column % 2 == 0, np.sin(angle), np.cos(angle))
+        assert table.shape == (50, width)
+        assert np.allclose(table, expected, atol=2e-5)
+    assert torch.equal(positional.sinusoidal(3, 4)[0], torch.tensor([0.0, 1.0, 0.0, 1.0]))
+    with pytest.raises(ValueError):
+        positional.sinusoidal(3, 0)
+
+
+@pytest.fixture
+def attention_calls(monkeypatch):
+    """Every call of the one attention function, from every module that imported it,
+    checked against torch's fused kernel with copies of the same inputs."""
+    calls = []
+    real = attention.attention
+
+    def spy(q, k, v, **kwargs):
+        output, weights = real(q, k, v, **kwargs)
+        if kwargs.get("apply_softmax", True) and kwargs.get("normalise_over", "keys") == "keys":
+            reference = F.scaled_dot_product_attention(q.clone(), k.clone(), v.clone(),
+                                                       scale=kwargs.get("scale"))
+            assert torch.allclose(output, reference, atol=1e-5, rtol=1e-4)
+        calls.append(tuple(q.shape))
+        return output, weights
+
+    for module in (attention, cost, permutation, softmax):
+        monkeypatch.setattr(module, "attention", spy)
+    return calls
+
+
+def test_identity_and_playground_paths_go_through_attention(attention_calls):
+    V = np.random.default_rng(3).normal(size=(5, 3))
+    output, weights = attention.identity_attention(4.0, V)
+    reference = F.scaled_dot_product_attention(*(torch.as_tensor(m) for m in (4.0 * np.eye(5), np.eye(5), V)))
+    assert np.allclose(output, reference.numpy(), atol=1e-12)
+    attention.identity_sweep([0.0, 3.0], V)
+    attention.self_similarity_attention(V, 2.0)
+    attention.explain(attention.WORKED_Q, attention.WORKED_K, attention.WORKED_V, heads=2)
+    assert attention_calls == [(5, 5), (2, 5, 5), (5, 3), (5, 4), (2, 5, 2)]
+
+
+def test_permutation_block_goes_through_attention(attention_calls):
+    block = permutation.EquivariantBlock(permutation.BlockConfig(d_in=6))
+    X = torch.randn(2, 9, 6, generator=torch.Generator().manual_seed(0))
+    out = block(X)
+    assert attention_calls == [(2, 9, 32)]
+    assert torch.allclose(out.weights.sum(-1), torch.ones(2, 9))
+
+
+def test_cost_benchmark_and_scaling_statistics_go_through_attention(attention_calls):
+    cost.measure_costs(cost.CostSettings(max_side=8, channels=4, repeats=1), "cpu")
+    assert attention_calls and set(attention_calls) == {(64, 4)}
+    attention_calls.clear()
+    stats = softmax.dot_product_stats(16, num_queries=8)
+    assert attention_calls == [(8, 16)] * 4
+    assert stats.scaled_scores == pytest.approx(stats.raw_scores / 4)

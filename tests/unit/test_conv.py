@@ -1,4 +1,4 @@
-"""Convolution arithmetic against the CURRICULUM's example and torch's own Conv2d."""
+"""Convolution arithmetic against the course's example and torch's own Conv2d."""
 
 import pytest
 import torch
@@ -9,7 +9,7 @@ from seqviz.attention import conv
 
 
 def test_curriculum_example():
-    rows = conv.layer_table(128, conv.CURRICULUM_LAYERS)
+    rows = conv.layer_table(128, conv.EXAMPLE_LAYERS)
     assert [r.output_size for r in rows] == [63, 63, 63, 30]
     assert [r.receptive_field for r in rows] == [3, 11, 15, 23]
     assert conv.receptive_field([(3, 2), (5, 1), (3, 1), (5, 2)]) == [3, 11, 15, 23]
@@ -28,7 +28,7 @@ def test_output_size_matches_torch(n, kernel, stride, padding):
 
 
 def test_receptive_field_centre_lies_on_the_input():
-    rows = conv.layer_table(128, conv.CURRICULUM_LAYERS)
+    rows = conv.layer_table(128, conv.EXAMPLE_LAYERS)
     for row in rows:
         assert 0 <= row.centre_start and row.centre_start + row.receptive_field <= 128
 
@@ -43,7 +43,8 @@ def test_layer_list_that_shrinks_to_nothing_names_the_layer():
 @pytest.mark.parametrize("cells,words", [
     ([["3", "x", "0"]], "not a number"), ([["3", "", "0"]], "empty"), ([["0", "1", "0"]], "from 1"),
     ([["3", "1", "-1"]], "from 0"), ([["2.5", "1", "0"]], "whole number"),
-    ([["inf", "1", "0"]], "whole number"), ([[None, None, None]], "empty: add")])
+    ([["inf", "1", "0"]], "whole number"), ([[None, None, None]], "empty: add"),
+    ([["3", "10000", "10000"]], "from 1 to 1,000"), ([["3", "1", "0"]] * 80, "80 rows; at most 16")])
 def test_layers_from_cells_rejects_bad_rows(cells, words):
     with pytest.raises(ValueError, match=words):
         conv.layers_from_cells(cells)
@@ -52,3 +53,12 @@ def test_layers_from_cells_rejects_bad_rows(cells, words):
 def test_layers_from_cells_reads_rows_and_drops_blank_ones():
     layers = conv.layers_from_cells([["3", "2", "0"], [None, "", float("nan")], [5, 1.0, "2"]])
     assert layers == [conv.Layer(3, 2, 0), conv.Layer(5, 1, 2)]
+
+
+def test_large_strides_stop_with_a_message_before_the_numbers_run_away():
+    layers = conv.layers_from_cells([["3", "1000", "1000"]] * 5)
+    with pytest.raises(ValueError, match=r"layer 2 .* reaches 1,001,000 pixels .* beyond the 1,000,000"):
+        conv.layer_table(128, layers)
+    rows = conv.layer_table(4096, [(3, 1, 1000)] * conv.MAX_LAYERS)  # the largest table allowed
+    assert rows[-1].output_size == 4096 + 2 * 999 * conv.MAX_LAYERS
+    assert len(conv.layers_from_cells([["3", "1", "0"]] * conv.MAX_LAYERS)) == conv.MAX_LAYERS

@@ -1,4 +1,4 @@
-"""softmax flattening: closed form against torch and against the CURRICULUM's numbers."""
+"""softmax flattening: closed form against torch and against the course's numbers."""
 
 import math
 
@@ -8,7 +8,7 @@ import torch
 
 from seqviz.attention import softmax
 
-CURRICULUM_P_HOT = {2: 0.731059, 10: 0.231969, 100: 0.026724, 1000: 0.0027136, 100000: 2.7182e-05}
+COURSE_P_HOT = {2: 0.731059, 10: 0.231969, 100: 0.026724, 1000: 0.0027136, 100000: 2.7182e-05}
 
 
 @pytest.mark.parametrize("D", [2, 10, 1000, 100000])
@@ -24,7 +24,7 @@ def test_closed_form_equals_torch_softmax(D, scale):
     assert np.allclose(closed, measured, atol=1e-10)
 
 
-@pytest.mark.parametrize("D,expected", sorted(CURRICULUM_P_HOT.items()))
+@pytest.mark.parametrize("D,expected", sorted(COURSE_P_HOT.items()))
 def test_curriculum_values(D, expected):
     p_hot, p_other = softmax.onehot_softmax(D)
     assert p_hot == pytest.approx(expected, rel=5e-5)
@@ -75,8 +75,9 @@ def test_entropy_matches_direct_sum_and_is_bounded():
 
 def test_flattening_table_gap_is_below_1e_minus_6():
     table = softmax.flattening_table([2, 10, 1000, 100000], 1.0, "cpu")
-    assert table["gap"].max() < 1e-6
-    assert np.all(np.diff(table["p_hot_closed"]) < 0)
+    assert isinstance(table, softmax.FlatteningTable) and table.D.tolist() == [2, 10, 1000, 100000]
+    assert table.gap.max() < 1e-6
+    assert np.all(np.diff(table.p_hot_closed) < 0)
 
 
 def test_dot_product_variance_grows_with_d_k_and_scaling_restores_it():

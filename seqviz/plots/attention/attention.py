@@ -1,6 +1,5 @@
-"""Figures for the attention pages (CURRICULUM section 2): annotated matrices, the
-identity limit, the permutation gap and the measured cost of attention against
-convolution."""
+"""Figures for the attention pages: annotated matrices, the identity limit, the
+permutation gap and the measured cost of attention against convolution."""
 
 from __future__ import annotations
 
@@ -9,8 +8,9 @@ from collections.abc import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
+from seqviz.attention.attention import IdentitySweep
 from seqviz.plots.common import base_layout, style
-from seqviz.plots.palette import ROLE_COLORS, VALUES_SCALE, WEIGHTS_SCALE
+from seqviz.plots.palette import ROLE_COLORS, SIGNED_SCALE, WEIGHTS_SCALE, categorical
 
 
 def _cell_text(matrix: np.ndarray) -> str:
@@ -22,18 +22,21 @@ def _cell_text(matrix: np.ndarray) -> str:
 def _heatmap(matrix: np.ndarray, x: Sequence[str], y: Sequence[str], *, colorscale: str,
              zmin: float | None, zmax: float | None, texttemplate: str, size: int,
              name: str, **axes: str) -> dict:
-    """One annotated heatmap trace as a dict (plotly validates it once, with the figure)."""
+    """One annotated heatmap trace as a dict (plotly validates it once, with the figure).
+    The signed scale is centred on 0 unless the caller fixes the range."""
+    centre = dict(zmid=0.0) if colorscale == SIGNED_SCALE and zmin is None and zmax is None else {}
     return dict(type="heatmap", z=matrix, x=list(x), y=list(y), colorscale=colorscale,
                 zmin=zmin, zmax=zmax, texttemplate=texttemplate, textfont=dict(size=size),
                 showscale=False, name=name,
-                hovertemplate="row %{y}, column %{x}: %{z}<extra></extra>", **axes)
+                hovertemplate="row %{y}, column %{x}: %{z}<extra></extra>", **centre, **axes)
 
 
 def matrix_heatmap(matrix: np.ndarray, title: str, *, row_labels: Sequence[str] | None = None,
-                   col_labels: Sequence[str] | None = None, colorscale: str = VALUES_SCALE,
+                   col_labels: Sequence[str] | None = None, colorscale: str = SIGNED_SCALE,
                    zmin: float | None = None, zmax: float | None = None,
                    height: int | None = None) -> go.Figure:
-    """A matrix as a heatmap with every value written in its cell (row 0 on top)."""
+    """A matrix as a heatmap with every value written in its cell (row 0 on top); by
+    default on the palette's signed scale, centred on 0 (white)."""
     matrix = np.asarray(matrix, dtype=float)
     rows, cols = matrix.shape
     row_labels = list(row_labels) if row_labels is not None else [f"{i + 1}" for i in range(rows)]
@@ -58,7 +61,7 @@ def weights_heatmap(weights: np.ndarray, title: str, *, query_labels: Sequence[s
         col_labels = [f"{k} Σ={s:.3g}" for k, s in zip(key_labels, weights.sum(axis=0))]
     bounded = normalised is not None
     return matrix_heatmap(weights, title, row_labels=row_labels, col_labels=col_labels,
-                          colorscale=WEIGHTS_SCALE, zmin=0.0 if bounded else None,
+                          colorscale=WEIGHTS_SCALE if bounded else SIGNED_SCALE, zmin=0.0 if bounded else None,
                           zmax=1.0 if bounded else None)
 
 
@@ -80,20 +83,21 @@ def heads_heatmaps(weights: np.ndarray, *, query_labels: Sequence[str],
         layout["annotations"].append(dict(text=f"head {h + 1}", x=left + width / 2, y=1.0,
                                           xref="paper", yref="paper", yanchor="bottom",
                                           showarrow=False))
-        traces.append(_heatmap(weights[h], key_labels, query_labels, colorscale=WEIGHTS_SCALE,
+        traces.append(_heatmap(weights[h], key_labels, query_labels,
+                               colorscale=SIGNED_SCALE if scores else WEIGHTS_SCALE,
                                zmin=None if scores else 0.0, zmax=None if scores else 1.0,
                                texttemplate="%{z:.2f}", size=11, name=f"head {h + 1}",
                                xaxis=f"x{suffix}", yaxis=f"y{suffix}"))
     return go.Figure(data=traces, layout=layout)
 
 
-def identity_errors(sweep: dict[str, np.ndarray], current_c: float) -> go.Figure:
+def identity_errors(sweep: IdentitySweep, current_c: float) -> go.Figure:
     """||A - I|| and ||output - V|| against c (log y), with the chosen c marked."""
     floor = 1e-16
-    traces = [dict(type="scatter", x=sweep["c"], y=np.maximum(sweep[key], floor), mode="lines",
+    traces = [dict(type="scatter", x=sweep.c, y=np.maximum(values, floor), mode="lines",
                    name=name, line=dict(color=color, width=3))
-              for key, name, color in (("weight_error", "‖A − I‖_F", ROLE_COLORS["hot"]),
-                                       ("output_error", "‖output − V‖_F", ROLE_COLORS["closed"]))]
+              for values, name, color in ((sweep.weight_error, "‖A − I‖_F", ROLE_COLORS["hot"]),
+                                          (sweep.output_error, "‖output − V‖_F", ROLE_COLORS["closed"]))]
     layout = base_layout("K = I, Q = c·I: the weights approach I and the output approaches V",
                          x_title="c", y_title="Frobenius norm (log)", height=360)
     layout["yaxis"].update(type="log", exponentformat="power")
@@ -107,7 +111,7 @@ def identity_errors(sweep: dict[str, np.ndarray], current_c: float) -> go.Figure
 def token_gaps(gaps: dict[str, np.ndarray], floor: float = 1e-9) -> go.Figure:
     """Largest |f(PX) − P f(X)| of each token, one bar group per positional encoding."""
     traces = [dict(type="bar", x=np.arange(1, len(values) + 1), y=np.maximum(values, floor),
-                   name=name) for name, values in gaps.items()]
+                   name=name, marker=dict(color=categorical(i))) for i, (name, values) in enumerate(gaps.items())]
     layout = base_layout("Per token: largest |f(PX) − P f(X)| (float32 rounding is about 1e-7)",
                          x_title="token (position after shuffling)", y_title="difference (log)",
                          height=320)
@@ -116,15 +120,16 @@ def token_gaps(gaps: dict[str, np.ndarray], floor: float = 1e-9) -> go.Figure:
     return go.Figure(data=traces, layout=layout)
 
 
-def cost_loglog(rows: Sequence[dict], slopes: dict[str, float], theory: dict[str, np.ndarray]
-                ) -> go.Figure:
-    """Measured median times against N (log-log), with theory curves anchored to the
+def cost_loglog(tokens: np.ndarray, milliseconds: dict[str, np.ndarray], slopes: dict[str, float],
+                theory: dict[str, np.ndarray]) -> go.Figure:
+    """Measured times against N (log-log), one series per method ("attention",
+    "convolution"; NaN where a size was skipped), with theory curves anchored to the
     largest measured point of each method."""
-    tokens = np.array([r["tokens N"] for r in rows], dtype=float)
+    tokens = np.asarray(tokens, dtype=float)
     fig = go.Figure()
-    for column, name, color in (("attention ms", "attention", ROLE_COLORS["hot"]),
-                                ("conv ms", "convolution", ROLE_COLORS["closed"])):
-        times = np.array([r[column] for r in rows], dtype=float)
+    for name in ("attention", "convolution"):
+        color = ROLE_COLORS[name]
+        times = np.asarray(milliseconds[name], dtype=float)
         measured = np.isfinite(times)
         fig.add_trace(go.Scatter(x=tokens[measured], y=times[measured], mode="lines+markers",
                                  name=f"{name}: measured, slope " + (
@@ -140,4 +145,4 @@ def cost_loglog(rows: Sequence[dict], slopes: dict[str, float], theory: dict[str
     fig.update_xaxes(type="log", tickvals=tokens, ticktext=[f"{s}²" for s in sides])
     fig.update_yaxes(type="log", exponentformat="power")
     return style(fig, "Time per forward pass against the number of pixels N = H·W",
-                 x_title="N = side² (tokens = pixels)", y_title="median time (ms)", height=420)
+                 x_title="N = side² (tokens = pixels)", y_title="time (ms)", height=420)

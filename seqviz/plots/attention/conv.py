@@ -1,5 +1,5 @@
-"""Figure for convolution arithmetic (CURRICULUM section 4): where the receptive field
-of each layer's centre output pixel lies on the input grid."""
+"""Figure for convolution arithmetic: where the receptive field of each layer's centre
+output pixel lies on the input grid."""
 
 from __future__ import annotations
 

@@ -1,27 +1,31 @@
-"""Figures for the softmax-flattening page (CURRICULUM section 3)."""
+"""Figures for the softmax-flattening page: the hot entry against D, the output, the
+logit scale needed, and the spread of dot products with and without 1/sqrt(d_k)."""
 
 from __future__ import annotations
 
 import numpy as np
 import plotly.graph_objects as go
 
+from seqviz.attention.softmax import FlatteningTable
 from seqviz.plots.common import style
-from seqviz.plots.palette import ROLE_COLORS
+from seqviz.plots.palette import BLACK, ROLE_COLORS
 
 
-def flattening_curves(table: dict[str, np.ndarray], current_D: int) -> go.Figure:
+def flattening_curves(table: FlatteningTable, current_D: int) -> go.Figure:
     """p_hot and p_other against D on log axes: closed form (lines) and torch (markers)."""
     fig = go.Figure()
-    D = table["D"]
-    for which, color in (("hot", ROLE_COLORS["hot"]), ("other", ROLE_COLORS["other"])):
-        fig.add_trace(go.Scatter(x=D, y=table[f"p_{which}_closed"], mode="lines",
+    D = table.D
+    for which, closed, measured in (("hot", table.p_hot_closed, table.p_hot_torch),
+                                    ("other", table.p_other_closed, table.p_other_torch)):
+        color = ROLE_COLORS[which]
+        fig.add_trace(go.Scatter(x=D, y=closed, mode="lines",
                                  name=f"p_{which} closed form", line=dict(color=color, width=3)))
-        fig.add_trace(go.Scatter(x=D, y=table[f"p_{which}_torch"], mode="markers",
+        fig.add_trace(go.Scatter(x=D, y=measured, mode="markers",
                                  name=f"p_{which} torch.softmax",
                                  marker=dict(color=color, symbol="x", size=8)))
     fig.add_trace(go.Scatter(x=D, y=1.0 / D, mode="lines", name="uniform 1/D",
-                             line=dict(color="black", dash="dot", width=1)))
-    low = min(table["p_other_closed"].min(), table["p_other_torch"].min())
+                             line=dict(color=BLACK, dash="dot", width=1)))
+    low = min(table.p_other_closed.min(), table.p_other_torch.min())
     fig.add_trace(go.Scatter(x=[current_D, current_D], y=[low, 1.0], mode="lines",
                              name=f"your D = {current_D:,}",
                              line=dict(color=ROLE_COLORS["accent"], dash="dash")))
@@ -42,7 +46,7 @@ def output_bars(D: int, p_hot: float, p_other: float, max_bars: int = 40) -> go.
     else:
         labels = ["hot entry", "each other entry", f"all {D - 1:,} others together"]
         values = [p_hot, p_other, p_other * (D - 1)]
-        colors = [ROLE_COLORS["hot"], ROLE_COLORS["other"], "#bbbbbb"]
+        colors = [ROLE_COLORS["hot"], ROLE_COLORS["other"], ROLE_COLORS["other"]]
         title = f"softmax output at D = {D:,} (summary of {D:,} entries)"
     fig = go.Figure(go.Bar(x=labels, y=values, marker_color=colors, name="probability",
                            text=[f"{v:.4g}" for v in values], textposition="outside"))
