@@ -33,8 +33,12 @@ class Timing:
 
 
 def _sync(device: str | torch.device | None) -> None:
-    if device is not None and torch.device(device).type == "cuda":
+    """Wait for queued GPU work, so a time measures the work and not its launch."""
+    kind = None if device is None else torch.device(device).type
+    if kind == "cuda":
         torch.cuda.synchronize(device)
+    elif kind == "mps":
+        torch.mps.synchronize()
 
 
 def _one(fn: Callable[[], object], device) -> float:

@@ -25,7 +25,7 @@ def _gpu_clicked_without_gpu() -> None:
     reason = _refuse_gpu(st.session_state.get(DEVICE_KEY, "Auto"))
     if reason:
         st.session_state[DEVICE_KEY] = "Auto"
-        st.session_state["_seqviz_device_notice"] = f"No GPU here: {reason}. Staying on Auto (CPU)."
+        st.toast(f"No GPU here: {reason}. Staying on Auto (CPU).", icon=":material/memory:")
 
 
 def render() -> None:
@@ -39,9 +39,6 @@ def render() -> None:
                   refuse=_refuse_gpu, captions=captions, on_change=_gpu_clicked_without_gpu,
                   help="Where the models on every page run. Auto sends batched work to a GPU "
                        "when there is one and keeps small sequential loops on the CPU.")
-    notice = st.session_state.pop("_seqviz_device_notice", None)
-    if notice:
-        bar.warning(notice)
     params.number_input("Random seed", 0, MAX_SEED, 0, key=SEED_KEY, container=bar,
                         help="Everything random on every page (weights, data, samples) "
                              "is drawn from this seed, so a demo can be repeated exactly.")

@@ -52,7 +52,7 @@ def test_gpu_choice_without_gpu_falls_back_with_a_notice():
     at.radio(key="device").set_value("GPU").run()
     assert_clean(at)
     assert at.radio(key="device").value == "Auto"
-    assert any("No GPU here" in w.value for w in at.sidebar.warning)
+    assert any("No GPU here" in toast.value for toast in at.toast)
 
 
 @pytest.mark.parametrize("query,key,expected,words", [
