@@ -107,5 +107,8 @@ def test_garbage_upload_shows_an_error_and_keeps_the_last_good_video(tmp_path):
     errors = " ".join(e.value for e in at.error)
     assert "fake.mp4" in errors and "could not be decoded" in errors and "clip.avi" in errors
     assert at.session_state["_vit_last_upload"] is good
+    odd = "**loud** [link](x) :red[paint].mp4"                 # markdown in a file name stays text
+    at.file_uploader(key="vit_upload").upload(odd, b"still not a video" * 50, "video/mp4").run()
+    assert any(f"` {odd} `" in e.value for e in at.error)
     at.file_uploader(key="vit_upload").upload("short.avi", _avi_bytes(tmp_path, frames=2), "video/x-msvideo").run()
     assert "needs at least 4" in " ".join(e.value for e in at.error)
