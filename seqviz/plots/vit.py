@@ -11,11 +11,13 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from seqviz.plots.common import style
-from seqviz.plots.palette import ERROR_SCALE, VALUES_SCALE, categorical
+from seqviz.plots.palette import ERROR_SCALE, GREY, VALUES_SCALE, VERMILLION, categorical
 
 __all__ = ["video_animation", "image_panels", "metric_curves", "attention_overlay",
-           "loss_curves", "to_uint8"]
+           "loss_curves", "moving_average", "colorize", "to_uint8"]
 
+QUERY_COLOR = VERMILLION     # the outline of the query patch on the attention maps
+BASELINE_COLOR = GREY        # a baseline (copying the last frame) next to the models
 
 
 def colorize(values: np.ndarray, vmax: float, scale: str = ERROR_SCALE) -> np.ndarray:
@@ -89,18 +91,21 @@ def image_panels(panels: Sequence[tuple[str, np.ndarray]], title: str, *, height
 
 
 def metric_curves(times: np.ndarray, series: dict[str, tuple[np.ndarray, np.ndarray]], *,
-                  marker: int | None = None, height: int = 420) -> go.Figure:
-    """PSNR (top) and SSIM (bottom) per frame; `series` maps a name to (psnr, ssim)."""
+                  marker: int | None = None, baseline: str | None = None, height: int = 420) -> go.Figure:
+    """PSNR (top) and SSIM (bottom) per frame; `series` maps a name to (psnr, ssim).
+
+    The series named `baseline` is drawn grey; the others take the categorical colours."""
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.08,
                         subplot_titles=("PSNR (dB, higher is better)", "SSIM (1 is perfect)"))
-    for index, (name, (psnr, ssim)) in enumerate(series.items()):
-        color = categorical(index)
+    models = [name for name in series if name != baseline]
+    for name, (psnr, ssim) in series.items():
+        color = BASELINE_COLOR if name == baseline else categorical(models.index(name))
         fig.add_trace(go.Scatter(x=times, y=psnr, name=f"{name} PSNR", legendgroup=name,
                                  line=dict(color=color)), row=1, col=1)
         fig.add_trace(go.Scatter(x=times, y=ssim, name=f"{name} SSIM", legendgroup=name,
                                  line=dict(color=color, dash="dot"), showlegend=False), row=2, col=1)
     if marker is not None:
-        fig.add_vline(x=marker, line=dict(color="gray", dash="dash"))
+        fig.add_vline(x=marker, line=dict(color=GREY, dash="dash"))
     style(fig, "Quality of each predicted frame", x_title="", height=height)
     fig.update_xaxes(title_text="predicted frame", row=2, col=1)
     fig.update_layout(margin=dict(l=60, r=20, t=90, b=50))
@@ -110,7 +115,8 @@ def metric_curves(times: np.ndarray, series: dict[str, tuple[np.ndarray, np.ndar
 def attention_overlay(frames: np.ndarray, weights: np.ndarray, query: tuple[int, int],
                       patch_size: int, title: str, *, height: int = 300) -> go.Figure:
     """Attention of one query patch over every input frame, blended over the frames
-    (Viridis: dark purple = no weight, yellow = the largest weight shown).
+    (Viridis: dark purple = no weight, yellow = the largest weight shown); the query patch
+    is outlined in QUERY_COLOR.
 
     frames: uint8 (F, H, W, 3); weights: (F, grid, grid), summing to 1 over all frames.
     """
@@ -128,7 +134,7 @@ def attention_overlay(frames: np.ndarray, weights: np.ndarray, query: tuple[int,
                       row=1, col=index + 1)
         fig.add_shape(type="rect", x0=col * patch_size - 0.5, x1=(col + 1) * patch_size - 0.5,
                       y0=row * patch_size - 0.5, y1=(row + 1) * patch_size - 0.5,
-                      line=dict(color="red", width=2), row=1, col=index + 1)
+                      line=dict(color=QUERY_COLOR, width=2), row=1, col=index + 1)
         fig.update_xaxes(range=[-0.5, size - 0.5], row=1, col=index + 1)
         fig.update_yaxes(range=[size - 0.5, -0.5], row=1, col=index + 1)
     style(fig, title, height=height)

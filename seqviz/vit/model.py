@@ -9,19 +9,27 @@ predicts the change from the last frame. Two ablations (CURRICULUM.md section 5)
 `use_attention=False` puts a token-wise feed-forward layer where self-attention was
 (no information moves between patches), and `pos_embedding="none"` drops positions
 (the model becomes permutation-equivariant over patches).
+
+Self-attention is seqviz.attention.attention.attention (the explicit softmax when the
+weights are wanted, the fused kernel when not) and the fixed positions are
+seqviz.attention.positional.sinusoidal. A model is built, then seeded:
+``build(config, seed)`` = ``PredictiveViT(config)`` + ``rng.init_parameters(model,
+rng.torch_generator(seed))``, which draws every weight from that generator alone.
 """
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
-__all__ = ["ViTConfig", "PRESETS", "PredictiveViT", "parameter_count", "flops_per_step",
-           "memory_estimate_bytes", "validate"]
+from seqviz.attention.attention import attention
+from seqviz.attention.positional import sinusoidal
+from seqviz.core import rng
+
+__all__ = ["ViTConfig", "PRESETS", "POS_EMBEDDINGS", "PredictiveViT", "build", "parameter_count",
+           "flops_per_step", "memory_estimate_bytes", "validate"]
 
 POS_EMBEDDINGS = ("learned", "sinusoidal", "none")
 
@@ -81,18 +89,8 @@ def validate(config: ViTConfig) -> list[str]:
     return problems
 
 
-def sinusoid(positions: int, width: int) -> torch.Tensor:
-    """The fixed sin/cos table of Vaswani et al. 2017: (positions, width)."""
-    position = torch.arange(positions, dtype=torch.float32)[:, None]
-    frequency = torch.exp(torch.arange(0, width, 2, dtype=torch.float32) * (-math.log(10000.0) / width))
-    table = torch.zeros(positions, width)
-    table[:, 0::2] = torch.sin(position * frequency)
-    table[:, 1::2] = torch.cos(position * frequency)[:, : width // 2]
-    return table
-
-
 class SelfAttention(nn.Module):
-    """Multi-head self-attention; the explicit softmax path returns the weights."""
+    """Multi-head self-attention through seqviz's one attention function."""
 
     def __init__(self, width: int, heads: int):
         super().__init__()
@@ -104,13 +102,7 @@ class SelfAttention(nn.Module):
         batch, tokens, width = x.shape
         q, k, v = self.qkv(x).view(batch, tokens, 3, self.heads, width // self.heads
                                    ).permute(2, 0, 3, 1, 4)          # 3 x (B, heads, N, d_head)
-        if return_weights:
-            scores = q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1])  # (B, heads, N, N)
-            weights = scores.softmax(dim=-1)
-            mixed = weights @ v                                      # (B, heads, N, d_head)
-        else:
-            weights = None
-            mixed = F.scaled_dot_product_attention(q, k, v)          # (B, heads, N, d_head)
+        mixed, weights = attention(q, k, v, need_weights=return_weights)  # (B, heads, N, d_head)
         mixed = mixed.transpose(1, 2).reshape(batch, tokens, width)  # (B, N, width)
         return self.out(mixed), weights
 
@@ -154,21 +146,35 @@ class PredictiveViT(nn.Module):
         self.config = config
         c = config
         self.embed = nn.Linear(c.patch_dim, c.width)
-        if c.pos_embedding == "learned":
-            self.space = nn.Parameter(0.02 * torch.randn(c.patches_per_frame, c.width))
-            self.time = nn.Parameter(0.02 * torch.randn(c.frames, c.width))
+        if c.pos_embedding == "learned":      # drawn by init_parameters
+            self.space = nn.Parameter(torch.zeros(c.patches_per_frame, c.width))   # (P, width)
+            self.time = nn.Parameter(torch.zeros(c.frames, c.width))               # (F, width)
         elif c.pos_embedding == "sinusoidal":
             rows = torch.arange(c.patches_per_frame) // c.grid
             cols = torch.arange(c.patches_per_frame) % c.grid
             half = c.width // 2   # first half of the width says the row, second the column
-            space = torch.cat([sinusoid(c.grid, half)[rows], sinusoid(c.grid, c.width - half)[cols]], -1)
+            space = torch.cat([sinusoidal(c.grid, half)[rows], sinusoidal(c.grid, c.width - half)[cols]], -1)
             self.register_buffer("space", space, persistent=False)          # (P, width)
-            self.register_buffer("time", sinusoid(c.frames, c.width) * 0.5, persistent=False)
+            self.register_buffer("time", sinusoidal(c.frames, c.width) * 0.5, persistent=False)
         self.blocks = nn.ModuleList(Block(c) for _ in range(c.depth))
         self.norm = nn.LayerNorm(c.width)
         self.head = nn.Linear(c.width, c.patch_dim)
-        nn.init.zeros_(self.head.weight)   # start as "copy the last frame"
-        nn.init.zeros_(self.head.bias)
+        self._zero_head()
+
+    @torch.no_grad()
+    def _zero_head(self) -> None:
+        """A zero head predicts no change: the model starts as "copy the last frame"."""
+        self.head.weight.zero_()
+        self.head.bias.zero_()
+
+    @torch.no_grad()
+    def init_parameters(self, generator: torch.Generator) -> None:
+        """The model's own parameters, after seqviz.core.rng.init_parameters drew its layers:
+        learned positions 0.02 * N(0, 1) from `generator`, and the head back to zero."""
+        if self.config.pos_embedding == "learned":
+            self.space.copy_(rng.normal(tuple(self.space.shape), generator, std=0.02))
+            self.time.copy_(rng.normal(tuple(self.time.shape), generator, std=0.02))
+        self._zero_head()
 
     def patchify(self, frames: torch.Tensor) -> torch.Tensor:
         """(B, F, C, H, W) -> (B, F, P, C*p*p), patches in row-major order."""
@@ -206,9 +212,18 @@ class PredictiveViT(nn.Module):
         return prediction
 
 
+def build(config: ViTConfig, seed: int) -> PredictiveViT:
+    """A new model whose every parameter is drawn from a generator seeded with `seed`."""
+    model = PredictiveViT(config)
+    rng.init_parameters(model, rng.torch_generator(seed))
+    return model
+
+
 def parameter_count(config: ViTConfig) -> int:
-    """Trainable parameters of the model the config describes."""
-    return sum(p.numel() for p in PredictiveViT(config).parameters() if p.requires_grad)
+    """Trainable parameters of the model the config describes (counted on the meta device)."""
+    with torch.device("meta"):
+        model = PredictiveViT(config)
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)
 
 
 def flops_per_step(config: ViTConfig, batch_size: int = 16) -> float:
@@ -233,7 +248,3 @@ def memory_estimate_bytes(config: ViTConfig, batch_size: int = 16) -> float:
     activations = 4 * batch_size * (c.depth * per_layer + 4 * n * c.patch_dim)
     return 4 * weights + activations
 
-
-def with_changes(config: ViTConfig, **changes) -> ViTConfig:
-    """A copy of `config` with some fields changed (dataclasses.replace)."""
-    return replace(config, **changes)

@@ -6,7 +6,8 @@ part it cannot (items popping up at random times and places), so the error of a
 predictor can be split between the two (CURRICULUM.md section 5, "Where it fails").
 Uploads go through OpenCV (PIL for animated GIFs when OpenCV cannot decode them),
 are cropped to a square, resized and limited in length; anything unusable raises
-ValueError with a message a student can act on.
+ValueError with a message a student can act on. `windows` pairs every run of F
+frames with the frame after it: the inputs and targets of next-frame prediction.
 """
 
 from __future__ import annotations
@@ -17,9 +18,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import torch
 
-__all__ = ["GameVideo", "synthetic_game", "game_with_masks", "read_video", "MAX_UPLOAD_BYTES",
-           "MAX_SOURCE_PIXELS", "VIDEO_TYPES"]
+__all__ = ["GameVideo", "synthetic_game", "game_with_masks", "read_video", "to_tensor", "windows",
+           "DEFAULT_VIDEO", "MAX_UPLOAD_BYTES", "MAX_SOURCE_PIXELS", "VIDEO_TYPES"]
+
+DEFAULT_VIDEO = dict(num_frames=96, size=32)   # the page's default game, the shipped models' test
 
 MAX_UPLOAD_BYTES = 20 * 2**20          # 20 MiB
 MAX_SOURCE_PIXELS = 3840 * 2160        # 4K UHD; larger sources are refused
@@ -107,6 +111,20 @@ def synthetic_game(num_frames: int, size: int = 64, *, seed: int = 0,
                    textured_background: bool = True) -> np.ndarray:
     """The game's frames, uint8 (T, H, W, 3)."""
     return game_with_masks(num_frames, size, seed=seed, textured_background=textured_background).frames
+
+
+def to_tensor(frames: np.ndarray) -> torch.Tensor:
+    """uint8 (T, H, W, 3) -> float (T, 3, H, W) in [0, 1]."""
+    return torch.from_numpy(np.ascontiguousarray(frames)).permute(0, 3, 1, 2).float() / 255.0
+
+
+def windows(clip: torch.Tensor, frames: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """(T, C, H, W) -> inputs (T-frames, frames, C, H, W) and targets (T-frames, C, H, W)."""
+    if clip.shape[0] <= frames:
+        raise ValueError(f"the video has {clip.shape[0]} frames; the model reads {frames} and "
+                         f"predicts the next, so it needs at least {frames + 1}")
+    inputs = clip.unfold(0, frames, 1)[:-1]                  # (T-frames, C, H, W, frames)
+    return inputs.permute(0, 4, 1, 2, 3).contiguous(), clip[frames:]
 
 
 def _square_resize(frame: np.ndarray, size: int) -> np.ndarray:

@@ -1,5 +1,7 @@
 """The predictive ViT page in Chromium: a real uploaded video file, and live training."""
 
+import re
+
 import cv2
 import numpy as np
 
@@ -29,11 +31,46 @@ def test_uploading_a_real_video_file_shows_it_and_its_prediction(server_url, pag
     screenshot(page, "predictive_vit_upload")
 
 
+def _own_steps(page) -> int | None:
+    """The step count in the "Your model: ..." caption, or None before any training."""
+    found = re.search(r"Your model \(training run \d+ in this session\): .*?, (\d+) steps on CPU",
+                      page.inner_text("body"))
+    return int(found.group(1)) if found else None
+
+
+def _stop_button(page):
+    """The page's own Stop (while a script runs, Streamlit's header has one too)."""
+    return page.get_by_test_id("stMainBlockContainer").get_by_role("button", name="Stop")
+
+
 def test_training_live_in_the_browser(server_url, page):
     page.goto(f"{server_url}/predictive_vit?vit_steps=30")
     wait_until_idle(page)
-    page.get_by_role("button", name="Train on this video").click()
-    page.wait_for_function("document.body.innerText.includes('30 steps on CPU')", timeout=120_000)
-    wait_until_idle(page)
-    assert_no_exception(page)
+    for run in (1, 2):                                      # train, then stop, twice
+        page.get_by_role("button", name="Train on this video").click()
+        page.wait_for_function(f"document.body.innerText.includes('training run {run} in this session')",
+                               timeout=120_000)
+        wait_until_idle(page)
+        assert_no_exception(page)
+        assert "Mine (trained here)" in page.inner_text("body")
+        _stop_button(page).click()      # nothing running: the model stays
+        wait_until_idle(page)
+        assert_no_exception(page)
+        assert _own_steps(page) == 30
     screenshot(page, "predictive_vit_trained")
+
+
+def test_stopping_a_long_training_keeps_the_steps_so_far(server_url, page):
+    page.goto(f"{server_url}/predictive_vit?vit_steps=2000")
+    wait_until_idle(page)
+    for run in (1, 2):                                      # train, stop while running, twice
+        page.get_by_role("button", name="Train on this video").click()
+        page.wait_for_function("/step \\d+\\/2000/.test(document.body.innerText)", timeout=120_000)
+        page.wait_for_timeout(1500)
+        _stop_button(page).click()
+        wait_until_idle(page)
+        assert_no_exception(page)
+        assert f"training run {run} in this session" in page.inner_text("body")
+        steps = _own_steps(page)
+        assert steps is not None and 0 < steps < 2000
+    screenshot(page, "predictive_vit_stopped")

@@ -3,6 +3,7 @@
 import cv2
 import numpy as np
 import pytest
+import torch
 
 from seqviz.vit import video
 
@@ -95,3 +96,21 @@ def test_read_video_refuses_a_huge_resolution(tmp_path):
     path = _write(tmp_path / "huge.avi", "MJPG", frames=2, size=(4000, 2200))
     with pytest.raises(ValueError, match="4K"):
         video.read_video(path)
+
+
+def test_windows_pair_each_input_with_the_next_frame():
+    clip = video.to_tensor(video.synthetic_game(10, 32))
+    assert clip.shape == (10, 3, 32, 32) and float(clip.max()) <= 1.0
+    inputs, targets = video.windows(clip, 3)
+    assert inputs.shape == (7, 3, 3, 32, 32) and targets.shape == (7, 3, 32, 32)
+    assert torch.equal(inputs[4, 2], clip[6]) and torch.equal(targets[4], clip[7])
+    with pytest.raises(ValueError, match="at least 4"):
+        video.windows(clip[:3], 3)
+
+
+def test_to_tensor_is_channels_first_in_the_unit_range():
+    frames = np.zeros((2, 4, 4, 3), np.uint8)
+    frames[1, 2, 3] = (255, 0, 51)
+    clip = video.to_tensor(frames)
+    assert clip[1, :, 2, 3].tolist() == pytest.approx([1.0, 0.0, 0.2])
+    assert video.DEFAULT_VIDEO == {"num_frames": 96, "size": 32}

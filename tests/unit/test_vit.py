@@ -1,20 +1,22 @@
-"""The predictive ViT (seqviz.vit.model): shapes, attention, and the two ablations' symmetries."""
+"""The predictive ViT (seqviz.vit.model): shapes, attention, seeded initialisation, and the
+two ablations' symmetries."""
 
 import dataclasses
 
 import pytest
 import torch
 
+from seqviz.attention import attention, positional
+from seqviz.core import rng
 from seqviz.vit import model as vit
 
 SMALL = vit.ViTConfig(frames=2, image_size=16, patch_size=4, width=32, depth=2, heads=4)
 
 
 def _model(config, seed=0):
-    torch.manual_seed(seed)
-    model = vit.PredictiveViT(config).eval()
+    model = vit.build(config, seed).eval()
     with torch.no_grad():  # the head starts at zero ("copy the last frame"); wake it up
-        model.head.weight.normal_(0, 0.2)
+        model.head.weight.copy_(rng.normal(tuple(model.head.weight.shape), rng.torch_generator(seed), 0.2))
     return model
 
 
@@ -96,3 +98,59 @@ def test_validation_counts_and_estimates():
     assert 2 < big / small < 4.5          # attention's N^2 makes it more than double
     huge = vit.ViTConfig(frames=8, image_size=32, patch_size=2, width=256, depth=6, heads=8)
     assert vit.memory_estimate_bytes(huge) > 8 * 2**30 > vit.memory_estimate_bytes(vit.PRESETS["full"])
+
+
+def test_build_draws_every_parameter_from_the_seed_alone():
+    torch.manual_seed(123)                                   # global state must not matter
+    a = vit.build(SMALL, 7)
+    torch.manual_seed(456)
+    b = vit.build(SMALL, 7)
+    c = vit.build(SMALL, 8)
+    for name, value in a.state_dict().items():
+        assert torch.equal(value, b.state_dict()[name]), name
+    assert not torch.equal(a.blocks[0].mix.qkv.weight, c.blocks[0].mix.qkv.weight)
+    assert not torch.equal(a.space, c.space)
+    assert torch.count_nonzero(a.head.weight) == 0 and torch.count_nonzero(a.head.bias) == 0
+    # learned positions: 0.02 * N(0, 1); linear layers: U(-1/sqrt(fan_in), 1/sqrt(fan_in))
+    positions = torch.cat([a.space.flatten(), a.time.flatten()])
+    assert positions.std().item() == pytest.approx(0.02, rel=0.15)
+    assert a.embed.weight.abs().max() <= 1 / SMALL.patch_dim ** 0.5
+    assert a.blocks[0].norm1.weight.eq(1).all()
+
+
+def test_init_parameters_draws_positions_from_the_generator_and_zeroes_the_head():
+    model = vit.PredictiveViT(SMALL)
+    with torch.no_grad():
+        model.head.weight.fill_(1.0)
+    model.init_parameters(rng.torch_generator(3))
+    generator = rng.torch_generator(3)
+    torch.testing.assert_close(model.space.detach(), rng.normal((SMALL.patches_per_frame, SMALL.width),
+                                                                generator, std=0.02))
+    torch.testing.assert_close(model.time.detach(), rng.normal((SMALL.frames, SMALL.width), generator, std=0.02))
+    assert torch.count_nonzero(model.head.weight) == 0
+
+
+def test_self_attention_is_the_shared_attention_function():
+    layer = _model(SMALL).blocks[0].mix
+    x = torch.rand(2, SMALL.tokens, SMALL.width, generator=torch.Generator().manual_seed(4))
+    q, k, v = layer.qkv(x).view(2, SMALL.tokens, 3, SMALL.heads, -1).permute(2, 0, 3, 1, 4)
+    expected, expected_weights = attention.attention(q, k, v, need_weights=True)
+    out, weights = layer(x, return_weights=True)
+    torch.testing.assert_close(weights, expected_weights)
+    torch.testing.assert_close(out, layer.out(expected.transpose(1, 2).reshape(2, SMALL.tokens, SMALL.width)))
+    reference = torch.nn.functional.scaled_dot_product_attention(q, k, v)   # torch's own
+    torch.testing.assert_close(expected, reference, atol=1e-5, rtol=1e-5)
+    fused, no_weights = layer(x)
+    assert no_weights is None
+    torch.testing.assert_close(fused, out, atol=1e-5, rtol=1e-5)
+
+
+def test_sinusoidal_positions_are_the_shared_table():
+    config = dataclasses.replace(SMALL, pos_embedding="sinusoidal")
+    model = vit.build(config, 0)
+    half = config.width // 2
+    table = positional.sinusoidal(config.grid, half)
+    torch.testing.assert_close(model.space[:, :half], table.repeat_interleave(config.grid, 0))  # rows
+    torch.testing.assert_close(model.space[:, half:], table.repeat(config.grid, 1))            # columns
+    torch.testing.assert_close(model.time, 0.5 * positional.sinusoidal(config.frames, config.width))
+    assert not hasattr(vit, "sinusoid")

@@ -1,7 +1,11 @@
 """Figure builders of the predictive ViT page (seqviz.plots.vit), through fig.to_dict()."""
 
+import inspect
+import re
+
 import numpy as np
 
+from seqviz.plots import palette
 from seqviz.plots import vit as plots
 from seqviz.plots.common import figure_to_frame
 
@@ -40,3 +44,17 @@ def test_attention_overlay_and_curves():
 def test_moving_average_of_the_loss():
     np.testing.assert_allclose(plots.moving_average([1, 3, 5, 7], 2), [1, 2, 4, 6])
     assert plots.moving_average([], 5).size == 0
+
+
+def test_colours_come_from_the_palette():
+    curves = plots.metric_curves(np.arange(3), {"model": (np.ones(3), np.ones(3)),
+                                                "copy last frame": (np.ones(3), np.ones(3))},
+                                 marker=1, baseline="copy last frame")
+    colours = {trace.name: trace.line.color for trace in curves.data}
+    assert colours["copy last frame PSNR"] == palette.GREY and colours["model PSNR"] == palette.categorical(0)
+    assert curves.layout.shapes[0].line.color == palette.GREY
+    overlay = plots.attention_overlay(np.zeros((1, 8, 8, 3), np.uint8), np.full((1, 2, 2), 0.25), (0, 1), 4, "a")
+    assert overlay.layout.shapes[0].line.color == palette.VERMILLION
+    source = inspect.getsource(plots)
+    literal = re.findall(r"#[0-9a-fA-F]{6}\b|rgba?\(|color=\"[a-z]+\"", source)
+    assert literal == []

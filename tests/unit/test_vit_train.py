@@ -1,81 +1,97 @@
-"""Training and evaluating the predictive ViT (seqviz.vit.train) and its shipped checkpoints."""
+"""Training the predictive ViT (seqviz.vit.train): it learns, it is seeded per call (two
+trainings at once give the same weights as one after the other), it keeps the last good
+weights, and it asks the one memory policy."""
 
-import json
+import sys
+import threading
 
 import numpy as np
 import pytest
 import torch
 
-from seqviz.core import checkpoints
+from seqviz.core import checkpoints, memory
+from seqviz.vit import evaluate as vit_eval
 from seqviz.vit import model as vit
 from seqviz.vit import train as vit_train
 from seqviz.vit import video
 
 TINY = vit.ViTConfig(frames=2, image_size=32, patch_size=8, width=32, depth=1, heads=2)
-
-
-def test_windows_pair_each_input_with_the_next_frame():
-    clip = vit_train.to_tensor(video.synthetic_game(10, 32))
-    inputs, targets = vit_train.windows(clip, 3)
-    assert inputs.shape == (7, 3, 3, 32, 32) and targets.shape == (7, 3, 32, 32)
-    assert torch.equal(inputs[4, 2], clip[6]) and torch.equal(targets[4], clip[7])
-    with pytest.raises(ValueError, match="at least 4"):
-        vit_train.windows(clip[:3], 3)
+TWO_LAYERS = vit.ViTConfig(frames=2, image_size=32, patch_size=8, width=32, depth=2, heads=2)
 
 
 def test_training_reduces_the_loss_on_the_game_quickly():
     frames = video.synthetic_game(48, 32, seed=0)
     small = vit.ViTConfig(frames=2, image_size=32, patch_size=4, width=32, depth=1, heads=2)
     seen = []
-    model, history = vit_train.train(small, frames, vit_train.TrainSettings(steps=150, seed=0),
-                                     torch.device("cpu"), on_progress=seen.append)
-    assert len(history) == 150 and seen[-1].step == 150
-    first, last = np.mean([h["loss"] for h in history[:5]]), np.mean([h["loss"] for h in history[-10:]])
+    result = vit_train.train(small, frames, vit_train.TrainSettings(steps=150, seed=0),
+                             torch.device("cpu"), on_progress=seen.append)
+    assert isinstance(result, vit_train.TrainResult) and result.device.type == "cpu"
+    assert len(result.losses) == 150 and seen[-1].step == 150
+    first, last = np.mean(result.losses[:5]), np.mean(result.losses[-10:])
     assert last < 0.75 * first                    # it starts as "copy the last frame"
-    metrics = vit_train.evaluate(model, frames)
-    assert metrics["psnr"] > metrics["copy_last_psnr"] + 1.0
+    scores = vit_eval.evaluate(result.model, frames)
+    assert scores.mean_psnr > scores.copy_mean_psnr + 1.0
     stopped = vit_train.train(TINY, frames, vit_train.TrainSettings(steps=50), torch.device("cpu"),
-                              should_stop=lambda: True)[1]
-    assert stopped == []
+                              should_stop=lambda: True)
+    assert stopped.losses == ()
 
 
-def test_metrics_are_scikit_image_and_copying_is_perfect_on_a_still_video():
-    truth = np.random.default_rng(0).random((3, 16, 16, 3))
-    noisy = np.clip(truth + 0.05, 0, 1)
-    psnr, ssim = vit_train.frame_metrics(truth, noisy)
-    mse = ((truth - noisy) ** 2).mean(axis=(1, 2, 3))
-    np.testing.assert_allclose(psnr, 10 * np.log10(1 / mse))
-    assert (ssim < 1).all() and vit_train.frame_metrics(truth, truth)[1].min() == pytest.approx(1)
-    inside, outside = vit_train.error_split(truth, noisy, np.zeros((3, 16, 16), bool))
-    assert np.isnan(inside) and outside == pytest.approx(np.abs(truth - noisy).mean())
+def _weights(seed: int, frames: np.ndarray) -> dict[str, torch.Tensor]:
+    settings = vit_train.TrainSettings(steps=6, batch_size=8, seed=seed)
+    return vit_train.train(TWO_LAYERS, frames, settings, torch.device("cpu")).model.state_dict()
 
 
-def test_rollout_feeds_predictions_back():
-    frames = video.synthetic_game(12, 32)
-    model = vit.PredictiveViT(TINY)                      # zero head: copies the last frame
-    rolled = vit_train.rollout(model, frames, start=4, steps=5)
-    assert rolled.shape == (5, 32, 32, 3)
-    np.testing.assert_allclose(rolled, np.repeat(frames[3:4] / 255.0, 5, 0), atol=1e-6)
-    with pytest.raises(ValueError):
-        vit_train.rollout(model, frames, start=1, steps=2)
+def test_seeded_trainings_at_once_give_the_weights_of_the_same_in_turn():
+    """Two trainings run in two threads at once, while a third thread keeps reseeding and
+    drawing from torch's global generator (another session that uses global state): each
+    must end with the weights it has when run alone."""
+    frames = video.synthetic_game(24, 32, seed=0)
+    seeds = (0, 1)
+    rounds = 4                           # each pair again: a race shows in some rounds, not all
+    in_turn = {seed: _weights(seed, frames) for seed in seeds}
+    at_once: dict[tuple[int, int], dict[str, torch.Tensor]] = {}
+    barrier, done = threading.Barrier(len(seeds) + 1), threading.Event()
+
+    def run(seed: int) -> None:
+        barrier.wait()
+        for round_ in range(rounds):
+            at_once[seed, round_] = _weights(seed, frames)
+
+    def neighbour() -> None:
+        barrier.wait()
+        while not done.is_set():
+            torch.manual_seed(12345)
+            torch.randn(64)
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)          # switch threads often, so shared state would show
+    try:
+        threads = [threading.Thread(target=run, args=(seed,)) for seed in seeds]
+        other = threading.Thread(target=neighbour)
+        for thread in [*threads, other]:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        done.set()
+        other.join()
+        sys.setswitchinterval(interval)
+    for (seed, round_), weights in at_once.items():
+        for name, value in in_turn[seed].items():
+            assert torch.equal(weights[name], value), (seed, round_, name)
+    assert len(at_once) == rounds * len(seeds)
+    assert not torch.equal(in_turn[0]["embed.weight"], in_turn[1]["embed.weight"])
 
 
-@pytest.mark.parametrize("name", ["vit_full", "vit_no_attention", "vit_no_pos", "vit_full_flat",
-                                  "vit_no_pos_flat"])
-def test_shipped_checkpoint_loads_and_reaches_its_recorded_psnr(name):
-    path = checkpoints.MODELS_DIR / f"{name}.pt"
-    assert path.stat().st_size < 3 * 2**20
-    payload = checkpoints.load(path)
-    model = vit.PredictiveViT(vit.ViTConfig(**payload["config"]))
-    model.load_state_dict(payload["state_dict"])
-    metrics = payload["metrics"]
-    frames = video.synthetic_game(**vit_train.DEFAULT_VIDEO, seed=0,
-                                  textured_background=not metrics["flat_background"])
-    measured = vit_train.evaluate(model, frames)
-    assert measured["psnr"] == pytest.approx(metrics["psnr"], abs=0.05)
-    assert measured["ssim"] == pytest.approx(metrics["ssim"], abs=0.002)
-    curve = json.loads(path.with_suffix(".json").read_text())
-    assert len(curve["loss"]) == metrics["steps"] and curve["metrics"]["psnr"] == metrics["psnr"]
+def test_the_memory_check_is_the_shared_policy():
+    budget = vit_train.training_budget(vit.PRESETS["full"], 16, "cpu")
+    expected = memory.check(vit.memory_estimate_bytes(vit.PRESETS["full"], 16), "cpu", "x")
+    assert isinstance(budget, memory.Budget) and budget.fits
+    assert (budget.need, budget.limit) == (expected.need, expected.limit)
+    huge = vit.ViTConfig(frames=8, image_size=32, patch_size=2, width=256, depth=6, heads=8)
+    refused = vit_train.training_budget(huge, 16, "cpu")
+    assert not refused.fits and "exceeds" in refused.message and "2,048 tokens" in refused.message
+    assert not hasattr(vit_train, "memory_budget_bytes")
 
 
 def test_a_gpu_out_of_memory_falls_back_to_the_cpu_with_a_notice(monkeypatch):
@@ -89,11 +105,11 @@ def test_a_gpu_out_of_memory_falls_back_to_the_cpu_with_a_notice(monkeypatch):
 
     monkeypatch.setattr(vit_train, "train", failing_on_gpu)
     kept = []
-    model, history, used, notice = vit_train.train_keeping_last_good(
+    result = vit_train.train_keeping_last_good(
         TINY, frames, vit_train.TrainSettings(steps=5), torch.device("cuda"),
         on_state=lambda m, p, name: kept.append((p.step, name)), report_every=1)
-    assert used.type == "cpu" and "out of memory" in notice and "CPU" in notice
-    assert len(history) == 5 and kept[-1] == (5, "CPU")
+    assert result.device.type == "cpu" and "out of memory" in result.notice and "CPU" in result.notice
+    assert len(result.losses) == 5 and kept[-1] == (5, "CPU")
 
 
 def test_a_non_finite_loss_restores_the_last_reported_weights():
@@ -105,3 +121,16 @@ def test_a_non_finite_loss_restores_the_last_reported_weights():
                                           on_state=lambda m, p, name: states.append(m), report_every=1)
     assert "loss became" in str(error.value)
     assert states and all(torch.isfinite(p).all() for p in states[-1].parameters())
+
+
+def test_the_checkpoint_command_writes_weights_metrics_and_record(tmp_path):
+    out = tmp_path / "tiny.pt"
+    vit_train.main(["--preset", "tiny", "--steps", "3", "--train-frames", "16", "--out", str(out)])
+    loaded = checkpoints.load_model(out, lambda config: vit.PredictiveViT(vit.ViTConfig(**config)))
+    assert vit.ViTConfig(**loaded.config) == vit.PRESETS["tiny"]
+    assert loaded.record["command"].endswith("--out " + str(out)) and len(loaded.record["loss"]) == 3
+    game = video.game_with_masks(**video.DEFAULT_VIDEO, seed=0)
+    scores = vit_eval.evaluate(loaded.model, game.frames, movers=game.movers, surprise=game.surprise)
+    for name, value in scores.summary().items():
+        assert loaded.metrics[name] == pytest.approx(value, abs=1e-6), name
+    assert {"unseen_psnr", "unseen_copy_psnr", "final_loss", "steps"} <= set(loaded.metrics)

@@ -1,34 +1,44 @@
 """Widgets and state of the predictive ViT page (Dosovitskiy et al. 2020, ViT):
-the video source, the shipped and the session's own models, and their evaluation."""
+the video source, the shipped and the session's own models, and their evaluation
+(seqviz.vit.evaluate, the one evaluation, on the device each model is on)."""
 
 from __future__ import annotations
 
 import hashlib
-import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import streamlit as st
-import torch
 
 from seqviz.core import checkpoints
 from seqviz.ui import params, sidebar
 from seqviz.ui.cache import cached
-from seqviz.vit import train as vit_train
+from seqviz.vit import evaluate as vit_eval
 from seqviz.vit import video as videos
+from seqviz.vit.ablations import SHIPPED
 from seqviz.vit.model import PredictiveViT, ViTConfig
 
-VIDEO_FRAMES, VIDEO_SIZE = vit_train.DEFAULT_VIDEO["num_frames"], vit_train.DEFAULT_VIDEO["size"]
+VIDEO_FRAMES, VIDEO_SIZE = videos.DEFAULT_VIDEO["num_frames"], videos.DEFAULT_VIDEO["size"]
 MINE = "Mine (trained here)"
-# label -> (checkpoint file, trained on a flat background)
-SHIPPED = {"Full": ("vit_full.pt", False), "No self-attention": ("vit_no_attention.pt", False),
-           "No positions": ("vit_no_pos.pt", False), "Full, flat background": ("vit_full_flat.pt", True),
-           "No positions, flat background": ("vit_no_pos_flat.pt", True)}
-_LAST_UPLOAD, _MINE, _SELECT_MINE = "_vit_last_upload", "_vit_mine", "_vit_select_mine"
+MODEL_KEY = "vit_model"
+NAMES = {model.label: name for name, model in SHIPPED.items()}   # the picker's label -> SHIPPED key
+_LAST_UPLOAD, _MINE, _ANALYSIS = "_vit_last_upload", "_vit_mine", "_vit_analysis"
 
 
-@dataclass
+def plain(text: str) -> str:
+    """`text` with every markdown punctuation mark escaped, so st.markdown shows it as written."""
+    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~$:^&=])", r"\\\1", text)
+
+
+def literal(text: str) -> str:
+    """`text` as a markdown code span: shown exactly as typed, never interpreted as markdown."""
+    fence = "`" * (max((len(run) for run in re.findall(r"`+", text)), default=0) + 1)
+    return f"{fence} {text} {fence}"
+
+
+@dataclass(frozen=True, eq=False)
 class Video:
     frames: np.ndarray               # uint8 (T, H, W, 3)
     label: str
@@ -40,8 +50,26 @@ class Video:
         return hashlib.sha1(self.frames.tobytes()).hexdigest()[:16]
 
 
+@dataclass(frozen=True)
+class OwnModel:
+    """This session's own model, as training left it."""
+
+    model: PredictiveViT
+    config: ViTConfig
+    losses: tuple[float, ...]
+    version: int                     # one more at every training run
+    device: str                      # where it trained ("CPU", "CUDA")
+    seconds: float
+    notice: str | None = None        # why it trained elsewhere than asked (a GPU failure)
+
+
 def game(seed: int, textured: bool) -> videos.GameVideo:
     return videos.game_with_masks(VIDEO_FRAMES, VIDEO_SIZE, seed=seed, textured_background=textured)
+
+
+def game_video(seed: int, textured: bool, label: str) -> Video:
+    clip = cached(game)(seed, textured)
+    return Video(clip.frames, label, clip.surprise, clip.movers)
 
 
 def _decode(data: bytes) -> np.ndarray:
@@ -57,9 +85,7 @@ def pick_video(min_frames: int) -> Video:
                              disabled=source != "Synthetic game",
                              help="A fixed texture scrolling left one pixel per frame; off: a flat colour")
     seed = sidebar.seed()
-    fallback = cached(game)(seed, textured)
-    fallback_video = Video(fallback.frames, f"synthetic game, seed {seed}", fallback.surprise,
-                           fallback.movers)
+    fallback_video = game_video(seed, textured, f"synthetic game, seed {seed}")
     if source == "Synthetic game":
         return fallback_video
     upload = right.file_uploader(f"Upload a video ({', '.join(videos.VIDEO_TYPES)}, at most "
@@ -77,99 +103,98 @@ def pick_video(min_frames: int) -> Video:
             raise ValueError(f"the video has {len(frames)} frames; the model reads "
                              f"{min_frames - 1} and predicts the next, so it needs at least {min_frames}")
     except ValueError as error:
-        kept = last.label if last is not None else "the synthetic game"
-        right.error(f"Cannot use {upload.name}: {error}. Still showing {kept}.")
+        kept = literal(last.label) if last is not None else "the synthetic game"
+        right.error(f"Cannot use {literal(upload.name)}: {error}. Still showing {kept}.")
         return last if last is not None else fallback_video
     video = Video(frames, f"upload {upload.name}", None)
     st.session_state[_LAST_UPLOAD] = video
     return video
 
 
+def _build(config: dict[str, Any]) -> PredictiveViT:
+    return PredictiveViT(ViTConfig(**config))
+
+
 @st.cache_resource(show_spinner=False)
-def shipped(label: str) -> tuple[PredictiveViT, dict[str, Any], list[float]]:
-    """A shipped checkpoint (shared by every session): model in eval mode, metrics, loss curve."""
-    name, _ = SHIPPED[label]
-    payload = checkpoints.load(checkpoints.MODELS_DIR / name)
-    model = PredictiveViT(ViTConfig(**payload["config"]))
-    model.load_state_dict(payload["state_dict"])
-    model.eval().requires_grad_(False)
-    curve_file = (checkpoints.MODELS_DIR / name).with_suffix(".json")
-    curve = json.loads(curve_file.read_text())["loss"] if curve_file.is_file() else []
-    return model, payload["metrics"], curve
+def shipped(name: str) -> checkpoints.Checkpoint:
+    """A shipped checkpoint (a SHIPPED key; shared by every session): model in eval mode, no gradients."""
+    checkpoint = checkpoints.load_model(checkpoints.MODELS_DIR / SHIPPED[name].file, _build)
+    checkpoint.model.requires_grad_(False)
+    return checkpoint
 
 
-def mine() -> dict[str, Any] | None:
-    """This session's own model: {"model", "config", "history", "version", "device"} or None."""
+def shipped_losses(name: str) -> list[float]:
+    return list(shipped(name).record.get("loss", []))
+
+
+def mine() -> OwnModel | None:
+    """This session's own model, or None before the first training."""
     return st.session_state.get(_MINE)
 
 
-def set_mine(state: dict[str, Any]) -> None:
-    st.session_state[_MINE] = state
+def set_mine(own: OwnModel) -> None:
+    st.session_state[_MINE] = own
 
 
-def select_mine_next_run() -> None:
-    st.session_state[_SELECT_MINE] = True
+def show_own_model() -> None:
+    """Reset the model picker to its default, which is the session's own model once there is
+    one: its value and URL entry are dropped, so the next run draws it from the default."""
+    st.session_state.pop(MODEL_KEY, None)
+    if MODEL_KEY in st.query_params:
+        del st.query_params[MODEL_KEY]
 
 
 def pick_model(container: Any) -> tuple[str, PredictiveViT, list[float]]:
-    """Radio over the shipped models and this session's own; returns (label, model, loss curve)."""
-    if st.session_state.pop(_SELECT_MINE, False):
-        st.session_state["vit_model"] = MINE
-    label = params.choice("Model", list(SHIPPED) + [MINE], "Full", key="vit_model", container=container,
-                          widget="selectbox")
+    """The model picker: the shipped models and this session's own (the default once trained).
+    Returns (label, model, loss curve)."""
     own = mine()
+    label = params.choice("Model", list(NAMES) + [MINE], MINE if own is not None else SHIPPED["full"].label,
+                          key=MODEL_KEY, container=container, widget="selectbox")
     if label == MINE and own is None:
         container.info("You have not trained a model yet (see *Train your own* below): using the "
                        "shipped full model meanwhile.")
-        label = "Full"
+        label = SHIPPED["full"].label
     if label == MINE:
-        return label, own["model"], [h["loss"] for h in own["history"]]
-    model, _, curve = shipped(label)
-    return label, model, curve
+        return label, own.model, list(own.losses)
+    return label, shipped(NAMES[label]).model, shipped_losses(NAMES[label])
 
 
-def _analyse(model: PredictiveViT, frames: np.ndarray) -> dict[str, np.ndarray]:
-    f = model.config.frames
-    truth = frames[f:].astype(np.float64) / 255.0                     # (T-F, H, W, 3)
-    predicted = vit_train.predict_all(model, frames)                 # (T-F, H, W, 3)
-    psnr, ssim = vit_train.frame_metrics(truth, predicted)
-    copy_psnr, copy_ssim = vit_train.frame_metrics(truth, frames[f - 1:-1] / 255.0)
-    return {"predicted": predicted, "psnr": psnr, "ssim": ssim, "copy_psnr": copy_psnr,
-            "copy_ssim": copy_ssim, "times": np.arange(f, len(frames))}
+def analyse_shipped(name: str, frames: np.ndarray, movers: np.ndarray | None,
+                    surprise: np.ndarray | None) -> vit_eval.Evaluation:
+    """evaluate() of the shipped model `name` (a SHIPPED key) on a video."""
+    return vit_eval.evaluate(shipped(name).model, frames, movers=movers, surprise=surprise)
 
 
-def analyse_shipped(label: str, frames: np.ndarray) -> dict[str, np.ndarray]:
-    return _analyse(shipped(label)[0], frames)
-
-
-def analysis(label: str, model: PredictiveViT, video: Video) -> dict[str, np.ndarray]:
-    """Predictions of every frame and their PSNR / SSIM (cached per model and video)."""
+def analysis(label: str, model: PredictiveViT, video: Video) -> vit_eval.Evaluation:
+    """The evaluation of `model` on the video (cached per model and video)."""
     if label != MINE:
-        return cached(analyse_shipped, max_entries=16)(label, video.frames)
-    store = st.session_state.setdefault("_vit_analysis", {})
-    key = (mine()["version"], video.key)
+        return cached(analyse_shipped, max_entries=32)(NAMES[label], video.frames, video.movers,
+                                                       video.surprise)
+    store = st.session_state.setdefault(_ANALYSIS, {})
+    key = (mine().version, video.key)
     if key not in store:
         store.clear()
-        store[key] = _analyse(model.cpu(), video.frames)
+        store[key] = vit_eval.evaluate(model, video.frames, movers=video.movers, surprise=video.surprise)
     return store[key]
 
 
-@torch.inference_mode()
-def attention_maps(model: PredictiveViT, frames: np.ndarray, target: int) -> np.ndarray:
-    """Attention of the last frame's tokens, (layers, heads, P, F, grid, grid), for frame `target`."""
-    c = model.config
-    window = vit_train.to_tensor(frames[target - c.frames:target])[None]  # (1, F, C, H, W)
-    _, weights = model.cpu()(window, return_attention=True)               # (1, L, heads, N, N)
-    last = weights[0, :, :, -c.patches_per_frame:, :]                     # (L, heads, P, N)
-    return last.reshape(c.depth, c.heads, c.patches_per_frame, c.frames, c.grid, c.grid).numpy()
+def _attention_shipped(name: str, frames: np.ndarray, target: int) -> np.ndarray:
+    return vit_eval.attention_maps(shipped(name).model, frames, target)
 
 
-def _rollout_shipped(label: str, frames: np.ndarray, start: int, steps: int) -> np.ndarray:
-    return vit_train.rollout(shipped(label)[0], frames, start, steps)
+def attention(label: str, model: PredictiveViT, frames: np.ndarray, target: int) -> np.ndarray:
+    """(layers, heads, P, F, grid, grid) attention maps for frame `target` (cached for shipped models)."""
+    if label != MINE:
+        return cached(_attention_shipped, max_entries=64)(NAMES[label], frames, target)
+    return vit_eval.attention_maps(model, frames, target)
+
+
+def _rollout_shipped(name: str, frames: np.ndarray, start: int, steps: int) -> np.ndarray:
+    return vit_eval.rollout(shipped(name).model, frames, start, steps)
 
 
 def cached_rollout(label: str, model: PredictiveViT, video: Video, start: int, steps: int) -> np.ndarray:
     """An autoregressive rollout of `steps` frames from frame `start`: float (steps, H, W, 3)."""
     if label != MINE:
-        return cached(_rollout_shipped, max_entries=32)(label, video.frames, start, steps)
-    return vit_train.rollout(model.cpu(), video.frames, start, steps)
+        return cached(_rollout_shipped, max_entries=32)(NAMES[label], video.frames, start, steps)
+    return vit_eval.rollout(model, video.frames, start, steps)

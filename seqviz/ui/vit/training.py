@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import streamlit as st
 import torch
 
@@ -44,32 +46,39 @@ def hyperparameters() -> tuple[ViTConfig, int]:
     return config, steps
 
 
-@st.fragment
+def largest_config_budget(device: torch.device) -> str:
+    """Whether the largest token count the sliders allow (8 frames, patch 2) may train here."""
+    largest = ViTConfig(frames=8, image_size=vit_page.VIDEO_SIZE, patch_size=2)
+    return vit_train.training_budget(largest, BATCH, device).message
+
+
 def train_card(video: vit_page.Video, device: torch.device) -> None:
-    """Train / Stop, live progress and loss curve; the result becomes this session's model."""
+    """Train / Stop, live progress and loss curve; the result becomes this session's model.
+
+    Not an st.fragment: in Streamlit 1.67 a click inside a running fragment queues a rerun
+    of that fragment without interrupting it, so Stop would wait for the whole training.
+    Drawn in the page's own run, a Stop click reruns the page, which interrupts training at
+    its next progress report; the weights so far stay (the model is kept at every report)."""
     config, steps = hyperparameters()
-    need, budget = memory_estimate_bytes(config, BATCH), vit_train.memory_budget_bytes(device)
-    if need > budget:
-        st.warning(f"This configuration needs about {need / 2**30:.1f} GiB to train ({config.tokens:,} "
-                   f"tokens, attention matrices of {config.tokens:,}² per head) but {budget / 2**30:.1f} "
-                   f"GiB is allowed on {device.type.upper()}: fewer frames or a larger patch, please. "
-                   "Your last model is kept.")
+    budget = vit_train.training_budget(config, BATCH, device)
+    if not budget.fits:
+        st.warning(vit_page.plain(f"{budget.message}. Fewer frames or a larger patch, please; "
+                                  "your last model is kept."), icon=":material/memory:")
         return
     if len(video.frames) <= config.frames:
         st.warning(f"The video has {len(video.frames)} frames; {config.frames} input frames need at "
                    f"least {config.frames + 1}. Your last model is kept.")
         return
-    notice = st.session_state.pop("_vit_notice", None)
-    if notice:
-        st.warning(notice, icon=":material/memory:")
     own = vit_page.mine()
+    if own is not None and own.notice:
+        st.warning(vit_page.plain(own.notice), icon=":material/memory:")
     chart = st.empty()
     if own is not None:
-        chart.plotly_chart(plots.loss_curves({"your model": [h["loss"] for h in own["history"]]}),
-                           key="vit_own_loss")
-        st.caption(f"Your model: {own['config'].depth} layers, width {own['config'].width}, "
-                   f"{len(own['history'])} steps on {own['device']} in {own['seconds']:.0f} s.")
-    version = (own["version"] + 1) if own else 1
+        chart.plotly_chart(plots.loss_curves({"your model": list(own.losses)}), key="vit_own_loss")
+        st.caption(f"Your model (training run {own.version} in this session): {own.config.depth} "
+                   f"layers, width {own.config.width}, {len(own.losses)} steps on {own.device} in "
+                   f"{own.seconds:.0f} s (measured).")
+    version = (own.version + 1) if own else 1
 
     def redraw(progress: Progress) -> None:
         if progress.step % 25 == 0 or progress.step == progress.total:
@@ -80,16 +89,15 @@ def train_card(video: vit_page.Video, device: torch.device) -> None:
                                            compile=device.type == "cuda" and steps >= 300)
 
         def keep(model: PredictiveViT, progress: Progress, device_name: str) -> None:
-            vit_page.set_mine({"model": model, "config": config, "history": list(progress.history),
-                               "version": version, "device": device_name, "seconds": progress.elapsed_s})
+            vit_page.set_mine(vit_page.OwnModel(model, config, tuple(h["loss"] for h in progress.history),
+                                                version, device_name, progress.elapsed_s))
 
-        model, history, _, notice = vit_train.train_keeping_last_good(
-            config, video.frames, settings, device, on_state=keep, on_progress=on_progress)
-        if notice:
-            st.session_state["_vit_notice"] = notice   # shown after the rerun below
-        return model, history
+        return vit_train.train_keeping_last_good(config, video.frames, settings, device, on_state=keep,
+                                                 on_progress=on_progress)
 
     result = run_training("vit_train", train, label="Train on this video", on_report=redraw)
     if result is not None:
-        vit_page.select_mine_next_run()
+        if result.notice:
+            vit_page.set_mine(dataclasses.replace(vit_page.mine(), notice=result.notice))
+        vit_page.show_own_model()
         st.rerun(scope="app")
