@@ -63,3 +63,38 @@ def test_memory_horizon():
     norms = np.array([1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1.0])
     assert gradients.memory_horizon(norms) == 4
     assert gradients.memory_horizon(np.ones(10)) is None
+
+
+def test_exactly_zero_gradient_is_flagged_never_read_as_a_long_horizon():
+    """ReLU RNN, rho = 1.5, length 200, hidden 64: the answer is certain in float32, so
+    dL/dh is exactly 0 everywhere; the reading must say so, not "> 199"."""
+    profile = gradients.gradient_profile("rnn-relu", 200, 64, rho=1.5, seed=0)
+    assert np.all(profile.norms == 0)
+    reading = gradients.read_gradient(profile)
+    assert reading.flagged and reading.state == "zero" and reading.horizon is None
+    assert ">" not in reading.label and "0" in reading.label
+    assert reading.zero_steps == 200
+
+
+def test_non_finite_gradients_are_flagged_and_not_clipped():
+    norms = np.array([np.inf, 1.0, 2.0])
+    profile = gradients.GradientProfile("rnn-relu", norms, float("inf"), np.zeros(0, dtype=complex))
+    reading = gradients.read_gradient(profile)
+    assert reading.state == "not finite" and reading.flagged and reading.nonfinite_steps == 1
+    assert profile.clip_factor(1.0) is None and profile.clipped(1.0) is profile.norms
+    finite_norms_inf_parameters = gradients.GradientProfile("rnn-relu", np.ones(4), float("inf"),
+                                                           np.zeros(0, dtype=complex))
+    assert gradients.read_gradient(finite_norms_inf_parameters).state == "not finite"
+
+
+def test_readings_of_ordinary_profiles():
+    fading = gradients.GradientProfile("rnn-tanh", np.array([1e-6, 1e-3, 1.0]), 2.0, np.zeros(0, dtype=complex))
+    reading = gradients.read_gradient(fading)
+    assert (reading.state, reading.horizon, reading.label) == ("fades", 2, "2 steps")
+    holding = gradients.GradientProfile("tcn", np.ones(50), 1.0, np.zeros(0, dtype=complex))
+    assert gradients.read_gradient(holding).label == "> 49 steps" and not gradients.read_gradient(holding).flagged
+    underflow = gradients.GradientProfile("rnn-tanh", np.array([0.0, 0.0, 1e-9, 1.0]), 1.0,
+                                          np.zeros(0, dtype=complex))
+    reading = gradients.read_gradient(underflow)
+    assert reading.state == "fades" and reading.zero_steps == 2 and "exactly 0" in reading.explanation
+    assert fading.clip_factor(1.0) == 0.5 and fading.clip_factor(10.0) is None
