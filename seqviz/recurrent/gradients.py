@@ -177,52 +177,69 @@ def memory_horizon(norms: np.ndarray, factor: float = 1000.0) -> int | None:
 class GradientReading:
     """What the page may say about one gradient profile.
 
-    state: "fades" (a horizon was found), "holds" (finite, nonzero, and never 1000x
-    smaller within the sequence), "zero" (exactly 0 at the loss end: nothing flows
-    back at all, so no horizon exists), "not finite" (an inf or NaN in the norms or in
-    ||dL/dtheta||)."""
+    state: "fades" (a horizon was found), "grows" (never 1000x smaller, and somewhere
+    1000x larger than at the loss: it explodes), "holds" (neither), "zero" (exactly 0 at
+    the loss end: nothing flows back at all, so there is no horizon), "not finite" (an
+    inf or NaN among the norms). `parameter_overflow`: ||dL/dtheta||, what clipping
+    looks at, is not finite in float32 even though the norms per step may be."""
 
     state: str
     horizon: int | None        # steps back to a 1000x drop, when state is "fades"
     length: int
     zero_steps: int            # steps whose gradient is exactly 0
     nonfinite_steps: int       # steps whose norm is inf or NaN
+    growth: float              # max ||dL/dh_t|| / ||dL/dh_T|| (nan when undefined)
+    parameter_overflow: bool
 
     @property
     def flagged(self) -> bool:
-        """True when the gradient is exactly zero or not finite: no horizon to read."""
-        return self.state in ("zero", "not finite")
+        """True when no horizon can be read: exactly zero, not finite, or ||dL/dtheta|| overflows."""
+        return self.state in ("zero", "not finite") or self.parameter_overflow
 
     @property
     def label(self) -> str:
         return {"fades": f"{self.horizon} steps", "holds": f"> {self.length - 1} steps",
-                "zero": "no gradient (exactly 0)", "not finite": "not finite"}[self.state]
+                "grows": f"grows ×{self.growth:.0e}", "zero": "no gradient (exactly 0)",
+                "not finite": "not finite"}[self.state]
+
+    @property
+    def note(self) -> str:
+        """A short flag for a legend: what is wrong with this profile."""
+        if self.state in ("zero", "not finite"):
+            return self.label
+        return "||dL/dθ|| = inf" if self.parameter_overflow else ""
 
     @property
     def explanation(self) -> str:
+        parts = []
         if self.state == "zero":
-            return ("dL/dh is exactly 0 at the last step, so nothing reaches any earlier step: "
-                    "the softmax is saturated (the answer is certain in float32) or every unit "
-                    "is switched off.")
-        if self.state == "not finite":
-            return (f"{self.nonfinite_steps} of {self.length} steps have an infinite or NaN "
-                    "gradient, or ||dL/dθ|| overflowed float32: the values exploded and a "
-                    "training step would turn the weights into NaN.")
-        if self.zero_steps:
-            return (f"{self.zero_steps} of {self.length} steps received exactly 0 (below "
-                    "float32's smallest number): nothing reaches them.")
-        return ""
+            parts.append("dL/dh is exactly 0 at the last step, so nothing reaches any earlier step: "
+                         "the softmax is saturated (the answer is certain in float32) or every unit "
+                         "is switched off.")
+        elif self.state == "not finite":
+            parts.append(f"{self.nonfinite_steps} of {self.length} steps have an infinite or NaN "
+                         "gradient: the values exploded.")
+        elif self.zero_steps:
+            parts.append(f"{self.zero_steps} of {self.length} steps received exactly 0 (below "
+                         "float32's smallest number): nothing reaches them.")
+        if self.parameter_overflow:
+            parts.append("||dL/dθ||, the norm clipping looks at, overflows float32: there is no finite "
+                         "factor to rescale by, and a training step would turn the weights into NaN.")
+        return " ".join(parts)
 
 
 def read_gradient(profile: GradientProfile, factor: float = 1000.0) -> GradientReading:
-    """Classify a profile: a horizon, "> T - 1", exactly zero, or not finite."""
+    """Classify a profile: a horizon, growth, "> T - 1", exactly zero, or not finite."""
     norms = np.asarray(profile.norms, dtype=float)
     nonfinite = int(np.count_nonzero(~np.isfinite(norms)))
     zeros = int(np.count_nonzero(norms == 0))
     length = len(norms)
-    if nonfinite or not math.isfinite(profile.parameter_grad_norm):
-        return GradientReading("not finite", None, length, zeros, nonfinite)
+    overflow = not math.isfinite(profile.parameter_grad_norm)
+    if nonfinite:
+        return GradientReading("not finite", None, length, zeros, nonfinite, math.nan, overflow)
     if length == 0 or norms[-1] == 0:
-        return GradientReading("zero", None, length, zeros, 0)
+        return GradientReading("zero", None, length, zeros, 0, math.nan, overflow)
+    growth = float(norms.max() / norms[-1])
     horizon = memory_horizon(norms, factor)
-    return GradientReading("fades" if horizon is not None else "holds", horizon, length, zeros, 0)
+    state = "fades" if horizon is not None else "grows" if growth >= factor else "holds"
+    return GradientReading(state, horizon, length, zeros, 0, growth, overflow)

@@ -82,9 +82,16 @@ def test_non_finite_gradients_are_flagged_and_not_clipped():
     reading = gradients.read_gradient(profile)
     assert reading.state == "not finite" and reading.flagged and reading.nonfinite_steps == 1
     assert profile.clip_factor(1.0) is None and profile.clipped(1.0) is profile.norms
-    finite_norms_inf_parameters = gradients.GradientProfile("rnn-relu", np.ones(4), float("inf"),
-                                                           np.zeros(0, dtype=complex))
-    assert gradients.read_gradient(finite_norms_inf_parameters).state == "not finite"
+    assert "1 of 3 steps" in reading.explanation and "overflows float32" in reading.explanation
+
+
+def test_an_exploding_tanh_gradient_reads_as_growth_with_an_overflowing_parameter_norm():
+    """rho = 1.5 over 2000 steps: ||dL/dh_t|| reaches ~1e19, its square overflows float32."""
+    profile = gradients.gradient_profile("rnn-tanh", 2000, 64, rho=1.5, seed=0)
+    reading = gradients.read_gradient(profile)
+    assert np.all(np.isfinite(profile.norms)) and profile.norms.max() > 1e15
+    assert reading.state == "grows" and reading.label.startswith("grows ×") and ">" not in reading.label
+    assert reading.parameter_overflow and reading.flagged and reading.note == "||dL/dθ|| = inf"
 
 
 def test_readings_of_ordinary_profiles():
@@ -93,6 +100,8 @@ def test_readings_of_ordinary_profiles():
     assert (reading.state, reading.horizon, reading.label) == ("fades", 2, "2 steps")
     holding = gradients.GradientProfile("tcn", np.ones(50), 1.0, np.zeros(0, dtype=complex))
     assert gradients.read_gradient(holding).label == "> 49 steps" and not gradients.read_gradient(holding).flagged
+    growing = gradients.GradientProfile("rnn-relu", np.array([5e4, 1.0, 1.0]), 3.0, np.zeros(0, dtype=complex))
+    assert gradients.read_gradient(growing).label == "grows ×5e+04"
     underflow = gradients.GradientProfile("rnn-tanh", np.array([0.0, 0.0, 1e-9, 1.0]), 1.0,
                                           np.zeros(0, dtype=complex))
     reading = gradients.read_gradient(underflow)
