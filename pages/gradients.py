@@ -59,7 +59,7 @@ with cards.question_card(
     "far end of a vanishing curve, and it has nothing to rescale by when the norm is infinite."):
     readings = {k: gradients.read_gradient(p) for k, p in profiles.items()}
     shown = {k: p.clipped(max_norm if clip else None) for k, p in profiles.items()}
-    show_chart(plots.gradient_norms(shown, length, {k: r.label for k, r in readings.items() if r.flagged}),
+    show_chart(plots.gradient_norms(shown, length, {k: r.note for k, r in readings.items() if r.flagged}),
                key="grad_norms", filename="gradient_norms")
     st.caption("A curve that stops has fallen below about 1e-38, where float32 gives up and the "
                "gradient is exactly 0: nothing at all reaches those steps.")
@@ -67,14 +67,14 @@ with cards.question_card(
         reading = readings[kind]
         column.metric(f"{NAMES[kind]} horizon", reading.label,
                       help="Steps back from the loss until ||dL/dh_t|| is 1000× smaller than at the "
-                           "last step.")
+                           "last step; 'grows' when instead it becomes 1000× larger somewhere.")
         if reading.explanation:
             column.caption(reading.explanation)
         factor = profile.clip_factor(max_norm if clip else None)
         if clip and factor is not None:
             column.caption(f"clipped ×{factor:.2g}")
-        elif clip and reading.state == "not finite":
-            column.caption("not clipped: ||dL/dθ|| is not finite, so there is no factor to rescale by.")
+        elif clip and reading.parameter_overflow:
+            column.caption("not clipped: ||dL/dθ|| is not finite.")
     cards.show_code(gradients.gradient_profile, gradients.read_gradient, gradients.memory_horizon)
 
 spectra = per_model.spectra(requested)
@@ -95,8 +95,8 @@ with cards.question_card(
     "every singular value is ρ); trained matrices are not orthogonal, so compare the dotted σ_max "
     "circle with the points. For the LSTM and GRU the matrix shown is the block that feeds the "
     f"candidate; their gates multiply the Jacobian too, so the bound is only indicative. {verdict}"):
-    show_chart(plots.eigenvalue_plot(spectra), key="grad_eigen", filename="eigenvalues")
-    st.dataframe(pd.DataFrame([{"model": NAMES[k], "σ_max (largest singular value)": round(s.sigma_max, 4),
+    show_chart(per_model.eigen_figure(requested), key="grad_eigen", filename="eigenvalues")
+    st.table(pd.DataFrame([{"model": NAMES[k], "σ_max (largest singular value)": round(s.sigma_max, 4),
                                 "max |λ| (spectral radius)": round(s.spectral_radius, 4),
                                 "σ_max < 1": "yes" if s.vanishing_guaranteed() else "no"}
                                for k, s in spectra.items()]), hide_index=True)
@@ -104,24 +104,24 @@ with cards.question_card(
 
 rows = capacity_rows()
 summaries = capacity.summarise(rows)
+recall_figure, trainability_figure = per_model.shipped_figures()
 with cards.question_card(
     "How much can a hidden state of a given size hold?",
     "h_t has a fixed number of units. In **recall-k** the network sees k tokens from {1, 2, 3} "
     "(k log2 3 bits), then must give them back in order after the request, so all k must be in "
     "h_t at once; every token waits the same number of steps, so only the amount of information "
     "grows with k. " + per_model.capacity_findings(rows, summaries)):
-    show_chart(plots.recall_capacity(summaries, "Recall-k: GRU, mean over seeds (bars: lowest–highest)"),
-               key="grad_capacity", filename="capacity_recall")
+    show_chart(recall_figure, key="grad_capacity", filename="capacity_recall")
     per_model.live_recall_point(summaries, sidebar.device_for("sequential"), seed)
     cards.show_code(capacity.train_recall, capacity.bits_recalled)
 
+sweep = pd.read_csv(capacity.SWEEP_FILE)
 with cards.question_card(
     "Trainability: how far back does training reach, for several hidden sizes?",
     "A different question from the one above: here the task is the one-token memory task "
     "(log2 3 bits, whatever the length) and the sequence grows, so what fails first is not room "
     "in h_t but whether 400 training steps find a signal that must travel back through every "
-    "step. This measures trainability, not capacity, on one seed per point (`python -m "
-    "seqviz.recurrent.capacity --trainability`)."):
-    show_chart(plots.capacity_curves(pd.read_csv(capacity.SWEEP_FILE),
-                                     "Memory task, 400 training steps: accuracy against length"),
-               key="grad_trainability", filename="trainability_sweep")
+    "step. This measures trainability, not capacity, on "
+    f"{sweep['seed'].nunique() if 'seed' in sweep else 1} seed(s) per point (mean; bars: lowest–highest; "
+    "`python -m seqviz.recurrent.capacity --trainability`)."):
+    show_chart(trainability_figure, key="grad_trainability", filename="trainability_sweep")

@@ -56,14 +56,15 @@ if not chosen:
     st.info("Switch on at least one model on the right.")
 
 
-@st.fragment
 def training_panel() -> None:
+    """Not a fragment: a click inside a running fragment waits for it to end (Streamlit 1.67),
+    so Stop could not reach the job; a full rerun interrupts the watching at once."""
     trainable = [configs[k] for k in chosen if k not in too_big]
     run_training("mem_train", memory.train_models(trainable, device, session_results()),
                  label=f"Train {len(trainable)} model(s) on {device.type.upper()}",
                  describe=memory.describe(trainable))
     sources = memory.curve_sources(chosen, configs, session_results(), shipped_model)
-    st.dataframe(memory.sources_table(sources), hide_index=True)
+    st.table(memory.sources_table(sources), hide_index=True)
     shown = {s.kind: s.history for s in sources if s.history}
     if not shown:
         st.info("No curves for these models and settings yet: checkpoints are shipped for the "
@@ -94,10 +95,10 @@ with cards.question_card(
         "so the same training is repeated here with seeds 0 to "
         f"{max(r.seed for r in runs)} (`python -m seqviz.recurrent.seeds`, the shipped settings: "
         f"length {SHIPPED.length}, hidden {SHIPPED.hidden}, {SHIPPED.steps} steps). On **memory** every "
-        "model reaches "
-        f"{min(r.val_accuracy for r in runs if r.task == 'memory'):.0%} or more in every seed. "
+        "model reaches at least "
+        f"{min(r.val_accuracy for r in runs if r.task == 'memory'):.0%} in every seed. "
         "On **memorygen**:\n\n" + memory.seed_findings(runs)):
-    st.dataframe(memory.seeds_table(runs), hide_index=True)
+    st.table(memory.seeds_table(runs), hide_index=True)
     st.caption("mean ± standard deviation [lowest–highest] over the seeds; 'fits training' is the "
                "accuracy on fresh sequences from the training distribution. The shipped checkpoint "
                "is seed 0: one draw among these.")
@@ -121,7 +122,8 @@ with cards.question_card(
         f"steps, so the sequence is padded with {padded - length} zeros **at the end** (after the "
         "request). Its convolution has no Python loop over positions: `unfold` cuts the windows, one "
         "matrix product applies the kernel."):
-    cards.show_code(cells.RNNCell, cells.LSTMCell, cells.GRUCell, tcn.Conv1d, tcn.TCN, tcn.tcn_depth)
+    cards.show_code(cells.RNNCell, cells.LSTMCell, cells.LSTM.forward, cells.GRUCell, tcn.Conv1d, tcn.TCN,
+                    tcn.tcn_depth)
 
 st.caption(f"Training runs on {device.type.upper()} (Auto keeps these small sequential loops on "
            "the CPU; see bench/train_rnn.py).")

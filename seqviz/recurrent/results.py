@@ -79,10 +79,10 @@ class MemoryRun:
     @property
     def status(self) -> str:
         if self.error:
-            return f"failed at step {self.steps_done} of {self.config.steps}"
+            return f"failed at step {self.steps_done:,} of {self.config.steps:,}"
         if self.stopped:
-            return f"stopped at step {self.steps_done} of {self.config.steps}"
-        return f"{self.config.steps} steps"
+            return f"stopped at step {self.steps_done:,} of {self.config.steps:,}"
+        return f"{self.config.steps:,} steps"
 
     @torch.no_grad()
     def answer(self, x: torch.Tensor) -> torch.Tensor:

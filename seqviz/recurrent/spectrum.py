@@ -45,9 +45,10 @@ class Spectrum:
         """The largest singular value, ||W_hh||_2."""
         return float(self.singular_values[0]) if len(self.singular_values) else 0.0
 
-    def vanishing_guaranteed(self, gamma: float = 1.0) -> bool:
-        """sigma_max < 1 / gamma: the sufficient condition for a vanishing gradient."""
-        return self.sigma_max < 1.0 / gamma
+    def vanishing_guaranteed(self, gamma: float = 1.0, tolerance: float = 1e-6) -> bool:
+        """sigma_max < 1 / gamma: the sufficient condition for a vanishing gradient (a value
+        within `tolerance` of the bound, float32 rounding of rho = 1, does not count)."""
+        return self.sigma_max < 1.0 / gamma - tolerance
 
 
 def spectrum(matrix: torch.Tensor | np.ndarray) -> Spectrum:

@@ -2,11 +2,16 @@
 
 Training runs in a background thread of this session (a `TrainingJob`), through the
 library's loop (seqviz.core.train.train_loop) with its two hooks: a progress callback
-and a stop flag. The page's fragment watches the job: it redraws the bar a few times a
-second, and a rerun (a widget moved) simply watches again, so training goes on.
+and a stop flag. The page's script run watches the job: it redraws the bar a few times
+a second, and a rerun (a widget moved) simply watches again, so training goes on.
 Pressing Stop sets the job's flag (the button's on_click); the loop checks it before
 every step and ends there, so the weights and curves trained so far stay, and the
 outcome says where it stopped. Closing the tab ends the session and stops the job too.
+
+Call it outside any `st.fragment`: in Streamlit 1.67 a click on a widget inside a
+fragment that is still running is queued until that run ends, so its Stop would only
+arrive once training is over; a click outside fragments reruns the app and interrupts
+the watching at once.
 """
 
 from __future__ import annotations
@@ -37,15 +42,16 @@ class TrainingOutcome:
     stopped: bool            # Stop was pressed (or the session closed) before the end
     error: str | None        # a message to show, when it failed
     elapsed_s: float
+    number: int = 1          # the how-manieth run of this button in the session
 
     @property
     def summary(self) -> str:
         if self.error:
-            return f"Training failed at step {self.steps_done} of {self.total}: {self.error}"
+            return f"Run {self.number} failed at step {self.steps_done:,} of {self.total:,}: {self.error}"
         if self.stopped:
-            return (f"Stopped at step {self.steps_done:,} of {self.total:,} after "
+            return (f"Run {self.number} stopped at step {self.steps_done:,} of {self.total:,} after "
                     f"{self.elapsed_s:.1f} s; what was trained so far is kept.")
-        return f"Finished {self.total:,} steps in {self.elapsed_s:.1f} s."
+        return f"Run {self.number} finished {self.total:,} steps in {self.elapsed_s:.1f} s."
 
 
 class _Stopped(Exception):
@@ -59,8 +65,10 @@ class TrainingJob:
     takes only `on_progress` is stopped at its next progress report instead.
     """
 
-    def __init__(self, train: Callable[..., Any], session_alive: Callable[[], bool] = lambda: True):
+    def __init__(self, train: Callable[..., Any], session_alive: Callable[[], bool] = lambda: True,
+                 number: int = 1):
         self._train = train
+        self.number = number
         self._session_alive = session_alive
         self._stop = threading.Event()
         self.latest: Progress | None = None
@@ -117,7 +125,7 @@ class TrainingJob:
         steps = latest.step if latest else 0
         total = latest.total if latest else 0
         self.outcome = TrainingOutcome(result, steps, total, self._stop.is_set() and steps < total, error,
-                                       time.perf_counter() - self._start)
+                                       time.perf_counter() - self._start, self.number)
 
 
 def _session_alive_check() -> Callable[[], bool]:
@@ -153,7 +161,8 @@ def _stop_job(key: str) -> None:
 def start_job(key: str, train: Callable[..., Any]) -> TrainingJob:
     """Start `train` in a thread of this session, under `key` (used directly by tests)."""
     from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
-    job = TrainingJob(train, _session_alive_check())
+    previous = current_job(key)
+    job = TrainingJob(train, _session_alive_check(), previous.number + 1 if previous else 1)
     ctx = get_script_run_ctx()
     if ctx is not None:  # the train function may keep its state in st.session_state
         add_script_run_ctx(job.thread, ctx)

@@ -17,7 +17,7 @@ def _texts(elements):
 
 
 def _sources(at):
-    return at.dataframe[0].value.set_index("model")
+    return at.table[0].value.set_index("model")
 
 
 def test_memory_page_shows_shipped_curves_then_trains_live():
@@ -36,13 +36,13 @@ def test_memory_page_shows_shipped_curves_then_trains_live():
     assert "(this session)" in at.get("plotly_chart")[0].proto.spec
     sources = _sources(at)
     assert set(sources["curve from"]) == {"this session"} and set(sources["training"]) == {"10 steps"}
-    assert "Finished 30 steps" in _texts(at.caption)
+    assert "Run 1 finished 30 steps" in _texts(at.caption)
     assert {"RNN (tanh) val accuracy", "LSTM val accuracy", "TCN val accuracy"} <= {m.label for m in at.metric}
     # pressing Train again starts a new run; Stop with nothing running changes nothing
     at.button(key="mem_train_start").click().run()
     at.button(key="mem_train_stop").click().run()
     assert_clean(at)
-    assert "Finished 30 steps" in _texts(at.caption)
+    assert "Run 2 finished 30 steps" in _texts(at.caption)
     # a model switched on later has no curve for these settings, and the table says so
     at.toggle(key="mem_gru").set_value(True).run()
     assert _sources(at).loc["GRU", "curve from"] == "not trained"
@@ -81,15 +81,15 @@ def test_stop_leaves_a_stopped_state_with_the_curves_so_far():
     pressing.join()
     assert_clean(at)
     warning = _texts(at.warning)
-    assert "Stopped at step" in warning and "of 4,800" in warning
-    stopped_at = int(warning.split("Stopped at step ")[1].split(" ")[0].replace(",", ""))
+    assert "Run 1 stopped at step" in warning and "of 4,800" in warning
+    stopped_at = int(warning.split("stopped at step ")[1].split(" ")[0].replace(",", ""))
     assert 60 <= stopped_at < 4800
     sources = _sources(at)
     assert sources.loc["RNN (tanh)", "training"].startswith("stopped at step")
     assert sources.loc["LSTM", "curve from"] == "not trained"          # never started: said, not hidden
     assert "(this session)" in at.get("plotly_chart")[0].proto.spec     # the curve so far stays
     at.select_slider(key="mem_lr").set_value(0.01).run()                 # a later rerun keeps the state
-    assert "Stopped at step" in _texts(at.warning)
+    assert "Run 1 stopped at step" in _texts(at.warning)
 
 
 def test_learning_rate_that_turns_the_loss_nan_stops_with_a_message():
@@ -115,7 +115,7 @@ def test_too_large_a_configuration_is_refused():
 
 def test_memory_page_multi_seed_table_and_claims():
     at = open_page(MEMORY)
-    table = at.dataframe[1].value
+    table = at.table[1].value
     runs = seeds.read_csv()
     assert len(table) == 8 and set(table["seeds"]) == {len({r.seed for r in runs})}
     gru = seeds.spread_of(runs, "memorygen", "gru", "val_accuracy")
@@ -185,7 +185,7 @@ def test_gradients_page_flags_an_exactly_zero_gradient_and_shows_every_eigenvalu
     eigen = json.loads(at.get("plotly_chart")[1].proto.spec)
     panels = {t["xaxis"] for t in eigen["data"] if t.get("mode") == "markers"}
     assert panels == {"x", "x2", "x3", "x4"}
-    spectra = at.dataframe[0].value.set_index("model")
+    spectra = at.table[0].value.set_index("model")
     assert spectra.loc["RNN (tanh)", "σ_max (largest singular value)"] == 1.5
     assert "σ_max < 1 is sufficient" in _texts(at.markdown) and "section 2.1" in _texts(at.markdown)
     at.slider(key="grad_rho").set_value(0.8).run()

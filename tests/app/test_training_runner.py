@@ -29,7 +29,7 @@ def test_stop_flag_ends_the_memory_training_loop_at_step_k_of_n():
     outcome = job.wait(120)
     assert outcome is not None and outcome.stopped and not outcome.error
     assert 25 <= outcome.steps_done < outcome.total == 600
-    assert "Stopped at step" in outcome.summary and f"of {outcome.total:,}" in outcome.summary
+    assert "Run 1 stopped at step" in outcome.summary and f"of {outcome.total:,}" in outcome.summary
     run = store[("memory", "rnn-tanh")]
     assert run.stopped and run.steps_done == outcome.steps_done < 300
     assert run.history and run.history[-1].step <= run.steps_done   # the curve so far stays

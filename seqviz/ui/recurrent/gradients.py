@@ -9,9 +9,12 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import pandas as pd
+import plotly.graph_objects as go
 import streamlit as st
 import torch
 
+from seqviz.plots import recurrent as plots
 from seqviz.plots.recurrent import MODEL_NAMES
 from seqviz.recurrent import capacity, gradients, spectrum
 from seqviz.recurrent import train as memory_train
@@ -122,9 +125,10 @@ def capacity_findings(rows: Sequence[capacity.CapacityRow],
 _LIVE = "_seqviz_recall_live"
 
 
-@st.fragment
 def live_recall_point(summaries: Sequence[capacity.CapacitySummary], device: torch.device, seed: int) -> None:
-    """Train one (H, k) point of the sweep now, with the sidebar's seed, and put it beside the curve."""
+    """Train one (H, k) point of the sweep now, with the sidebar's seed, and put it beside the curve.
+
+    Not a fragment, so that Stop (a full rerun) interrupts the watching and reaches the job."""
     st.markdown("**Train one point yourself** (a GRU, the sweep's settings, the sidebar's seed):")
     a, b = st.columns(2)
     hidden = params.log_select_slider("Hidden size H", list(capacity.SWEEP_HIDDENS), 8, key="cap_hid",
@@ -154,3 +158,25 @@ def live_recall_point(summaries: Sequence[capacity.CapacitySummary], device: tor
                        help=f"tokens right: {score.token_accuracy:.0%}; {score.bits_recalled:.2f} bits")
         cols[2].metric("Your run: bits recalled", f"{score.bits_recalled:.2f} of {k * math.log2(3):.2f}",
                        help=f"trained in {seconds:.1f} s (measured)")
+
+
+@st.cache_resource(show_spinner=False, max_entries=64)
+def _eigen_figure(keys: tuple[tuple[str, int, float, int, bool], ...]) -> go.Figure:
+    return plots.eigenvalue_plot({key[0]: _spectrum(*key) for key in keys})
+
+
+def eigen_figure(requested: dict[str, ProfileRequest]) -> go.Figure:
+    """The eigenvalue panels, built once per set of matrices (shared, never modified)."""
+    return _eigen_figure(tuple((r.kind, r.hidden, r.rho, r.seed, r.trained)
+                               for kind, r in requested.items() if kind != "tcn"))
+
+
+@st.cache_resource(show_spinner=False)
+def shipped_figures() -> tuple[go.Figure, go.Figure]:
+    """The recall-k capacity figure and the trainability figure, from the shipped CSVs
+    (built once per server; shared, never modified)."""
+    recall = plots.recall_capacity(capacity.summarise(capacity.read_csv(capacity.RECALL_FILE)),
+                                   "Recall-k: GRU, mean over seeds (bars: lowest–highest)")
+    sweep = plots.capacity_curves(pd.read_csv(capacity.SWEEP_FILE),
+                                  "Memory task, 400 training steps: accuracy against length")
+    return recall, sweep
