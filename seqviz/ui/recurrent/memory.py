@@ -184,17 +184,19 @@ def seed_findings(runs: Sequence[seeds.SeedRun]) -> str:
         f"map an unseen token to is whatever initialisation left there: an arbitrary mapping, confidently "
         f"wrong for some seeds and near chance for others."]
     mem_first = spread("memory", "rnn-tanh", "first_half_accuracy")
+    low, high = tasks.token_positions(SHIPPED.length, True, "train")
+    near, far = SHIPPED.length - high, SHIPPED.length - 1 - low        # steps from token to request
     gen_fit, gen_val = spread("memorygen", "rnn-tanh", "fit_accuracy"), spread("memorygen", "rnn-tanh", "val_accuracy")
     fitted = [r for r in seeds.select(runs, "memorygen", "rnn-tanh") if r.fit_accuracy >= 0.99]
     reach = ("so gaps that long are within its reach" if mem_first.minimum >= 0.9 else
              "so gaps that long are not reliably within its reach either")
-    tanh = (f"**Tanh RNN:** trained on *memory* it answers tokens 11–19 steps back (first-half accuracy "
+    tanh = (f"**Tanh RNN:** trained on *memory* it answers tokens {near}–{far} steps back (first-half accuracy "
             f"{pct(mem_first.mean)}, lowest {pct(mem_first.minimum)} over {n} seeds), {reach}. On "
             f"*memorygen*, where every training gap is that long, it fits the training split in "
             f"{len(fitted)} of {n} seeds (training-split accuracy {pct(gen_fit.mean)} ± {pct(gen_fit.std)}) "
             f"and validation is {pct(gen_val.mean)} ± {pct(gen_val.std)}.")
     if mem_first.minimum >= 0.9:
-        tanh += (" Its failure there is not that the gradient cannot reach back 19 steps: with no short "
+        tanh += (f" Its failure there is not that the gradient cannot reach back {far} steps: with no short "
                  "gaps to learn from first, 400 steps rarely find the solution")
         tanh += (f", and the {len(fitted)} runs that fitted still score "
                  f"{', '.join(pct(r.val_accuracy) for r in fitted)} on the short gaps." if fitted else ".")
