@@ -1,28 +1,20 @@
-"""Gradients across sequence length, and the capacity of the hidden state."""
+"""Gradients across sequence length, the spectrum of W_hh, and how much a hidden state holds."""
 
 import pandas as pd
 import streamlit as st
 
-from seqviz.core.train import Progress
 from seqviz.plots import recurrent as plots
-from seqviz.recurrent import gradients
+from seqviz.recurrent import capacity, gradients, spectrum
 from seqviz.recurrent import train as mt
 from seqviz.ui import cards, params, registry, sidebar
-from seqviz.ui.cache import cached
 from seqviz.ui.charts import show_chart
-from seqviz.ui.recurrent.models import shipped_model
-from seqviz.ui.training import run_training
+from seqviz.ui.recurrent import gradients as per_model
+from seqviz.ui.recurrent.models import capacity_rows
 
 registry.ensure_router()
 
 SHIPPED = mt.MemoryConfig()
-
-
-@st.cache_data(show_spinner=False, max_entries=64)
-def trained_profile(kind: str, length: int, seed: int, device: str) -> gradients.GradientProfile:
-    return gradients.gradient_profile(kind, length, SHIPPED.hidden, seed=seed, device=device,
-                                      model=shipped_model("memory", kind))
-
+NAMES = plots.MODEL_NAMES
 
 st.title("Gradients across sequence length")
 st.markdown(
@@ -35,8 +27,7 @@ length = params.log_select_slider("Sequence length", [10, 20, 50, 100, 200, 500,
                                   200, key="grad_len", container=left)
 hidden = params.log_select_slider("Hidden size", [4, 8, 16, 32, 64, 128, 256], 64,
                                   key="grad_hid", container=left)
-rho = params.slider("ρ: W_hh = ρ × orthogonal", 0.5, 1.5, 1.0, key="grad_rho", step=0.05,
-                    container=mid)
+rho = params.slider("ρ: W_hh = ρ × orthogonal", 0.5, 1.5, 1.0, key="grad_rho", step=0.05, container=mid)
 forget_bias = params.slider("LSTM forget-gate bias b_f", 0.0, 5.0, 1.0, key="grad_fb", step=0.5,
                             container=mid)
 weights = params.choice("Weights", ("fresh", "trained"), "fresh", key="grad_weights",
@@ -44,25 +35,10 @@ weights = params.choice("Weights", ("fresh", "trained"), "fresh", key="grad_weig
 clip = params.toggle("Clip the gradient norm", False, key="grad_clip_on", container=right)
 max_norm = params.log_select_slider("Clip threshold", [0.01, 0.1, 1.0, 10.0], 1.0, key="grad_clip",
                                     container=right, disabled=not clip)
-device = sidebar.device_for("sequential")
 seed = sidebar.seed()
 
-profiles, notes = {}, []
-with st.spinner(f"Backpropagating through {length:,} steps for 5 models…"):
-    for kind in gradients.GRADIENT_KINDS:
-        use_trained = (weights == "trained" and kind != "rnn-relu"
-                       and (kind != "tcn" or length <= 27))
-        if weights == "trained" and not use_trained:
-            notes.append(f"{plots.MODEL_NAMES[kind]}: fresh weights (" + (
-                "no shipped ReLU RNN" if kind == "rnn-relu" else
-                "the shipped TCN has 3 layers and sees at most 27 steps") + ")")
-        profiles[kind] = sidebar.run_on_device(
-            lambda dev, kind=kind, use_trained=use_trained: (
-                trained_profile(kind, length, seed, str(dev)) if use_trained else
-                cached(gradients.gradient_profile)(  # only the arguments a model uses: cache hits
-                    kind, length, hidden, rho=1.0 if kind == "tcn" else rho, seed=seed,
-                    device=str(dev), forget_bias=forget_bias if kind == "lstm" else None)),
-            "sequential")
+requested, notes = per_model.requests(weights, length, hidden, rho, forget_bias, seed)
+profiles = per_model.profiles(requested)
 if weights == "trained":
     notes.append(f"trained models have hidden size {SHIPPED.hidden}; ρ and b_f do not apply")
     st.caption("Trained: the shipped memory-task checkpoints. " + "; ".join(notes) + ".")
@@ -73,67 +49,79 @@ with cards.question_card(
     "With W_hh = ρ × orthogonal every singular value is ρ and tanh′ ≤ 1, so for ρ < 1 the "
     "norm must fall at least as fast as ρ^(T−t): a straight line going down on this log "
     "axis. Raise ρ above 1 and it can grow instead, until tanh saturates. The ReLU RNN has "
-    "no saturation to stop growth. The LSTM's cell path c_t = f ⊙ c_{t−1} + … multiplies the "
-    "gradient by the forget gate f instead: raise b_f to push f towards 1 and the curve "
-    "flattens. The TCN has no chain over time: every input is the same few layers away from "
-    "the output, so its curve (the gradient at each input position) does not fade. Clipping "
-    "rescales the whole gradient when its norm passes a threshold: it moves a curve down as a "
-    "block, which tames explosions, but it cannot lift the far end of a vanishing curve."):
+    "no saturation to stop growth: its values can overflow, or its answer become so certain that "
+    "the gradient is exactly 0; both are flagged below instead of being read as a horizon. The "
+    "LSTM's cell path c_t = f ⊙ c_{t−1} + … multiplies the gradient by the forget gate f instead: "
+    "raise b_f to push f towards 1 and the curve flattens. The TCN has no chain over time: every "
+    "input is the same few layers away from the output, so its curve (the gradient at each input "
+    "position) does not fade. Clipping rescales the whole gradient when its norm passes a "
+    "threshold: it moves a curve down as a block, which tames explosions, but it cannot lift the "
+    "far end of a vanishing curve, and it has nothing to rescale by when the norm is infinite."):
+    readings = {k: gradients.read_gradient(p) for k, p in profiles.items()}
     shown = {k: p.clipped(max_norm if clip else None) for k, p in profiles.items()}
-    show_chart(plots.gradient_norms(shown, length), key="grad_norms", filename="gradient_norms")
+    show_chart(plots.gradient_norms(shown, length, {k: r.note for k, r in readings.items() if r.flagged}),
+               key="grad_norms", filename="gradient_norms")
     st.caption("A curve that stops has fallen below about 1e-38, where float32 gives up and the "
                "gradient is exactly 0: nothing at all reaches those steps.")
-    cols = st.columns(len(profiles))
-    for column, (kind, profile) in zip(cols, profiles.items()):
-        horizon = gradients.memory_horizon(profile.norms)
-        column.metric(f"{plots.MODEL_NAMES[kind]} horizon",
-                      f"{horizon} steps" if horizon is not None else f"> {length - 1}",
-                      help="Steps back from the loss until ||dL/dh_t|| is 1000× smaller than "
-                           "at the last step.")
-        if clip and profile.parameter_grad_norm > max_norm:
-            column.caption(f"clipped ×{max_norm / profile.parameter_grad_norm:.2g}")
-    cards.show_code(gradients.gradient_profile, gradients.memory_horizon)
+    for column, (kind, profile) in zip(st.columns(len(profiles)), profiles.items()):
+        reading = readings[kind]
+        column.metric(f"{NAMES[kind]} horizon", reading.label,
+                      help="Steps back from the loss until ||dL/dh_t|| is 1000× smaller than at the "
+                           "last step; 'grows' when instead it becomes 1000× larger somewhere.")
+        if reading.explanation:
+            column.caption(reading.explanation)
+        factor = profile.clip_factor(max_norm if clip else None)
+        if clip and factor is not None:
+            column.caption(f"clipped ×{factor:.2g}")
+        elif clip and reading.parameter_overflow:
+            column.caption("not clipped: ||dL/dθ|| is not finite.")
+    cards.show_code(gradients.gradient_profile, gradients.read_gradient, gradients.memory_horizon)
 
+spectra = per_model.spectra(requested)
+tanh = spectra["rnn-tanh"]
+verdict = (f"Here the tanh RNN's σ_max = {tanh.sigma_max:.3f} < 1, so its gradient must shrink by at least "
+           f"that factor per step back." if tanh.vanishing_guaranteed() else
+           f"Here the tanh RNN's σ_max = {tanh.sigma_max:.3f} ≥ 1: the sufficient condition does not hold, "
+           "and nothing is guaranteed either way; the curve above shows what happens.")
 with cards.question_card(
-    "What do the eigenvalues of W_hh say?",
-    "Near a fixed point the state evolves like h_t ≈ W_hh h_{t−1} (times tanh′), so a "
-    "component along an eigenvector is multiplied by its eigenvalue λ at every step. "
-    "|λ| < 1 (inside the circle) fades like |λ|^k, |λ| > 1 grows. ρ × orthogonal puts "
-    "every eigenvalue on the circle of radius ρ. Training moves them: compare fresh and "
-    "trained. For the LSTM and GRU the matrix shown is the block that feeds the candidate."):
-    show_chart(plots.eigenvalue_plot({k: p.eigenvalues for k, p in profiles.items()
-                                      if len(p.eigenvalues)}),
-               key="grad_eigen", filename="eigenvalues")
+    "What do the eigenvalues and singular values of W_hh say?",
+    "One step back multiplies dL/dh by diag(f′) W_hhᵀ, whose norm is at most γ σ_max: σ_max is the "
+    "largest singular value of W_hh and γ bounds |f′| (γ = 1 for tanh). So for a tanh RNN "
+    "**σ_max < 1 is sufficient for the gradient to vanish** (Pascanu, Mikolov & Bengio 2013, *On the "
+    "difficulty of training recurrent neural networks*, ICML, section 2.1); σ_max > 1 is necessary "
+    "for it to explode, not sufficient. The eigenvalues are not that test: every |λ| ≤ σ_max, and a "
+    "non-normal W_hh can have all its eigenvalues inside the unit circle while σ_max > 1, so the "
+    "gradient can grow for a while before it fades. With ρ × orthogonal the two agree (every |λ| and "
+    "every singular value is ρ); trained matrices are not orthogonal, so compare the dotted σ_max "
+    "circle with the points. For the LSTM and GRU the matrix shown is the block that feeds the "
+    f"candidate; their gates multiply the Jacobian too, so the bound is only indicative. {verdict}"):
+    show_chart(per_model.eigen_figure(requested), key="grad_eigen", filename="eigenvalues")
+    st.table(pd.DataFrame([{"model": NAMES[k], "σ_max (largest singular value)": round(s.sigma_max, 4),
+                                "max |λ| (spectral radius)": round(s.spectral_radius, 4),
+                                "σ_max < 1": "yes" if s.vanishing_guaranteed() else "no"}
+                               for k, s in spectra.items()]), hide_index=True)
+    cards.show_code(spectrum.spectrum, spectrum.Spectrum.vanishing_guaranteed)
 
+rows = capacity_rows()
+summaries = capacity.summarise(rows)
+recall_figure, trainability_figure = per_model.shipped_figures()
 with cards.question_card(
-    "Does a bigger hidden state remember over longer sequences?",
-    "h_t has a fixed size, and each extra step of blanks has to be survived by the state and "
-    "by the gradient that teaches it. With the same training budget, accuracy on the memory "
-    "task falls towards chance (1/3) as the sequence grows; more hidden units push the "
-    "drop further out, and the LSTM further still. The shipped sweep was made with "
-    "`python -m seqviz.recurrent.train --sweep --seed 0` (400 steps per point)."):
-    sweep = pd.read_csv(mt.SWEEP_FILE)
-    show_chart(plots.capacity_curves(sweep, "Shipped sweep: memory task, 400 training steps"),
-               key="grad_capacity", filename="capacity_sweep")
+    "How much can a hidden state of a given size hold?",
+    "h_t has a fixed number of units. In **recall-k** the network sees k tokens from {1, 2, 3} "
+    "(k log2 3 bits), then must give them back in order after the request, so all k must be in "
+    "h_t at once; every token waits the same number of steps, so only the amount of information "
+    "grows with k. " + per_model.capacity_findings(rows, summaries)):
+    show_chart(recall_figure, key="grad_capacity", filename="capacity_recall")
+    per_model.live_recall_point(summaries, sidebar.device_for("sequential"), seed)
+    cards.show_code(capacity.train_recall, capacity.bits_recalled)
 
-    @st.fragment
-    def live_sweep() -> None:
-        st.caption("Recompute a small version here: tanh RNN, hidden 2 and 16, lengths 5, 10, "
-                   "20, 150 steps each (about half a minute on a laptop CPU).")
-        rows = st.session_state.setdefault("grad_live_sweep", [])
-
-        def run(on_progress):
-            rows.clear()
-            for index, hidden_size in enumerate((2, 16)):
-                for j, length_ in enumerate((5, 10, 20)):
-                    rows.extend(mt.capacity_sweep("rnn-tanh", (hidden_size,), (length_,), steps=150,
-                                                  seed=seed, device=str(device)))
-                    on_progress(Progress(index * 3 + j + 1, 6, {"loss": 0.0}, 0.0))
-
-        run_training("grad_sweep", run, label="Recompute live",
-                     describe=lambda p: f"run {p.step}/6")
-        if rows:
-            show_chart(plots.capacity_curves(pd.DataFrame(rows), "Live sweep (this session)"),
-                       key="grad_capacity_live", filename="capacity_live")
-
-    live_sweep()
+sweep = pd.read_csv(capacity.SWEEP_FILE)
+with cards.question_card(
+    "Trainability: how far back does training reach, for several hidden sizes?",
+    "A different question from the one above: here the task is the one-token memory task "
+    "(log2 3 bits, whatever the length) and the sequence grows, so what fails first is not room "
+    "in h_t but whether 400 training steps find a signal that must travel back through every "
+    "step. This measures trainability, not capacity, on "
+    f"{sweep['seed'].nunique() if 'seed' in sweep else 1} seed(s) per point (mean; bars: lowest–highest; "
+    "`python -m seqviz.recurrent.capacity --trainability`)."):
+    show_chart(trainability_figure, key="grad_trainability", filename="trainability_sweep")

@@ -46,15 +46,16 @@ if position > length - 2:
 
 model, trained = shipped_model("memory", kind), True
 if source == SOURCES[1]:
-    entry = next((e for (t, k), e in session_results().items() if k == kind and e["history"]), None)
-    if entry is None:
+    run = next((r for (_, k), r in session_results().items()
+                if k == kind and r.model is not None and r.history), None)
+    if run is None:
         st.info(f"No {plots.MODEL_NAMES[kind]} has been trained in this session yet: train one "
                 "on the *Memory tasks* page. Showing the shipped checkpoint meanwhile.",
                 icon=":material/info:")
     else:
-        model = entry["model"].cpu()  # it may have been trained on a GPU
-        st.caption(f"This session's model: {entry['config'].task}, length {entry['config'].length}, "
-                   f"hidden {entry['config'].hidden}, {entry['history'][-1]['step']} steps.")
+        model = run.model  # kept on the CPU by the training job: used where it is
+        st.caption(f"This session's model: {run.config.task}, length {run.config.length}, "
+                   f"hidden {run.config.hidden}, {run.status}.")
 elif source == SOURCES[2]:
     model, trained = untrained_model(kind, sidebar.seed()), False
 

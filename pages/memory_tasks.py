@@ -3,13 +3,13 @@
 import streamlit as st
 import torch
 
-from seqviz.core import train
 from seqviz.plots import recurrent as plots
-from seqviz.recurrent import tasks
+from seqviz.recurrent import cells, seeds, tasks, tcn
 from seqviz.recurrent import train as mt
 from seqviz.ui import cards, params, registry, sidebar
 from seqviz.ui.charts import show_chart
-from seqviz.ui.recurrent.models import session_results, shipped_history, shipped_model
+from seqviz.ui.recurrent import memory
+from seqviz.ui.recurrent.models import seed_runs, session_results, shipped_model
 from seqviz.ui.training import run_training
 
 registry.ensure_router()
@@ -23,12 +23,11 @@ st.markdown(
     "request (?) at the last step; the model must answer with the token. In **memory** the "
     "token's position is drawn from the same range for training and validation; in "
     "**memorygen** training puts it in the first half and validation in the second half. "
-    "The curves below come from the shipped checkpoints for the default settings until you "
-    "press Train.")
+    "Until you press Train, the curves come from the shipped checkpoints (seed 0) for the "
+    "default settings; further down, the same training repeated over many seeds.")
 
 left, mid, right = st.columns(3)
-task = params.choice("Task", tasks.TASKS, "memory", key="mem_task", container=left,
-                     horizontal=True)
+task = params.choice("Task", tasks.TASKS, "memory", key="mem_task", container=left, horizontal=True)
 length = params.log_select_slider("Sequence length", [5, 10, 20, 40, 80, 160, 320, 640, 1000],
                                   SHIPPED.length, key="mem_len", container=left)
 hidden = params.log_select_slider("Hidden size", [2, 4, 8, 16, 32, 64, 128, 256, 512],
@@ -45,8 +44,8 @@ chosen = [k for k in KINDS + ("rnn-relu",)
 device = sidebar.device_for("sequential")
 configs = {k: mt.MemoryConfig(task=task, kind=k, length=length, hidden=hidden, steps=steps, lr=lr,
                               seed=sidebar.seed(), eval_every=max(1, steps // 16)) for k in chosen}
-too_big = {k: mt.training_memory_bytes(k, c.batch, length, hidden) for k, c in configs.items()
-           if mt.training_memory_bytes(k, c.batch, length, hidden) > mt.MEMORY_BUDGET_BYTES}
+need = {k: mt.training_memory_bytes(k, c.batch, length, hidden) for k, c in configs.items()}
+too_big = {k: b for k, b in need.items() if b > mt.MEMORY_BUDGET_BYTES}
 if too_big:
     st.warning("Refused: training " + ", ".join(
         f"{plots.MODEL_NAMES[k]} (≈{b / 2**30:.1f} GiB of activations)" for k, b in too_big.items())
@@ -55,95 +54,76 @@ if too_big:
         "size; those models are left out.", icon=":material/memory:")
 if not chosen:
     st.info("Switch on at least one model on the right.")
-results = session_results()
 
 
-@st.fragment
 def training_panel() -> None:
-    trainable = [k for k in chosen if k not in too_big]
-    current = {"kind": ""}
-
-    def train_all(on_progress):
-        failures = []
-        for index, kind in enumerate(trainable):
-            current["kind"], config = kind, configs[kind]
-            model = mt.build_model(kind, hidden, length)
-            entry = results[(task, kind)] = {"config": config, "model": model, "history": []}
-
-            def report(p, index=index, entry=entry):
-                if "val_accuracy" in p.metrics:
-                    entry["history"].append({"step": p.step, "train_loss": p.metrics["loss"],
-                                             "train_accuracy": p.metrics["accuracy"],
-                                             **{k: p.metrics[k] for k in ("val_loss", "val_accuracy")}})
-                on_progress(train.Progress(index * steps + p.step, len(trainable) * steps,
-                                           p.metrics, p.elapsed_s))
-            try:
-                mt.train_memory_model(config, device, model=model, on_progress=report)
-            except train.NonFiniteLoss as error:
-                failures.append(f"{plots.MODEL_NAMES[kind]}: {error}")
-            model.eval()
-        for failure in failures:
-            st.error(f"Training stopped. {failure}. The weights from before the bad step were "
-                     "kept.", icon=":material/warning:")
-
-    run_training("mem_train", train_all, label=f"Train {len(trainable)} model(s) on {device.type.upper()}",
-                 describe=lambda p: f"{plots.MODEL_NAMES.get(current['kind'], '')} · step "
-                                    f"{p.step}/{p.total} · loss {p.metrics.get('loss', float('nan')):.3f}")
-    histories, models = {}, {}
-    for kind in chosen:
-        entry = results.get((task, kind))
-        if entry and entry["config"] == configs[kind]:
-            histories[kind], models[kind] = entry["history"], entry["model"].cpu()
-        elif (length, hidden) == (SHIPPED.length, SHIPPED.hidden) and kind != "rnn-relu":
-            histories[kind], models[kind] = shipped_history(task, kind), shipped_model(task, kind)
-    if not histories:
+    """Not a fragment: a click inside a running fragment waits for it to end (Streamlit 1.67),
+    so Stop could not reach the job; a full rerun interrupts the watching at once."""
+    trainable = [configs[k] for k in chosen if k not in too_big]
+    run_training("mem_train", memory.train_models(trainable, device, session_results()),
+                 label=f"Train {len(trainable)} model(s) on {device.type.upper()}",
+                 describe=memory.describe(trainable))
+    sources = memory.curve_sources(chosen, configs, session_results(), shipped_model)
+    st.table(memory.sources_table(sources), hide_index=True)
+    shown = {s.kind: s.history for s in sources if s.history}
+    if not shown:
         st.info("No curves for these models and settings yet: checkpoints are shipped for the "
-                f"RNN (tanh), LSTM, GRU and TCN at length {SHIPPED.length} and hidden size "
-                f"{SHIPPED.hidden}. Press Train.")
+                f"RNN (tanh), LSTM, GRU and TCN at length {SHIPPED.length}, hidden size "
+                f"{SHIPPED.hidden}, {SHIPPED.steps} steps, learning rate {SHIPPED.lr}. Press Train.")
         return
-    where = "this session" if any(results.get((task, k), {}).get("config") == configs[k]
-                                  for k in histories) else "shipped checkpoints"
-    show_chart(plots.training_curves(histories, f"{task}: validation (solid) and training "
-                                     f"batches (dotted), {where}"), key="mem_curves",
-               filename=f"{task}_curves")
-    x, y = tasks.memory_task(1, length, seed=sidebar.seed(), generalize=task == "memorygen",
-                             split="val")
+    show_chart(plots.training_curves(shown, f"{task}: validation (solid) and training batches (dotted)",
+                                     {s.kind: s.label for s in sources}),
+               key="mem_curves", filename=f"{task}_curves")
+    x, y = tasks.memory_task(1, length, seed=sidebar.seed(), generalize=task == "memorygen", split="val")
     st.markdown("**One validation sequence:** `" + " ".join(
         plots.SYMBOLS[int(s)] for s in x[0]) + f"` → right answer **{int(y[0])}**")
     with torch.no_grad():
-        answers = {k: m(x).outputs[0, -1].softmax(-1).numpy() for k, m in models.items()}
+        answers = {s.kind: s.model(x).outputs[0, -1].softmax(-1).numpy() for s in sources
+                   if s.model is not None}
     show_chart(plots.prediction_bars(answers, int(y[0])), key="mem_answer", filename="answer")
-    finals = st.columns(len(histories))
-    for column, (kind, rows) in zip(finals, histories.items()):
-        if rows:
-            column.metric(f"{plots.MODEL_NAMES[kind]} val accuracy", f"{rows[-1]['val_accuracy']:.1%}")
+    finals = st.columns(len(shown))
+    for column, (kind, points) in zip(finals, shown.items()):
+        column.metric(f"{plots.MODEL_NAMES[kind]} val accuracy", f"{points[-1].val_accuracy:.1%}")
 
 
 training_panel()
 
+runs = seed_runs()
 with cards.question_card(
-    "What does memorygen show about each model?",
-    "Training only shows the token in the first half, so every training token is at least "
-    "half a sequence away from the request, and validation asks for tokens closer to it, at "
-    "positions never trained on. **TCN:** its stride-3 layers give each third of the sequence "
-    "its own slice of weights in the upper layers; the slices that read the second half never "
-    "saw a token, so it fits the training split perfectly and fails validation, below chance "
-    "because it answers confidently and wrongly. **Tanh RNN:** the long gaps are exactly where "
-    "its gradient has faded (see *Gradients across sequence length*), so in the shipped run it "
-    "does not even fit the training split. **LSTM, GRU** apply the same weights at every "
-    "step, so a rule learned for long gaps *could* carry over to short ones, but nothing forces "
-    "it to: the LSTM fitted training and got half of validation right, while the GRU happened "
-    "to learn a rule that does not depend on where the token was. Change the seed and train to "
-    "see how much this varies. On **memory**, where positions match, all of them reach 100% at "
-    "length 20; lengthen the sequence to see the tanh RNN go first."):
-    columns = st.columns(len(KINDS))
-    for column, kind in zip(columns, KINDS):
-        final = shipped_history("memorygen", kind)[-1]
-        column.metric(f"{plots.MODEL_NAMES[kind]}: memorygen val", f"{final['val_accuracy']:.0%}",
-                      help="validation accuracy of the shipped checkpoint, tokens in the second half")
-        column.caption(f"training batches: {final['train_accuracy']:.0%}")
-    st.caption("Shipped checkpoints, length 20, hidden 32, 400 steps; chance is 33%.")
-    cards.show_code(mt.train_memory_model, tasks.memory_task)
+        f"One run is one draw: what do {len({r.seed for r in runs})} seeds say about memorygen?",
+        "Which rule a network finds depends on its initial weights and on the order of its batches, "
+        "so the same training is repeated here with seeds 0 to "
+        f"{max(r.seed for r in runs)} (`python -m seqviz.recurrent.seeds`, the shipped settings: "
+        f"length {SHIPPED.length}, hidden {SHIPPED.hidden}, {SHIPPED.steps} steps). On **memory** every "
+        "model reaches at least "
+        f"{min(r.val_accuracy for r in runs if r.task == 'memory'):.0%} in every seed. "
+        "On **memorygen**:\n\n" + memory.seed_findings(runs)):
+    st.table(memory.seeds_table(runs), hide_index=True)
+    st.caption("mean ± standard deviation [lowest–highest] over the seeds; 'fits training' is the "
+               "accuracy on fresh sequences from the training distribution. The shipped checkpoint "
+               "is seed 0: one draw among these.")
+    metric = params.choice("Show", ("val_accuracy", "fit_accuracy"), "val_accuracy", key="mem_seed_metric",
+                           horizontal=True, format_func=lambda m: {"val_accuracy": "validation accuracy",
+                                                                   "fit_accuracy": "fits training"}[m])
+    show_chart(plots.seed_strip(runs, "memorygen", metric, SHIPPED.seed), key="mem_seeds",
+               filename="memorygen_seeds")
+    cards.show_code(seeds.score_run, seeds.summarise)
+
+depth = tcn.tcn_depth(length)
+padded = tcn.KERNEL ** depth
+with cards.question_card(
+        "How are the four models built?",
+        "The RNN, LSTM and GRU are written from `nn.Linear` layers and an explicit loop over time; the "
+        "LSTM computes all four gates (input, forget, candidate, output) with **one** linear layer on "
+        "[x_t, h_{t−1}]. Each equals torch's own cell with copied weights (tests/unit/test_rnn.py). The "
+        "TCN stacks convolutions with kernel size = stride = 3, so each layer merges windows of 3 and a "
+        f"unit after l layers sees 3^l inputs. To see all L steps it needs ceil(log_3 L) layers: at the "
+        f"length chosen above, L = {length}, that is **{depth} layers**, seeing 3^{depth} = {padded} "
+        f"steps, so the sequence is padded with {padded - length} zeros **at the end** (after the "
+        "request). Its convolution has no Python loop over positions: `unfold` cuts the windows, one "
+        "matrix product applies the kernel."):
+    cards.show_code(cells.RNNCell, cells.LSTMCell, cells.LSTM.forward, cells.GRUCell, tcn.Conv1d, tcn.TCN,
+                    tcn.tcn_depth)
 
 st.caption(f"Training runs on {device.type.upper()} (Auto keeps these small sequential loops on "
            "the CPU; see bench/train_rnn.py).")

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from seqviz.plots.common import style
-from seqviz.plots.palette import MODEL_COLORS
+from seqviz.plots.palette import CATEGORICAL, MODEL_COLORS
 
 MODEL_NAMES = {"rnn-tanh": "RNN (tanh)", "rnn-relu": "RNN (ReLU)", "lstm": "LSTM", "gru": "GRU",
                "tcn": "TCN"}
@@ -16,19 +18,27 @@ CLASS_NAMES = ("0: nothing yet", "token 1", "token 2", "token 3")
 SYMBOLS = {0: "·", 1: "1", 2: "2", 3: "3", 4: "?"}
 
 
-def training_curves(histories: dict[str, list[dict]], title: str) -> go.Figure:
-    """Loss and accuracy against step: validation solid, training (batch) dotted."""
+def training_curves(histories: dict[str, Sequence], title: str,
+                    sources: dict[str, str] | None = None) -> go.Figure:
+    """Loss and accuracy against step: validation solid, training (batch) dotted.
+
+    `histories` maps a model kind to its evaluation points (objects with step,
+    train_loss, train_accuracy, val_loss, val_accuracy); `sources` names where each
+    came from ("this session", "shipped, seed 0"), shown in the legend."""
     fig = make_subplots(rows=1, cols=2, subplot_titles=("final-answer loss", "final-answer accuracy"))
-    for kind, rows in histories.items():
-        frame = pd.DataFrame(rows)
-        if frame.empty:
+    sources = sources or {}
+    for kind, points in histories.items():
+        if not points:
             continue
+        steps = [p.step for p in points]
         color, name = MODEL_COLORS.get(kind, "#333"), MODEL_NAMES.get(kind, kind)
+        if kind in sources:
+            name = f"{name} ({sources[kind]})"
         for col, metric in ((1, "loss"), (2, "accuracy")):
             for split, dash in (("val", "solid"), ("train", "dot")):
                 fig.add_trace(go.Scatter(
-                    x=frame["step"], y=frame[f"{split}_{metric}"],
-                    mode="lines" if len(frame) > 12 else "lines+markers",
+                    x=steps, y=[getattr(p, f"{split}_{metric}") for p in points],
+                    mode="lines" if len(points) > 12 else "lines+markers",
                     name=f"{name} {split}", legendgroup=kind, showlegend=col == 1,
                     line=dict(color=color, dash=dash)), row=1, col=col)
     fig.update_yaxes(range=[0, 1.02], row=1, col=2)
@@ -122,45 +132,73 @@ def probe_curves(curves: dict[str, np.ndarray], position: int) -> go.Figure:
                  y_title="held-out accuracy", height=340)
 
 
-def gradient_norms(curves: dict[str, np.ndarray], length: int) -> go.Figure:
-    """||dL/dh_t|| against t on a log axis; zeros (underflow) are left out."""
+def gradient_norms(curves: dict[str, np.ndarray], length: int,
+                   notes: dict[str, str] | None = None) -> go.Figure:
+    """||dL/dh_t|| against t on a log axis; zeros (underflow) and non-finite values are
+    left out, and `notes` (a flagged reading) are added to the model's legend entry."""
     fig = go.Figure()
+    notes = notes or {}
     for kind, norms in curves.items():
         norms = np.asarray(norms, dtype=float)
-        shown = np.where(norms > 0, norms, np.nan)
+        shown = np.where((norms > 0) & np.isfinite(norms), norms, np.nan)
         label = MODEL_NAMES.get(kind, kind) + (" (dL/dx_t)" if kind == "tcn" else "")
+        if kind in notes:
+            label += f": {notes[kind]}"
         fig.add_trace(go.Scatter(x=np.arange(len(norms)), y=shown, mode="lines", name=label,
                                  line=dict(color=MODEL_COLORS.get(kind))))
     fig.update_yaxes(type="log", exponentformat="power")
     fig.update_xaxes(range=[0, length - 1])
-    return style(fig, "Gradient norm at every step, from one backward pass (loss at the end)",
-                 x_title="time step t", y_title="||dL/dh_t||", height=400)
+    return _legend_below(style(fig, "Gradient norm at every step, from one backward pass (loss at the end)",
+                               x_title="time step t", y_title="||dL/dh_t||", height=440))
 
 
-def eigenvalue_plot(eigenvalues: dict[str, np.ndarray]) -> go.Figure:
-    """Eigenvalues of each recurrent matrix in the complex plane, with the unit circle."""
-    angle = np.linspace(0, 2 * np.pi, 200)
-    fig = go.Figure(go.Scatter(x=np.cos(angle), y=np.sin(angle), mode="lines", name="unit circle",
-                               line=dict(color="#999", dash="dash")))
-    for kind, values in eigenvalues.items():
+def eigenvalue_plot(spectra: dict[str, object]) -> go.Figure:
+    """One panel per model: eigenvalues of W_hh in the complex plane, the unit circle, and
+    the circle of radius sigma_max (every eigenvalue lies inside it).
+
+    `spectra` maps a kind to an object with eigenvalues, sigma_max and spectral_radius
+    (seqviz.recurrent.spectrum.Spectrum)."""
+    kinds = list(spectra)
+    titles = [f"{MODEL_NAMES.get(k, k)}: σ_max {spectra[k].sigma_max:.3g}, "
+              f"max|λ| {spectra[k].spectral_radius:.3g}" for k in kinds]
+    fig = make_subplots(rows=1, cols=max(1, len(kinds)), subplot_titles=titles or None,
+                        horizontal_spacing=0.04)
+    angle = np.linspace(0, 2 * np.pi, 120)
+    limit = max([1.0] + [spectra[k].sigma_max for k in kinds]) * 1.1
+    for index, kind in enumerate(kinds, start=1):
+        values, sigma = np.asarray(spectra[kind].eigenvalues), spectra[kind].sigma_max
+        fig.add_trace(go.Scatter(x=np.cos(angle), y=np.sin(angle), mode="lines", name="unit circle",
+                                 legendgroup="unit", showlegend=index == 1,
+                                 line=dict(color="#999", dash="dash")), row=1, col=index)
+        fig.add_trace(go.Scatter(x=sigma * np.cos(angle), y=sigma * np.sin(angle), mode="lines",
+                                 name="radius σ_max", legendgroup="sigma", showlegend=index == 1,
+                                 line=dict(color="#444", dash="dot")), row=1, col=index)
         fig.add_trace(go.Scatter(x=values.real, y=values.imag, mode="markers",
-                                 name=MODEL_NAMES.get(kind, kind),
-                                 marker=dict(color=MODEL_COLORS.get(kind), size=6, opacity=0.7)))
-    fig.update_yaxes(scaleanchor="x", scaleratio=1)
-    return style(fig, "Eigenvalues of W_hh", x_title="real", y_title="imaginary", height=400)
+                                 name=f"{MODEL_NAMES.get(kind, kind)} eigenvalues",
+                                 marker=dict(color=MODEL_COLORS.get(kind), size=6, opacity=0.8)),
+                      row=1, col=index)
+        axis = "" if index == 1 else str(index)
+        fig.update_xaxes(range=[-limit, limit], row=1, col=index, title_text="real")
+        fig.update_yaxes(range=[-limit, limit], row=1, col=index, scaleanchor=f"x{axis}", scaleratio=1)
+    fig.update_yaxes(title_text="imaginary", row=1, col=1)
+    fig.update_annotations(font_size=12)
+    return _legend_below(style(fig, "Eigenvalues of W_hh, one panel per model", height=420))
 
 
 def capacity_curves(frame: pd.DataFrame, title: str) -> go.Figure:
-    """Validation accuracy against sequence length, one line per hidden size (and model)."""
+    """Trainability: validation accuracy against sequence length, one line per hidden size
+    (and model); with several seeds per point, the mean and a min-max bar."""
     fig = go.Figure()
     dashes = {"rnn-tanh": "solid", "lstm": "dash", "gru": "dot"}
     palette = ("#440154", "#31688e", "#35b779", "#e6a700", "#d62728", "#7f7f7f")
     hiddens = sorted(frame["hidden"].unique())
     for (kind, hidden), rows in frame.groupby(["kind", "hidden"], sort=True):
-        rows = rows.sort_values("length")
+        points = rows.groupby("length")["val_accuracy"].agg(["mean", "min", "max"]).sort_index()
         fig.add_trace(go.Scatter(
-            x=rows["length"], y=rows["val_accuracy"], mode="lines+markers",
+            x=points.index, y=points["mean"], mode="lines+markers",
             name=f"{MODEL_NAMES.get(kind, kind)} H={hidden}",
+            error_y=dict(type="data", symmetric=False, array=points["max"] - points["mean"],
+                         arrayminus=points["mean"] - points["min"], thickness=1),
             line=dict(dash=dashes.get(kind, "solid"),
                       color=palette[hiddens.index(hidden) % len(palette)])))
     fig.add_hline(y=1 / 3, line_dash="dot", line_color="#999", annotation_text="chance")
@@ -169,3 +207,74 @@ def capacity_curves(frame: pd.DataFrame, title: str) -> go.Figure:
     fig.update_yaxes(range=[0, 1.05])
     return _legend_below(style(fig, title, x_title="sequence length (log scale)",
                                y_title="validation accuracy", height=440))
+
+
+RECALL_PANELS = (("sequence_accuracy", "all k tokens right"), ("token_accuracy", "tokens right (each)"),
+                 ("bits_recalled", "bits recalled"))
+
+
+def recall_capacity(summaries: Sequence, title: str) -> go.Figure:
+    """Recall-k against k, one line per hidden size: all-k accuracy, per-token accuracy, and
+    bits recalled beside the k log2(3) bits shown. Mean over seeds with a min-max bar.
+
+    `summaries` are seqviz.recurrent.capacity.CapacitySummary (kind, hidden, k, and a
+    Spread per score)."""
+    fig = make_subplots(rows=1, cols=3, subplot_titles=[name for _, name in RECALL_PANELS],
+                        horizontal_spacing=0.07)
+    groups: dict[tuple[str, int], list] = {}
+    for summary in summaries:
+        groups.setdefault((summary.kind, summary.hidden), []).append(summary)
+    hiddens = sorted({hidden for _, hidden in groups})
+    ks = sorted({s.k for s in summaries})
+    for (kind, hidden), rows in sorted(groups.items()):
+        rows = sorted(rows, key=lambda r: r.k)
+        color = CATEGORICAL[hiddens.index(hidden) % len(CATEGORICAL)]
+        for col, (metric, _) in enumerate(RECALL_PANELS, start=1):
+            spreads = [getattr(r, metric) for r in rows]
+            mean = np.array([s.mean for s in spreads])
+            fig.add_trace(go.Scatter(
+                x=[r.k for r in rows], y=mean, mode="lines+markers",
+                name=f"{MODEL_NAMES.get(kind, kind)} H={hidden}", legendgroup=f"{kind}{hidden}",
+                showlegend=col == 1, line=dict(color=color),
+                error_y=dict(type="data", symmetric=False, thickness=1,
+                             array=np.array([s.maximum for s in spreads]) - mean,
+                             arrayminus=mean - np.array([s.minimum for s in spreads])),
+                hovertemplate=f"H={hidden}, k=%{{x}}: %{{y:.3f}}<extra></extra>"), row=1, col=col)
+    if ks:
+        fig.add_trace(go.Scatter(x=ks, y=[k * np.log2(3) for k in ks], mode="lines",
+                                 name="all shown: k log2 3 bits", line=dict(color="#999", dash="dash")),
+                      row=1, col=3)
+        fig.add_trace(go.Scatter(x=ks, y=[3.0 ** -k for k in ks], mode="lines", name="chance",
+                                 line=dict(color="#bbb", dash="dot")), row=1, col=1)
+        fig.add_trace(go.Scatter(x=ks, y=[1 / 3] * len(ks), mode="lines", name="chance (each)",
+                                 showlegend=False, line=dict(color="#bbb", dash="dot")), row=1, col=2)
+    fig.update_yaxes(range=[0, 1.03], row=1, col=1)
+    fig.update_yaxes(range=[0, 1.03], row=1, col=2)
+    fig.update_xaxes(title_text="k tokens to recall", type="log", tickvals=ks, ticktext=[str(k) for k in ks])
+    return _legend_below(style(fig, title, height=460))
+
+
+def seed_strip(runs: Sequence, task: str, metric: str, shipped_seed: int = 0) -> go.Figure:
+    """Every seed's score per model as a dot, the shipped seed ringed: one draw among many.
+
+    `runs` are seqviz.recurrent.seeds.SeedRun rows."""
+    fig = go.Figure()
+    kinds = list(dict.fromkeys(r.kind for r in runs if r.task == task))
+    for index, kind in enumerate(kinds):
+        rows = [r for r in runs if r.task == task and r.kind == kind]
+        values = [getattr(r, metric) for r in rows]
+        offsets = np.linspace(-0.15, 0.15, len(rows)) if len(rows) > 1 else np.zeros(1)
+        fig.add_trace(go.Scatter(
+            x=index + offsets, y=values, mode="markers", name=MODEL_NAMES.get(kind, kind),
+            marker=dict(color=MODEL_COLORS.get(kind), size=9,
+                        line=dict(width=[3 if r.seed == shipped_seed else 0 for r in rows], color="#000")),
+            customdata=[r.seed for r in rows],
+            hovertemplate="seed %{customdata}: %{y:.3f}<extra></extra>"))
+        fig.add_trace(go.Scatter(x=[index - 0.25, index + 0.25], y=[float(np.mean(values))] * 2,
+                                 mode="lines", line=dict(color="#333", width=2), showlegend=False,
+                                 name=f"{MODEL_NAMES.get(kind, kind)} mean", hoverinfo="skip"))
+    fig.add_hline(y=1 / 3, line_dash="dot", line_color="#999", annotation_text="chance 1/3")
+    fig.update_xaxes(tickvals=list(range(len(kinds))), ticktext=[MODEL_NAMES.get(k, k) for k in kinds])
+    fig.update_yaxes(range=[-0.03, 1.03])
+    return style(fig, f"{task}: {metric.replace('_', ' ')} of every seed (ringed: the shipped seed "
+                      f"{shipped_seed}; bar: mean)", y_title=metric.replace("_", " "), height=360)

@@ -2,9 +2,12 @@
 
 dL/dh_t = dL/dh_T * prod_{s=t+1..T} dh_s/dh_{s-1}, and for a tanh RNN each factor is
 diag(tanh'(.)) W_hh, so the norm shrinks or grows roughly geometrically with T - t.
-If the largest singular value of W_hh is below 1 the tanh RNN's gradient must vanish
-(Pascanu, Mikolov & Bengio 2013, "On the difficulty of training RNNs", sec. 3.2); the
-LSTM's additive cell path c_t = f*c_{t-1} + i*g lets it survive longer. For the TCN
+If the largest singular value of W_hh is below 1/gamma, where gamma bounds |f'| (gamma = 1
+for tanh), the gradient must vanish (Pascanu, Mikolov & Bengio 2013, "On the difficulty
+of training recurrent neural networks", ICML, section 2.1, "The mechanics"); eigenvalues
+inside the unit circle do not guarantee it, since a non-normal W_hh can have a spectral
+radius below 1 and a largest singular value above it. The LSTM's additive cell path
+c_t = f*c_{t-1} + i*g lets the gradient survive longer. For the TCN
 there is no h_t per step; we report ||dL/dx_t|| at every input position instead.
 
 `torch.autograd.grad(loss, [h_1, ..., h_T])` returns all T gradients from one
@@ -30,7 +33,7 @@ from seqviz.recurrent.train import build_model
 
 __all__ = ["GradientProfile", "gradient_profile", "hidden_grad_norms",
            "hidden_grad_norms_per_step", "orthogonal_recurrence", "memory_horizon",
-           "GRADIENT_KINDS"]
+           "GradientReading", "read_gradient", "GRADIENT_KINDS"]
 
 GRADIENT_KINDS = rnn.RECURRENT_KINDS + ("tcn",)
 
@@ -44,11 +47,23 @@ class GradientProfile:
     parameter_grad_norm: float  # ||dL/dtheta|| over all weights, what clipping looks at
     eigenvalues: np.ndarray    # complex (H,) of the recurrent matrix; empty for the TCN
 
+    def clip_factor(self, max_norm: float | None) -> float | None:
+        """The factor clipping to `max_norm` multiplies the gradient by; None when clipping
+        leaves it alone or cannot rescale it (a non-finite ||dL/dtheta||, see `clipped`)."""
+        if not max_norm or not math.isfinite(self.parameter_grad_norm):
+            return None
+        if self.parameter_grad_norm <= max_norm:
+            return None
+        return max_norm / self.parameter_grad_norm
+
     def clipped(self, max_norm: float | None) -> np.ndarray:
-        """Norms after clipping the whole gradient to `max_norm` (a uniform rescale)."""
-        if not max_norm or self.parameter_grad_norm <= max_norm:
-            return self.norms
-        return self.norms * (max_norm / self.parameter_grad_norm)
+        """Norms after clipping the whole gradient to `max_norm` (a uniform rescale).
+
+        When ||dL/dtheta|| is not finite there is no finite factor: torch's
+        clip_grad_norm_ would turn the update into zeros and NaNs. The norms are then
+        returned unchanged, and `read_gradient` flags the profile as not finite."""
+        factor = self.clip_factor(max_norm)
+        return self.norms if factor is None else self.norms * factor
 
 
 @torch.no_grad()
@@ -156,3 +171,75 @@ def memory_horizon(norms: np.ndarray, factor: float = 1000.0) -> int | None:
     norms = np.asarray(norms, dtype=float)
     below = np.nonzero(norms[::-1] < norms[-1] / factor)[0]             # distances from the end
     return int(below[0]) if len(below) else None
+
+
+@dataclass(frozen=True)
+class GradientReading:
+    """What the page may say about one gradient profile.
+
+    state: "fades" (a horizon was found), "grows" (never 1000x smaller, and somewhere
+    1000x larger than at the loss: it explodes), "holds" (neither), "zero" (exactly 0 at
+    the loss end: nothing flows back at all, so there is no horizon), "not finite" (an
+    inf or NaN among the norms). `parameter_overflow`: ||dL/dtheta||, what clipping
+    looks at, is not finite in float32 even though the norms per step may be."""
+
+    state: str
+    horizon: int | None        # steps back to a 1000x drop, when state is "fades"
+    length: int
+    zero_steps: int            # steps whose gradient is exactly 0
+    nonfinite_steps: int       # steps whose norm is inf or NaN
+    growth: float              # max ||dL/dh_t|| / ||dL/dh_T|| (nan when undefined)
+    parameter_overflow: bool
+
+    @property
+    def flagged(self) -> bool:
+        """True when no horizon can be read: exactly zero, not finite, or ||dL/dtheta|| overflows."""
+        return self.state in ("zero", "not finite") or self.parameter_overflow
+
+    @property
+    def label(self) -> str:
+        return {"fades": f"{self.horizon} steps", "holds": f"> {self.length - 1} steps",
+                "grows": f"grows ×{self.growth:.0e}", "zero": "no gradient (exactly 0)",
+                "not finite": "not finite"}[self.state]
+
+    @property
+    def note(self) -> str:
+        """A short flag for a legend: what is wrong with this profile."""
+        if self.state in ("zero", "not finite"):
+            return self.label
+        return "||dL/dθ|| = inf" if self.parameter_overflow else ""
+
+    @property
+    def explanation(self) -> str:
+        parts = []
+        if self.state == "zero":
+            parts.append("dL/dh is exactly 0 at the last step, so nothing reaches any earlier step: "
+                         "the softmax is saturated (the answer is certain in float32) or every unit "
+                         "is switched off.")
+        elif self.state == "not finite":
+            parts.append(f"{self.nonfinite_steps} of {self.length} steps have an infinite or NaN "
+                         "gradient: the values exploded.")
+        elif self.zero_steps:
+            parts.append(f"{self.zero_steps} of {self.length} steps received exactly 0 (below "
+                         "float32's smallest number): nothing reaches them.")
+        if self.parameter_overflow:
+            parts.append("||dL/dθ||, the norm clipping looks at, overflows float32: there is no finite "
+                         "factor to rescale by, and a training step would turn the weights into NaN.")
+        return " ".join(parts)
+
+
+def read_gradient(profile: GradientProfile, factor: float = 1000.0) -> GradientReading:
+    """Classify a profile: a horizon, growth, "> T - 1", exactly zero, or not finite."""
+    norms = np.asarray(profile.norms, dtype=float)
+    nonfinite = int(np.count_nonzero(~np.isfinite(norms)))
+    zeros = int(np.count_nonzero(norms == 0))
+    length = len(norms)
+    overflow = not math.isfinite(profile.parameter_grad_norm)
+    if nonfinite:
+        return GradientReading("not finite", None, length, zeros, nonfinite, math.nan, overflow)
+    if length == 0 or norms[-1] == 0:
+        return GradientReading("zero", None, length, zeros, 0, math.nan, overflow)
+    growth = float(norms.max() / norms[-1])
+    horizon = memory_horizon(norms, factor)
+    state = "fades" if horizon is not None else "grows" if growth >= factor else "holds"
+    return GradientReading(state, horizon, length, zeros, 0, growth, overflow)

@@ -7,10 +7,9 @@ Loss and accuracy reported everywhere are those of the final answer, comparable
 across models. The loop is seqviz.core.train.train_loop (progress callback, stop flag,
 NonFiniteLoss), with Adam and gradient-norm clipping.
 
-Reproduce the shipped checkpoints and the capacity sweep (models/MODELS.md):
+Reproduce the shipped checkpoints (models/MODELS.md):
 
     python -m seqviz.recurrent.train --seed 0
-    python -m seqviz.recurrent.train --sweep --seed 0
 """
 
 from __future__ import annotations
@@ -191,40 +190,12 @@ def _ship(seed: int) -> None:
                                         "histories": histories}, indent=1))
 
 
-def capacity_sweep(kind: str, hiddens: tuple[int, ...], lengths: tuple[int, ...], *,
-                   steps: int, seed: int, device: str = "cpu",
-                   on_run: Callable[[dict], None] | None = None) -> list[dict]:
-    """Validation accuracy on the memory task for every (hidden size, length)."""
-    rows = []
-    for hidden in hiddens:
-        for length in lengths:
-            config = MemoryConfig(kind=kind, hidden=hidden, length=length, steps=steps, seed=seed,
-                                  eval_every=steps)
-            _, history = train_memory_model(config, device)
-            row = {"kind": kind, "hidden": hidden, "length": length,
-                   "val_accuracy": round(history[-1]["val_accuracy"], 4)}
-            rows.append(row)
-            if on_run is not None:
-                on_run(row)
-    return rows
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--sweep", action="store_true", help="write the capacity sweep CSV")
     args = parser.parse_args()
     torch.set_num_threads(1)  # as the shipped files were made: bit-for-bit reproducible
-    if not args.sweep:
-        _ship(args.seed)
-        return
-    rows = []
-    for kind in ("rnn-tanh", "lstm"):
-        rows += capacity_sweep(kind, (2, 4, 8, 32), (5, 10, 20, 40, 80), steps=400, seed=args.seed,
-                               on_run=lambda r: print(r, flush=True))
-    lines = ["kind,hidden,length,val_accuracy"] + [
-        f"{r['kind']},{r['hidden']},{r['length']},{r['val_accuracy']}" for r in rows]
-    SWEEP_FILE.write_text("\n".join(lines) + "\n")
+    _ship(args.seed)
 
 
 if __name__ == "__main__":

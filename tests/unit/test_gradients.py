@@ -63,3 +63,47 @@ def test_memory_horizon():
     norms = np.array([1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1.0])
     assert gradients.memory_horizon(norms) == 4
     assert gradients.memory_horizon(np.ones(10)) is None
+
+
+def test_exactly_zero_gradient_is_flagged_never_read_as_a_long_horizon():
+    """ReLU RNN, rho = 1.5, length 200, hidden 64: the answer is certain in float32, so
+    dL/dh is exactly 0 everywhere; the reading must say so, not "> 199"."""
+    profile = gradients.gradient_profile("rnn-relu", 200, 64, rho=1.5, seed=0)
+    assert np.all(profile.norms == 0)
+    reading = gradients.read_gradient(profile)
+    assert reading.flagged and reading.state == "zero" and reading.horizon is None
+    assert ">" not in reading.label and "0" in reading.label
+    assert reading.zero_steps == 200
+
+
+def test_non_finite_gradients_are_flagged_and_not_clipped():
+    norms = np.array([np.inf, 1.0, 2.0])
+    profile = gradients.GradientProfile("rnn-relu", norms, float("inf"), np.zeros(0, dtype=complex))
+    reading = gradients.read_gradient(profile)
+    assert reading.state == "not finite" and reading.flagged and reading.nonfinite_steps == 1
+    assert profile.clip_factor(1.0) is None and profile.clipped(1.0) is profile.norms
+    assert "1 of 3 steps" in reading.explanation and "overflows float32" in reading.explanation
+
+
+def test_an_exploding_tanh_gradient_reads_as_growth_with_an_overflowing_parameter_norm():
+    """rho = 1.5 over 2000 steps: ||dL/dh_t|| reaches ~1e19, its square overflows float32."""
+    profile = gradients.gradient_profile("rnn-tanh", 2000, 64, rho=1.5, seed=0)
+    reading = gradients.read_gradient(profile)
+    assert np.all(np.isfinite(profile.norms)) and profile.norms.max() > 1e15
+    assert reading.state == "grows" and reading.label.startswith("grows ×") and ">" not in reading.label
+    assert reading.parameter_overflow and reading.flagged and reading.note == "||dL/dθ|| = inf"
+
+
+def test_readings_of_ordinary_profiles():
+    fading = gradients.GradientProfile("rnn-tanh", np.array([1e-6, 1e-3, 1.0]), 2.0, np.zeros(0, dtype=complex))
+    reading = gradients.read_gradient(fading)
+    assert (reading.state, reading.horizon, reading.label) == ("fades", 2, "2 steps")
+    holding = gradients.GradientProfile("tcn", np.ones(50), 1.0, np.zeros(0, dtype=complex))
+    assert gradients.read_gradient(holding).label == "> 49 steps" and not gradients.read_gradient(holding).flagged
+    growing = gradients.GradientProfile("rnn-relu", np.array([5e4, 1.0, 1.0]), 3.0, np.zeros(0, dtype=complex))
+    assert gradients.read_gradient(growing).label == "grows ×5e+04"
+    underflow = gradients.GradientProfile("rnn-tanh", np.array([0.0, 0.0, 1e-9, 1.0]), 1.0,
+                                          np.zeros(0, dtype=complex))
+    reading = gradients.read_gradient(underflow)
+    assert reading.state == "fades" and reading.zero_steps == 2 and "exactly 0" in reading.explanation
+    assert fading.clip_factor(1.0) == 0.5 and fading.clip_factor(10.0) is None
