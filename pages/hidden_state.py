@@ -4,6 +4,7 @@ import numpy as np
 import streamlit as st
 import torch
 
+from seqviz.plots import linked
 from seqviz.plots import recurrent as plots
 from seqviz.recurrent import probe, tasks
 from seqviz.ui import cards, params, registry, sidebar
@@ -72,10 +73,15 @@ with cards.question_card(
     "request, so the output trace stays on class 0 while the heatmap already differs from "
     "one token to the next (switch the token to see which units change). Information in the "
     "state does not have to be visible in the output.", expanded=True):
-    show_chart(plots.state_heatmap(run.hidden, symbols, "Hidden state h_t (units × time)"),
-               key="hid_heatmap", filename="hidden_state")
-    show_chart(plots.output_trace(run.probabilities, position), key="hid_output",
-               filename="output_probabilities")
+    st.caption("Point at a time step in either chart: the same step is marked in both, and the bars "
+               "below show the whole vector h_t and the output distribution at that step.")
+    inputs = [plots.SYMBOLS.get(int(s), str(s)) for s in symbols]
+    states, outputs = linked.hidden_output_frames(run.hidden, run.probabilities, inputs, plots.CLASS_NAMES)
+    st.altair_chart(linked.hidden_output_linked(run.hidden, run.probabilities, inputs, plots.CLASS_NAMES),
+                    key="hid_linked")
+    st.download_button("Download data (CSV)", lambda: states.merge(outputs, on=["step", "input"]).to_csv(
+        index=False), file_name="hidden_state_and_output.csv", mime="text/csv", key="hid_linked_csv",
+        on_click="ignore", icon=":material/download:")
     answer = int(run.probabilities[:, -1].argmax())
     st.markdown(f"Answer at the request: **{plots.CLASS_NAMES[answer]}** "
                 f"({run.probabilities[answer, -1]:.1%}); the right answer is token {token}.")

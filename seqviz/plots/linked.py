@@ -15,12 +15,12 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from seqviz.plots.palette import BLACK, BLUE, GREY, VERMILLION
+from seqviz.plots.palette import BLACK, BLUE, CATEGORICAL, GREY, VERMILLION
 
 __all__ = ["hidden_output_frames", "hidden_output_linked"]
 
 
-def hidden_output_frames(hidden: np.ndarray, probabilities: np.ndarray, symbols: Sequence[int],
+def hidden_output_frames(hidden: np.ndarray, probabilities: np.ndarray, symbols: Sequence[object],
                          class_names: Sequence[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Long tables of h_t (step, unit, value) and softmax(y_t) (step, class, probability)."""
     hidden, probabilities = np.asarray(hidden, float), np.asarray(probabilities, float)  # (H, T), (C, T)
@@ -41,7 +41,7 @@ def hidden_output_frames(hidden: np.ndarray, probabilities: np.ndarray, symbols:
     return states, outputs
 
 
-def hidden_output_linked(hidden: np.ndarray, probabilities: np.ndarray, symbols: Sequence[int],
+def hidden_output_linked(hidden: np.ndarray, probabilities: np.ndarray, symbols: Sequence[object],
                          class_names: Sequence[str], *, width: int = 520) -> alt.VConcatChart:
     """h_t heatmap and P(y_t) trace sharing a hover-selected step, with both vectors at that step."""
     states, outputs = hidden_output_frames(hidden, probabilities, symbols, class_names)
@@ -59,7 +59,8 @@ def hidden_output_linked(hidden: np.ndarray, probabilities: np.ndarray, symbols:
     ).add_params(hover).properties(width=width, height=180, title="Hidden state h_t (units × time)")
     trace = alt.Chart(outputs).mark_line(point=True).encode(
         x=step_axis, y=alt.Y("probability:Q", scale=alt.Scale(domain=[0, 1]), title="P(class)"),
-        color=alt.Color("class:N", title="output class"),
+        color=alt.Color("class:N", title="output class",
+                        scale=alt.Scale(domain=list(class_names), range=[GREY, *CATEGORICAL[:len(class_names) - 1]])),
         tooltip=["step", "input", "class", alt.Tooltip("probability:Q", format=".3f")],
     ).add_params(hover).properties(width=width, height=160, title="Output softmax(y_t) over time")
     rule = alt.Chart(outputs).mark_rule(color=VERMILLION, strokeWidth=2).encode(

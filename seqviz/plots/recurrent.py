@@ -102,19 +102,6 @@ def gate_heatmaps(gates: dict[str, np.ndarray], tokens: np.ndarray) -> go.Figure
     return style(fig, "LSTM gates (units × time; the input symbol under each step)", height=560)
 
 
-def output_trace(probabilities: np.ndarray, position: int) -> go.Figure:
-    """y_t as class probabilities (C, T) at every step."""
-    fig = go.Figure()
-    colors = ("#7f7f7f", "#1f77b4", "#2ca02c", "#d62728")
-    for c, name in enumerate(CLASS_NAMES):
-        fig.add_trace(go.Scatter(x=np.arange(probabilities.shape[1]), y=probabilities[c],
-                                 mode="lines+markers", name=name, line=dict(color=colors[c])))
-    fig.add_vline(x=position, line_dash="dash", line_color="#444")
-    fig.update_yaxes(range=[0, 1.02])
-    return style(fig, "Output y_t: what the model would answer at each step",
-                 x_title="time step", y_title="probability", height=320)
-
-
 def probe_curves(curves: dict[str, np.ndarray], position: int) -> go.Figure:
     """Held-out accuracy per step of a linear probe on the states, and of the output."""
     fig = go.Figure()
