@@ -142,7 +142,8 @@ def test_hidden_state_page_probe_and_messages():
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["First step the probe reads it (>90%)"] == "t = 5"
     assert metrics["First step y_t names it (>90%)"] == "t = 19"
-    assert len(at.get("plotly_chart")) == 3 + 2  # h, y, probe; LSTM: c and the gates
+    assert len(at.get("plotly_chart")) == 1 + 2  # probe; LSTM: c and the gates
+    assert len(at.get("vega_lite_chart")) == 1  # h_t and y_t, linked by the hovered step
     at.radio(key="hid_source").set_value("trained in this session").run()
     assert "No LSTM has been trained in this session" in _texts(at.info)
     at.radio(key="hid_source").set_value("untrained").run()
