@@ -27,9 +27,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from seqviz.core import checkpoints, train
+from seqviz.core import checkpoints, rng, train
 from seqviz.recurrent import cells as rnn
-from seqviz.recurrent import tasks
+from seqviz.recurrent import fused, tasks
 from seqviz.recurrent.tcn import TCN
 
 __all__ = ["MemoryConfig", "MODEL_KINDS", "build_model", "evaluate", "train_memory_model",
@@ -64,17 +64,21 @@ class MemoryConfig:
         return self.task == "memorygen"
 
 
-def build_model(kind: str, hidden: int, length: int) -> nn.Module:
-    """A fresh model of `kind` (the TCN needs the length to set its depth)."""
-    if kind in ("rnn-tanh", "rnn-relu"):
-        return rnn.RNN(hidden, nonlinearity=kind.split("-")[1])
-    if kind == "lstm":
-        return rnn.LSTM(hidden)
-    if kind == "gru":
-        return rnn.GRU(hidden)
-    if kind == "tcn":
-        return TCN(hidden, length)
-    raise ValueError(f"unknown model kind {kind!r}; choose from {MODEL_KINDS}")
+def build_model(kind: str, hidden: int, length: int, *, seed: int = 0) -> nn.Module:
+    """A fresh model of `kind` (the TCN needs the length to set its depth), its weights
+    drawn from a generator seeded with `seed` (torch's default distributions)."""
+    if kind not in MODEL_KINDS:
+        raise ValueError(f"unknown model kind {kind!r}; choose from {MODEL_KINDS}")
+    with torch.device("meta"):  # shapes only: nothing is drawn until init_parameters
+        if kind in ("rnn-tanh", "rnn-relu"):
+            model = rnn.RNN(hidden, nonlinearity=kind.split("-")[1])
+        elif kind == "lstm":
+            model = rnn.LSTM(hidden)
+        elif kind == "gru":
+            model = rnn.GRU(hidden)
+        else:
+            model = TCN(hidden, length)
+    return rng.init_parameters(model.to_empty(device="cpu"), rng.torch_generator(seed))
 
 
 def training_memory_bytes(kind: str, batch: int, length: int, hidden: int) -> int:
@@ -107,6 +111,12 @@ def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> dict[str, fl
     return {"loss": float(final), "accuracy": float(accuracy)}
 
 
+@torch.no_grad()
+def _copy(targets: list[torch.Tensor], sources: list[torch.Tensor]) -> None:
+    for target, source in zip(targets, sources):
+        target.copy_(source)
+
+
 def train_memory_model(config: MemoryConfig, device: str | torch.device = "cpu", *,
                        model: nn.Module | None = None,
                        on_progress: Callable[[train.Progress], None] | None = None,
@@ -114,50 +124,64 @@ def train_memory_model(config: MemoryConfig, device: str | torch.device = "cpu",
                        ) -> tuple[nn.Module, list[dict[str, float]]]:
     """Train (or continue training) a model; returns it and its evaluation history.
 
+    The weights come from `config.seed` (unless `model` is given) and so do the batches.
+    The steps run on the model's fused twin (seqviz.recurrent.fused: torch's nn.RNN /
+    nn.LSTM / nn.GRU, or F.conv1d for the TCN, holding a copy of the same weights), which
+    computes the same function in fused kernels; the trained weights are copied back into
+    the from-scratch model, which is returned (also when training stops early or fails).
+    On the CPU each step runs on the single-threaded loop thread (cells.run_sequential:
+    steps this small lose to intra-op threads); progress callbacks and the stop flag stay
+    in the calling thread.
     History rows: step, train_loss, train_accuracy (running batch), val_loss, val_accuracy.
     On NonFiniteLoss the weights are restored to those before the bad step and the
     error is raised again (its `history` attribute holds the rows so far).
     """
     device = torch.device(device)
-    torch.manual_seed(config.seed)
-    model = (model or build_model(config.kind, config.hidden, config.length)).to(device).train()
-    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
+    if model is None:
+        model = build_model(config.kind, config.hidden, config.length, seed=config.seed)
+    model = model.to(device).train()
+    twin = fused.fused_twin(model).train()
+    parameters = [p for p in twin.parameters() if p.requires_grad]
+    optimizer = torch.optim.Adam(parameters, lr=config.lr)
     val_x, val_y = (t.to(device) for t in tasks.memory_task(
         VAL_SIZE, config.length, seed=config.seed, generalize=config.generalize, split="val"))
     history: list[dict[str, float]] = []
-    good = train.snapshot(model)
+    good = [p.detach().clone() for p in parameters]  # the weights before the latest step
 
-    def step(i: int) -> dict[str, float]:
-        nonlocal good
+    def one_step(i: int) -> dict[str, float]:
         x, y = (t.to(device) for t in tasks.memory_task(
             config.batch, config.length, seed=config.seed * 100_003 + i + 1,
             generalize=config.generalize, split="train"))
         with train.autocast(device):
-            total, final, accuracy = _losses(model, x, y)
+            total, final, accuracy = _losses(twin, x, y)
         if not torch.isfinite(total):
             return {"loss": float(total.detach())}
-        good = train.snapshot(model)
+        _copy(good, parameters)
         optimizer.zero_grad(set_to_none=True)
         total.backward()
         if config.clip > 0:
-            nn.utils.clip_grad_norm_(model.parameters(), config.clip)
+            nn.utils.clip_grad_norm_(parameters, config.clip)
         optimizer.step()
         metrics = {"loss": float(final.detach()), "accuracy": float(accuracy)}
         if (i + 1) % config.eval_every == 0 or i + 1 == config.steps:
-            val = evaluate(model, val_x, val_y)
+            val = evaluate(twin, val_x, val_y)
             history.append({"step": i + 1, "train_loss": metrics["loss"],
                             "train_accuracy": metrics["accuracy"],
                             "val_loss": val["loss"], "val_accuracy": val["accuracy"]})
             metrics.update({"val_loss": val["loss"], "val_accuracy": val["accuracy"]})
         return metrics
 
+    def step(i: int) -> dict[str, float]:
+        return rnn.run_sequential(lambda: one_step(i), device)
+
     try:
-        with rnn.sequential_compute(device):
-            train.train_loop(step, config.steps, on_progress=on_progress, should_stop=should_stop)
+        train.train_loop(step, config.steps, on_progress=on_progress, should_stop=should_stop)
     except train.NonFiniteLoss as error:
-        train.restore(model, good)
+        _copy(parameters, good)
         error.history = history
         raise
+    finally:
+        twin.copy_to(model)
     return model.eval(), history
 
 
