@@ -1,4 +1,4 @@
-"""Backpropagation through time written out: dL/dh_t for every step from one backward sweep.
+"""Backpropagation through time in one sweep: dL/dh_t for every step t, and dL/dtheta.
 
 The loss is the cross-entropy of the final answer, L = CE(W_hy h_T + b_y, y), so
 dL/dh_T = W_hy^T (softmax - onehot(y)), and every earlier gradient follows from the one
@@ -7,23 +7,27 @@ Pascanu, Mikolov & Bengio 2013, eq. 3-5):
 
   vanilla RNN  h_t = act(a_t), a_t = W_xh x_t + b_h + W_hh h_{t-1}:
                dL/da_t = act'(a_t) * dL/dh_t,   dL/dh_{t-1} = W_hh^T dL/da_t
-  LSTM         c_t = f c_{t-1} + i g,  h_t = o tanh(c_t), gates from [x_t, h_{t-1}]:
-               dL/dc_t = dL/dh_t o (1 - tanh^2 c_t) + dL/dc_{t+1} f_{t+1}
-               dL/dpre_t = (dL/dc_t g i(1-i), dL/dc_t c_{t-1} f(1-f), dL/dc_t i (1-g^2),
-                            dL/dh_t tanh(c_t) o(1-o)),   dL/dh_{t-1} = W_h^T dL/dpre_t
   GRU          h_t = (1-z) n + z h_{t-1},  n = tanh(x_n + r (W_hn h_{t-1} + b_hn)):
-               dL/dh_{t-1} = z dL/dh_t + W_hh^T (dL/dh_t P_t), P_t from the stored r, z, n
+               dL/dh_{t-1} = z dL/dh_t + W_hh^T (P_t * dL/dh_t), with P_t read off the
+               stored r, z, n: (dn (W_hn h + b_hn) r(1-r), (h_{t-1} - n) z(1-z), dn r),
+               dn = (1-z)(1-n^2)
+  LSTM         gates pre_t = W_x x_t + W_h h_{t-1} + b, so dL/dh_{t-1} = W_h^T dL/dpre_t
 
-The forward pass runs without autograd in torch's fused layer holding the model's
-weights (seqviz.recurrent.fused), which returns every h_t; the activations the formulas
-read (gates, act'(a_t), and the LSTM's c_t by its one-line recurrence) are recomputed
-from them for all steps at once. The backward sweep is then two to six small vector
-operations per step, written into preallocated buffers; each step's views are made and
-dropped at once (thousands of views kept alive would wake Python's full garbage
-collection). The weight gradients are sums over time of outer products of the per-step
-pre-activation gradients with the layer inputs: one matrix product each at the end.
-tests/unit/test_gradients.py checks every result against autograd through the models
-of seqviz.recurrent.cells.
+For the RNN and the GRU the recursion is written out: torch's fused layer (holding the
+model's weights, seqviz.recurrent.fused) gives every h_t, the factors act'(a_t) or P_t
+are computed for all steps at once, and the backward sweep is two or three small vector
+operations per step into preallocated buffers (each step's views are made and dropped at
+once: thousands of views kept alive would wake Python's full garbage collection). The
+weight gradients are sums over time of outer products of the per-step pre-activation
+gradients with the layer inputs, one matrix product each at the end.
+
+The LSTM's sweep is torch's fused LSTM backward itself: the layer gets a second input,
+all zeros, that enters the gates through W_h. The forward pass is unchanged, and that
+input's gradient at step t is W_h^T dL/dpre_t, which is dL/dh_{t-1}: every step's
+gradient from the one fused backward pass.
+
+tests/unit/test_gradients.py checks every result against autograd through the models of
+seqviz.recurrent.cells.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
+from torch import nn
 
 from seqviz.recurrent import cells as rnn
 from seqviz.recurrent.fused import FusedRecurrent
@@ -111,47 +116,30 @@ def _rnn(model: rnn.RNN, x: torch.Tensor, target: int, parameters: bool) -> Back
 
 
 def _lstm(model: rnn.LSTM, x: torch.Tensor, target: int, parameters: bool) -> Backprop:
+    """torch's fused LSTM runs the whole sweep. It gets a second input, all zeros, that
+    enters the gates through W_h: the forward pass is unchanged, and the gradient of that
+    input at step t is W_h^T dL/dpre_t, which is dL/dh_{t-1}."""
     cell = model.cell
-    T, H = x.shape[0], model.hidden_size
-    hidden, previous = _forward(model, x)
-    W_h = cell.W_gates.weight[:, cell.input_size:]                     # (4H, H)
-    pre = cell.project_input(x) + previous @ W_h.t()                   # (T, 4H) gate pre-activations
-    i, f, g, o = pre.view(T, 4, H).unbind(1)                           # (T, H) each
-    i, f, g, o = i.sigmoid(), f.sigmoid(), g.tanh(), o.sigmoid()
-    cells_ = i * g                                                     # c_t = f c_{t-1} + i g:
-    c = cells_[0]
-    for t in range(1, T):
-        c_t = cells_[t]
-        c_t.addcmul_(f[t], c)
-        c = c_t
-    tanh_c = cells_.tanh()
-    c_prev = torch.cat([x.new_zeros(1, H), cells_[:-1]])               # c_{t-1}
-    through_c = o * (1 - tanh_c * tanh_c)                              # dh_t/dc_t
-    factors = torch.stack([g * i * (1 - i), c_prev * f * (1 - f), i * (1 - g * g),
-                           tanh_c * o * (1 - o)], dim=1).view(T, 4 * H)  # dpre_t = factors * U
-    loss, error, dh_last = _readout(model, hidden[-1], target)
-    grads = x.new_empty(T, H)                                          # dL/dh_t
-    grads[-1] = dh_last
-    dpre = x.new_empty(T, 4 * H)                                       # dL/dpre_t, blocks i f g o
-    W_T = W_h.t().contiguous()                                         # (H, 4H): dh_{t-1} = W_h^T dpre_t
-    U = x.new_zeros(4 * H)                                             # (dc, dc, dc, dh) of this step
-    dc, dc_copies, dh = U[:H], U[H:3 * H].view(2, H), U[3 * H:]
-    dh.copy_(dh_last)
-    for t in range(T - 1, -1, -1):
-        if t < T - 1:
-            dc.mul_(f[t + 1])
-        dc.addcmul_(dh, through_c[t])                                  # dc_t
-        dc_copies.copy_(dc)
-        d = dpre[t]
-        torch.mul(factors[t], U, out=d)
-        if t > 0:
-            torch.mv(W_T, d, out=dh)
-            grads[t - 1].copy_(dh)
+    T, H, D = x.shape[0], model.hidden_size, cell.input_size
+    W = cell.W_gates.weight                                            # (4H, D + H): [W_x | W_h]
+    layer = nn.LSTM(D + H, H, batch_first=True, device="meta").to_empty(device=x.device)
+    layer.weight_ih_l0.copy_(W)                                        # x_t through W_x, zeros through W_h
+    layer.weight_hh_l0.copy_(W[:, D:])
+    layer.bias_ih_l0.copy_(cell.W_gates.bias)
+    layer.bias_hh_l0.zero_()
+    layer.requires_grad_(parameters)
+    inputs = torch.cat([x, x.new_zeros(T, H)], dim=1).unsqueeze(0).requires_grad_(True)  # (1, T, D + H)
+    with torch.enable_grad():
+        last = layer(inputs)[0][0, -1]                                 # h_T (H,)
+    loss, error, dh_last = _readout(model, last.detach(), target)
+    wanted = [inputs] + ([layer.weight_ih_l0, layer.weight_hh_l0, layer.bias_ih_l0] if parameters else [])
+    found = torch.autograd.grad(last, wanted, grad_outputs=dh_last)    # the one backward pass
+    grads = torch.cat([found[0][0, 1:, D:], dh_last.unsqueeze(0)])      # dL/dh_t = (dL/d zeros_{t+1}, ..)
     named = None
     if parameters:
-        weight = torch.cat([dpre.t() @ x, dpre.t() @ previous], dim=1)  # (4H, D + H)
-        named = {"cell.W_gates.weight": weight, "cell.W_gates.bias": dpre.sum(0),
-                 **_readout_grads(error, hidden[-1])}
+        d_ih, d_hh, d_bias = found[1:]
+        named = {"cell.W_gates.weight": torch.cat([d_ih[:, :D], d_hh], dim=1), "cell.W_gates.bias": d_bias,
+                 **_readout_grads(error, last.detach())}
     return Backprop(loss, grads, named)
 
 
