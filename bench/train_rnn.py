@@ -7,7 +7,9 @@ against the baseline: a bare loop training torch's own nn.RNN / nn.LSTM / nn.GRU
 the TCN, nn.Conv1d layers) with a linear readout, on the same batches with the same
 loss, Adam and clipping, and nothing else. Both start from weights drawn from a seeded
 generator and run on the thread seqviz keeps for such loops (one torch thread,
-cells.run_sequential). Timed in interleaved rounds after a warm-up
+cells.run_sequential). Also timed: train_memory_model with a progress callback, as the
+Memory tasks page calls it (then each step is handed to that thread and back, so the
+callback runs in the caller's thread). Timed in interleaved rounds after a warm-up
 (seqviz.core.timing.interleaved), medians; sequences per second = steps x batch / time.
 Target: ours / fused >= 0.9 for every kind. CUDA is timed too when present.
 
@@ -109,13 +111,16 @@ def main() -> None:
         for kind in args.kinds:
             config = mt.MemoryConfig(kind=kind, steps=args.steps)
             t = timing.interleaved({"ours": lambda: mt.train_memory_model(config, device),
-                                    "fused": fused_training(config, device)},
+                                    "fused": fused_training(config, device),
+                                    "callback": lambda: mt.train_memory_model(config, device,
+                                                                              on_progress=lambda p: None)},
                                    rounds=args.rounds, warmup=1, device=device)
-            ours, base = (args.steps * config.batch / t[k].median for k in ("ours", "fused"))
+            ours, base, called = (args.steps * config.batch / t[k].median for k in ("ours", "fused", "callback"))
             ratio = ours / base
             print(f"{device:4s} {kind:8s} train_memory_model {ours:7.0f} seq/s | torch fused modules "
                   f"{base:7.0f} seq/s | ours / fused {ratio:4.2f} (target >= {TARGET}: "
-                  f"{'met' if ratio >= TARGET else 'MISSED'})", flush=True)
+                  f"{'met' if ratio >= TARGET else 'MISSED'}) | with a progress callback "
+                  f"{called:7.0f} seq/s, {called / base:4.2f}", flush=True)
 
 
 if __name__ == "__main__":

@@ -96,6 +96,11 @@ class FusedRecurrent(nn.Module):
         hidden, _ = self.layer(rnn.one_hot(x))                         # (B, T, H)
         return rnn.SequenceOutput(self.W_hy(hidden), hidden)
 
+    def final_logits(self, x: torch.Tensor) -> torch.Tensor:
+        """The logits of the last step only (B, C): the readout skips the earlier steps."""
+        hidden, _ = self.layer(rnn.one_hot(x))                         # (B, T, H)
+        return self.W_hy(hidden[:, -1])
+
 
 class FusedTCN(nn.Module):
     """The TCN with F.conv1d in every layer; its own copy of the weights, same layout."""
@@ -135,6 +140,10 @@ class FusedTCN(nn.Module):
         for layer in self.layers:
             z = torch.relu(layer(z))                                    # (B, H, L / 3)
         return rnn.SequenceOutput(self.W_hy(z[:, :, 0]).unsqueeze(1))   # (B, 1, C)
+
+    def final_logits(self, x: torch.Tensor) -> torch.Tensor:
+        """The logits of the answer (B, C)."""
+        return self.forward(x).outputs[:, -1]
 
 
 def fused_twin(model: nn.Module) -> FusedRecurrent | FusedTCN:

@@ -5,9 +5,13 @@ class 0 ("nothing asked yet") and at the request the token, so y_t has a meaning
 every step (used by the hidden-state page). The TCN answers once, at the end.
 Loss and accuracy reported everywhere are those of the final answer, comparable
 across models. The loop is seqviz.core.train.train_loop (progress callback, stop flag,
-NonFiniteLoss), with Adam and gradient-norm clipping.
+NonFiniteLoss), with Adam and gradient-norm clipping; the steps run on torch's fused
+layers holding the from-scratch model's weights (seqviz.recurrent.fused), which are
+copied back into the model. Weights and batches are drawn from generators seeded by
+MemoryConfig.seed (seqviz.core.rng), never from torch's global generator.
 
-Reproduce the shipped checkpoints and the capacity sweep (models/MODELS.md):
+Reproduce the shipped checkpoints and the capacity sweep (models/MODELS.md; on one CPU
+thread, rebuilding gives byte-identical files):
 
     python -m seqviz.recurrent.train --seed 0
     python -m seqviz.recurrent.train --sweep --seed 0
@@ -18,7 +22,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,7 +30,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from seqviz.core import checkpoints, rng, train
+from seqviz.core import checkpoints, rng, timing, train
 from seqviz.recurrent import cells as rnn
 from seqviz.recurrent import fused, tasks
 from seqviz.recurrent.tcn import TCN
@@ -112,6 +115,17 @@ def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> dict[str, fl
 
 
 @torch.no_grad()
+def _evaluate_final(twin: fused.FusedRecurrent | fused.FusedTCN, x: torch.Tensor, y: torch.Tensor
+                    ) -> dict[str, float]:
+    """What `evaluate` gives, from the fused twin's final answers alone (no readout of the
+    earlier steps: their loss is not reported)."""
+    twin.eval()
+    logits = twin.final_logits(x)                                       # (B, C)
+    twin.train()
+    return {"loss": float(F.cross_entropy(logits, y)), "accuracy": float((logits.argmax(-1) == y).float().mean())}
+
+
+@torch.no_grad()
 def _copy(targets: list[torch.Tensor], sources: list[torch.Tensor]) -> None:
     for target, source in zip(targets, sources):
         target.copy_(source)
@@ -129,9 +143,10 @@ def train_memory_model(config: MemoryConfig, device: str | torch.device = "cpu",
     nn.LSTM / nn.GRU, or F.conv1d for the TCN, holding a copy of the same weights), which
     computes the same function in fused kernels; the trained weights are copied back into
     the from-scratch model, which is returned (also when training stops early or fails).
-    On the CPU each step runs on the single-threaded loop thread (cells.run_sequential:
-    steps this small lose to intra-op threads); progress callbacks and the stop flag stay
-    in the calling thread.
+    On the CPU the steps run on the single-threaded loop thread (cells.run_sequential:
+    steps this small lose to intra-op threads): all of them in one go without callbacks,
+    one at a time when there are, so that `on_progress` and `should_stop` are called in
+    the calling thread, before and after every step as before.
     History rows: step, train_loss, train_accuracy (running batch), val_loss, val_accuracy.
     On NonFiniteLoss the weights are restored to those before the bad step and the
     error is raised again (its `history` attribute holds the rows so far).
@@ -164,7 +179,7 @@ def train_memory_model(config: MemoryConfig, device: str | torch.device = "cpu",
         optimizer.step()
         metrics = {"loss": float(final.detach()), "accuracy": float(accuracy)}
         if (i + 1) % config.eval_every == 0 or i + 1 == config.steps:
-            val = evaluate(twin, val_x, val_y)
+            val = _evaluate_final(twin, val_x, val_y)
             history.append({"step": i + 1, "train_loss": metrics["loss"],
                             "train_accuracy": metrics["accuracy"],
                             "val_loss": val["loss"], "val_accuracy": val["accuracy"]})
@@ -175,7 +190,10 @@ def train_memory_model(config: MemoryConfig, device: str | torch.device = "cpu",
         return rnn.run_sequential(lambda: one_step(i), device)
 
     try:
-        train.train_loop(step, config.steps, on_progress=on_progress, should_stop=should_stop)
+        if on_progress is None and should_stop is None:
+            rnn.run_sequential(lambda: train.train_loop(one_step, config.steps), device)
+        else:
+            train.train_loop(step, config.steps, on_progress=on_progress, should_stop=should_stop)
     except train.NonFiniteLoss as error:
         _copy(parameters, good)
         error.history = history
@@ -203,14 +221,14 @@ def _ship(seed: int) -> None:
     for task in tasks.TASKS:
         for kind in SHIPPED_KINDS:
             config = MemoryConfig(task=task, kind=kind, seed=seed)
-            start = time.perf_counter()
-            model, history = train_memory_model(config)
+            trained: list[tuple[nn.Module, list[dict[str, float]]]] = []
+            took = timing.measure(lambda: trained.append(train_memory_model(config)), repeats=1, warmup=0)
+            model, history = trained[0]
             metrics = {k: history[-1][k] for k in ("train_accuracy", "val_loss", "val_accuracy")}
-            metrics["train_seconds"] = round(time.perf_counter() - start, 1)
-            checkpoints.save(checkpoint_path(task, kind), model, config, metrics)
-            histories.setdefault(task, {})[kind] = history
+            checkpoints.save(checkpoint_path(task, kind), model, config, metrics)  # no time: same bytes
+            histories.setdefault(task, {})[kind] = history                       # on every rebuild
             print(f"{task:9s} {kind:8s} val_accuracy {metrics['val_accuracy']:.3f} "
-                  f"val_loss {metrics['val_loss']:.3f} ({metrics['train_seconds']} s)", flush=True)
+                  f"val_loss {metrics['val_loss']:.3f} ({took.median:.1f} s)", flush=True)
     HISTORY_FILE.write_text(json.dumps({"config": dataclasses.asdict(MemoryConfig(seed=seed)),
                                         "histories": histories}, indent=1))
 
