@@ -1,113 +1,126 @@
-"""Training throughput on the memory task: sequences per second per model and device.
+"""Training throughput on the memory task: train_memory_model against torch's fused modules.
 
-For each model, one Adam step on a batch of 64 sequences (length 20, hidden 32, the
-shipped defaults) is timed on the CPU two ways: with the from-scratch cells (inside
-seqviz.recurrent.cells.sequential_compute, as the app runs them) and with torch's own fused
-nn.RNN / nn.LSTM / nn.GRU (the baseline; for the TCN, the same network with F.conv1d
-in place of unfold + matmul). CUDA is timed too when present. Set the CPU thread
-count for the whole run with --threads (torch's thread count is process-wide).
+For each model kind, `seqviz.recurrent.train.train_memory_model` (the shipped settings:
+batch 64, length 20, hidden 32, Adam, gradient clipping, a validation pass on 512
+sequences every 25 steps, NaN guard, progress history) is timed for --steps steps
+against the baseline: a bare loop training torch's own nn.RNN / nn.LSTM / nn.GRU (for
+the TCN, nn.Conv1d layers) with a linear readout, on the same batches with the same
+loss, Adam and clipping, and nothing else. Both start from weights drawn from a seeded
+generator and run on the thread seqviz keeps for such loops (one torch thread,
+cells.run_sequential). Also timed: train_memory_model with a progress callback, as the
+Memory tasks page calls it (then each step is handed to that thread and back, so the
+callback runs in the caller's thread). Timed in interleaved rounds after a warm-up
+(seqviz.core.timing.interleaved), medians; sequences per second = steps x batch / time.
+Target: ours / fused >= 0.9 for every kind. CUDA is timed too when present.
 
-    .venv/bin/python bench/train_rnn.py [--steps 30] [--length 20] [--hidden 32]
+    python -m bench.train_rnn [--steps 100] [--rounds 5] [--kinds lstm gru]
 """
 
 from __future__ import annotations
 
 import argparse
-import time
-from pathlib import Path
+import os
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from seqviz.core import rng, timing
 from seqviz.recurrent import cells as rnn
+from seqviz.recurrent import tasks
 from seqviz.recurrent import train as mt
-from seqviz.recurrent.tasks import memory_task
-from seqviz.recurrent.tcn import TCN
+from seqviz.recurrent.tcn import KERNEL, tcn_depth
 
-ROOT = Path(__file__).resolve().parent.parent
+TARGET = 0.9
 
 
 class TorchRecurrent(nn.Module):
-    """torch's fused recurrent layer with the same readout, as a baseline."""
+    """torch's fused recurrent layer (both biases trained) and a linear readout."""
 
     def __init__(self, kind: str, hidden: int):
         super().__init__()
-        layer = {"rnn-tanh": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}[kind]
-        self.layer = layer(rnn.VOCAB, hidden, batch_first=True)
+        layer = {"lstm": nn.LSTM, "gru": nn.GRU}.get(kind, nn.RNN)
+        options = {"nonlinearity": kind.split("-")[1]} if kind.startswith("rnn") else {}
+        self.layer = layer(rnn.VOCAB, hidden, batch_first=True, **options)
         self.W_hy = nn.Linear(hidden, rnn.CLASSES)
 
     def forward(self, x):
-        hidden, _ = self.layer(rnn.one_hot(x))                        # (B, T, H)
+        hidden, _ = self.layer(rnn.one_hot(x))                          # (B, T, H)
         return rnn.SequenceOutput(self.W_hy(hidden), hidden)
 
 
-class TorchConvTCN(TCN):
-    """The same TCN with torch's F.conv1d in each layer, as a baseline."""
+class TorchConvTCN(nn.Module):
+    """The stride-3 TCN made of torch's nn.Conv1d layers, and a linear readout."""
+
+    def __init__(self, hidden: int, length: int):
+        super().__init__()
+        depth = tcn_depth(length)
+        self.padded_length = KERNEL ** depth
+        sizes = [rnn.VOCAB] + [hidden] * depth
+        self.layers = nn.ModuleList(nn.Conv1d(a, b, KERNEL, KERNEL) for a, b in zip(sizes, sizes[1:]))
+        self.W_hy = nn.Linear(hidden, rnn.CLASSES)
 
     def forward(self, x):
-        z = self.pad(rnn.one_hot(x)).transpose(1, 2)                   # (B, D, 3^depth)
+        x = rnn.one_hot(x)
+        z = F.pad(x, (0, 0, 0, self.padded_length - x.shape[1])).transpose(1, 2)  # (B, D, 3^depth)
         for layer in self.layers:
-            z = torch.relu(F.conv1d(z, layer.weight, layer.bias, stride=layer.stride))
-        return rnn.SequenceOutput(self.W_hy(z[:, :, 0]).unsqueeze(1))  # (B, 1, C)
+            z = torch.relu(layer(z))
+        return rnn.SequenceOutput(self.W_hy(z[:, :, 0]).unsqueeze(1))   # (B, 1, C)
 
 
-def sequences_per_second(model: nn.Module, device: str, steps: int, length: int, batch: int
-                         ) -> float:
-    model = model.to(device).train()
-    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
-    batches = [tuple(t.to(device) for t in memory_task(batch, length, seed=i))
-               for i in range(steps + 3)]
-    with rnn.sequential_compute(device):
-        for i, (x, y) in enumerate(batches):
-            if i == 3:  # three warm-up steps
-                if device == "cuda":
-                    torch.cuda.synchronize()
-                start = time.perf_counter()
+def torch_model(kind: str, config: mt.MemoryConfig, device: str) -> nn.Module:
+    with torch.device("meta"):
+        model = (TorchConvTCN(config.hidden, config.length) if kind == "tcn"
+                 else TorchRecurrent(kind, config.hidden))
+    model = rng.init_parameters(model.to_empty(device="cpu"), rng.torch_generator(config.seed))
+    return model.to(device).train()
+
+
+def fused_training(config: mt.MemoryConfig, device: str):
+    """The baseline: torch's modules trained for config.steps steps, the bare loop."""
+    def run() -> None:
+        model = torch_model(config.kind, config, device)
+        optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
+        for i in range(config.steps):
+            x, y = (t.to(device) for t in tasks.memory_task(
+                config.batch, config.length, seed=config.seed * 100_003 + i + 1, split="train"))
             total, _, _ = mt._losses(model, x, y)
-            optimizer.zero_grad()
+            optimizer.zero_grad(set_to_none=True)
             total.backward()
+            nn.utils.clip_grad_norm_(model.parameters(), config.clip)
             optimizer.step()
         if device == "cuda":
             torch.cuda.synchronize()
-    return steps * batch / (time.perf_counter() - start)
+
+    return lambda: rnn.run_sequential(run, device)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=30)
-    parser.add_argument("--length", type=int, default=20)
-    parser.add_argument("--hidden", type=int, default=32)
-    parser.add_argument("--batch", type=int, default=64)
-    parser.add_argument("--threads", type=int, default=0, help="CPU threads (0: torch's default)")
+    parser.add_argument("--steps", type=int, default=100, help="steps per timed run (eval every 25)")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--kinds", nargs="+", default=list(mt.MODEL_KINDS), choices=mt.MODEL_KINDS)
     args = parser.parse_args()
-    if args.threads > 0:
-        torch.set_num_threads(args.threads)
-    shape = (args.steps, args.length, args.batch)
-    print(f"torch {torch.__version__}; batch {args.batch}, length {args.length}, hidden "
-          f"{args.hidden}, {args.steps} timed steps; CPU threads {torch.get_num_threads()}")
-    results = {}
-    for kind in ("rnn-tanh", "lstm", "gru", "tcn"):
-        torch.manual_seed(0)
-        ours = lambda: mt.build_model(kind, args.hidden, args.length)  # noqa: E731
-        baseline = (lambda: TorchConvTCN(args.hidden, args.length)) if kind == "tcn" else (
-            lambda: TorchRecurrent(kind, args.hidden))
-        one = sequences_per_second(ours(), "cpu", *shape)
-        base = sequences_per_second(baseline(), "cpu", *shape)
-        line = (f"{kind:8s} CPU ours {one:8.0f} seq/s   torch built-in {base:8.0f} seq/s   "
-                f"ratio ours/built-in {one / base:4.2f}x")
-        if torch.cuda.is_available():
-            gpu = sequences_per_second(ours(), "cuda", *shape)
-            line += f"   CUDA {gpu:8.0f} seq/s (CPU/CUDA {one / gpu:4.2f}x)"
-            results[kind] = (one, gpu)
-        print(line, flush=True)
-    if results:
-        faster = [k for k, (cpu, gpu) in results.items() if cpu >= gpu]
-        print(f"Auto: CPU for {', '.join(faster) or 'none'}; measured above.")
-    else:
-        print("No CUDA device here. Auto keeps these small sequential loops ('sequential' "
-              "workload) on the CPU: each time step is a few kernels on a (64, 32) matrix, "
-              "too small to fill a GPU, so kernel-launch latency would dominate.")
+    devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+    shipped = mt.MemoryConfig()
+    print(f"torch {torch.__version__}, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}; "
+          f"batch {shipped.batch}, length {shipped.length}, hidden {shipped.hidden}, {args.steps} steps a run, "
+          f"{args.rounds} interleaved rounds after a warm-up, medians; CPU work on the loop thread "
+          f"({rnn.run_sequential(torch.get_num_threads)} torch thread)", flush=True)
+    for device in devices:
+        for kind in args.kinds:
+            config = mt.MemoryConfig(kind=kind, steps=args.steps)
+            t = timing.interleaved({"ours": lambda: mt.train_memory_model(config, device),
+                                    "fused": fused_training(config, device),
+                                    "callback": lambda: mt.train_memory_model(config, device,
+                                                                              on_progress=lambda p: None)},
+                                   rounds=args.rounds, warmup=1, device=device)
+            ours, base, called = (args.steps * config.batch / t[k].median for k in ("ours", "fused", "callback"))
+            ratio = ours / base
+            print(f"{device:4s} {kind:8s} train_memory_model {ours:7.0f} seq/s | torch fused modules "
+                  f"{base:7.0f} seq/s | ours / fused {ratio:4.2f} (target >= {TARGET}: "
+                  f"{'met' if ratio >= TARGET else 'MISSED'}) | with a progress callback "
+                  f"{called:7.0f} seq/s, {called / base:4.2f}", flush=True)
 
 
 if __name__ == "__main__":

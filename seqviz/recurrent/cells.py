@@ -15,16 +15,20 @@ cell states c_t and the gates.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-__all__ = ["sequential_compute", "RNNCell", "LSTMCell", "GRUCell", "SequenceOutput", "RNN", "LSTM", "GRU",
-           "RECURRENT_KINDS", "VOCAB", "CLASSES", "one_hot"]
+__all__ = ["sequential_compute", "run_sequential", "RNNCell", "LSTMCell", "GRUCell", "SequenceOutput", "RNN",
+           "LSTM", "GRU", "RECURRENT_KINDS", "VOCAB", "CLASSES", "one_hot"]
 
+T = TypeVar("T")
 RECURRENT_KINDS = ("rnn-tanh", "rnn-relu", "lstm", "gru")
 VOCAB = 5     # input symbols: 0 blank, 1 2 3 tokens, 4 request
 CLASSES = 4   # output classes: 0 "nothing asked yet", 1 2 3 the token
@@ -49,6 +53,51 @@ def sequential_compute(device: str | torch.device = "cpu") -> Iterator[None]:
         yield
     finally:
         torch.set_flush_denormal(False)
+
+
+_loop_thread: ThreadPoolExecutor | None = None
+_loop_thread_lock = threading.Lock()
+
+
+def _single_threaded() -> int:
+    torch.get_num_threads()       # torch's first call on a thread reads the process default: done now
+    torch.set_num_threads(1)      # then this thread keeps its own count (torch's OpenMP backend)
+    torch.set_flush_denormal(True)
+    return threading.get_ident()
+
+
+def _the_loop_thread() -> ThreadPoolExecutor:
+    global _loop_thread
+    with _loop_thread_lock:
+        if _loop_thread is None:
+            default = torch.get_num_threads()
+            pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="seqviz-sequential")
+            pool.ident = pool.submit(_single_threaded).result()
+            torch.set_num_threads(default)  # threads started from now on take the default again
+            _loop_thread = pool
+    return _loop_thread
+
+
+def run_sequential(fn: Callable[[], T], device: str | torch.device = "cpu") -> T:
+    """Run `fn()` on the one thread kept for long per-step loops on the CPU; return its result.
+
+    A loop of thousands of tiny operations gains nothing from torch's intra-op threads
+    and, on a busy machine, loses a lot to them: after any operation large enough to be
+    split (a projection of the whole sequence, say), OpenMP's worker threads spin waiting
+    for more work and take the cores the loop needs; measured here, a 1000-step backward
+    sweep ran 5x slower with 2 threads than with 1 on a loaded 2-core CPU. torch's
+    thread count, once set, holds for the thread that set it, so this thread sets 1
+    once, at its start (and restores the default that threads started later take);
+    nothing else in the process changes. It also flushes denormals to zero (see
+    `sequential_compute`). Callers wait in turn; `fn` must not use streamlit. On a GPU,
+    and when already on that thread, `fn` runs in the calling thread.
+    """
+    if torch.device(device).type != "cpu":
+        return fn()
+    pool = _the_loop_thread()
+    if threading.get_ident() == pool.ident:
+        return fn()
+    return pool.submit(fn).result()
 
 
 def one_hot(x: torch.Tensor, vocab: int = VOCAB) -> torch.Tensor:
@@ -173,7 +222,7 @@ class _Recurrent(nn.Module):
 
     def __init__(self, hidden_size: int, input_size: int = VOCAB, classes: int = CLASSES):
         super().__init__()
-        self.hidden_size = hidden_size
+        self.input_size, self.hidden_size = input_size, hidden_size
         self.W_hy = nn.Linear(hidden_size, classes)  # its bias is b_y
 
     def recurrent_matrix(self) -> torch.Tensor:
@@ -202,6 +251,7 @@ class RNN(_SingleState):
     def __init__(self, hidden_size: int, nonlinearity: str = "tanh", input_size: int = VOCAB,
                  classes: int = CLASSES):
         super().__init__(hidden_size, input_size, classes)
+        self.nonlinearity = nonlinearity
         self.cell = RNNCell(input_size, hidden_size, nonlinearity)
 
     def recurrent_matrix(self) -> torch.Tensor:

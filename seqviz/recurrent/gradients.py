@@ -10,9 +10,11 @@ radius below 1 and a largest singular value above it. The LSTM's additive cell p
 c_t = f*c_{t-1} + i*g lets the gradient survive longer. For the TCN
 there is no h_t per step; we report ||dL/dx_t|| at every input position instead.
 
-`torch.autograd.grad(loss, [h_1, ..., h_T])` returns all T gradients from one
-backward pass; `hidden_grad_norms_per_step` is the slow reference (one backward per
-step) used by the tests and bench/gradients.py.
+All T gradients come from one backward sweep, written out in closed form from the
+stored activations (seqviz.recurrent.bptt: dL/dh_{t-1} = J_t^T dL/dh_t, a few vector
+operations per step, equal to autograd); the TCN's from one autograd backward pass.
+`hidden_grad_norms_per_step` is the slow reference, one autograd backward per step,
+used by the tests and bench/gradients.py.
 """
 
 from __future__ import annotations
@@ -26,8 +28,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from seqviz.core import rng
+from seqviz.recurrent import bptt, tasks
 from seqviz.recurrent import cells as rnn
-from seqviz.recurrent import tasks
 from seqviz.recurrent.tcn import TCN
 from seqviz.recurrent.train import build_model
 
@@ -68,8 +71,9 @@ class GradientProfile:
 
 @torch.no_grad()
 def orthogonal_recurrence(model: nn.Module, rho: float, seed: int) -> nn.Module:
-    """Set every (H, H) block of the recurrent weights to rho times a random orthogonal matrix."""
-    generator = torch.Generator().manual_seed(seed)
+    """Set every (H, H) block of the recurrent weights to rho times a random orthogonal matrix
+    drawn from a generator seeded with `seed`."""
+    generator = rng.torch_generator(seed)
     H = model.hidden_size
     if isinstance(model, rnn.RNN):
         blocks = model.cell.W_hh.weight.view(1, H, H)                   # (1, H, H)
@@ -88,15 +92,19 @@ def orthogonal_recurrence(model: nn.Module, rho: float, seed: int) -> nn.Module:
 
 
 def _prepare(kind: str, length: int, hidden: int, rho: float, seed: int,
-             model: nn.Module | None, device: str, forget_bias: float | None = None
-             ) -> tuple[nn.Module, torch.Tensor, torch.Tensor]:
+             model: nn.Module | None, device: str, forget_bias: float | None = None,
+             trainable: bool = False) -> tuple[nn.Module, torch.Tensor, torch.Tensor]:
+    """The model (fresh from `seed`, or `model`) on `device`, and one test sequence.
+
+    A given model is used as it is when nothing needs to change; it is copied when it
+    must move to another device or take gradients (`trainable`): a shared eval-mode
+    model may have its weights frozen, and it is never modified here."""
     if model is None:
-        torch.manual_seed(seed)
-        model = orthogonal_recurrence(build_model(kind, hidden, length), rho, seed)
+        model = orthogonal_recurrence(build_model(kind, hidden, length, seed=seed), rho, seed)
         if forget_bias is not None and isinstance(model, rnn.LSTM):
             with torch.no_grad():
                 model.cell.W_gates.bias[hidden:2 * hidden] = forget_bias  # f = sigmoid(.+b_f)
-    else:  # a private copy: a shared eval-mode model may have its weights frozen
+    elif trainable or next(model.parameters()).device != torch.device(device):
         model = copy.deepcopy(model).requires_grad_(True)
     model = model.to(device).eval()
     x, y = tasks.memory_task(1, length, seed=seed, split="test")
@@ -110,33 +118,32 @@ def gradient_profile(kind: str, length: int, hidden: int, *, rho: float = 1.0, s
 
     Fresh weights unless `model` is given: recurrent blocks rho * orthogonal, and for
     the LSTM the forget-gate bias set to `forget_bias` when given."""
-    with rnn.sequential_compute(device):
-        return _gradient_profile(kind, length, hidden, rho, seed, device, model, forget_bias)
+    return rnn.run_sequential(
+        lambda: _gradient_profile(kind, length, hidden, rho, seed, device, model, forget_bias), device)
 
 
 def _gradient_profile(kind: str, length: int, hidden: int, rho: float, seed: int, device: str,
                       model: nn.Module | None, forget_bias: float | None,
                       with_parameters: bool = True) -> GradientProfile:
-    model, x, y = _prepare(kind, length, hidden, rho, seed, model, device, forget_bias)
-    params = [p for p in model.parameters()] if with_parameters else []
-    if isinstance(model, TCN):
+    tcn = kind == "tcn" if model is None else isinstance(model, TCN)
+    model, x, y = _prepare(kind, length, hidden, rho, seed, model, device, forget_bias, trainable=tcn)
+    if tcn:
+        params = list(model.parameters()) if with_parameters else []
         inputs = [rnn.one_hot(x).requires_grad_(True)]                 # (1, T, D)
         loss = F.cross_entropy(model(inputs[0]).outputs[:, -1], y)
         grads = torch.autograd.grad(loss, inputs + params)
-        norms = grads[0][0].double().norm(dim=-1)                       # (T,)
+        hidden_grads = grads[0][0]                                      # (T, D)
+        parameter_grads = list(grads[1:])
         eigenvalues = np.zeros(0, dtype=complex)
     else:
-        out = model(x)
-        loss = F.cross_entropy(out.outputs[:, -1], y)
-        grads = torch.autograd.grad(loss, out.hidden_steps + params, allow_unused=True)
-        steps = [g if g is not None else torch.zeros_like(h)
-                 for g, h in zip(grads[:length], out.hidden_steps)]
-        norms = torch.stack(steps, dim=1)[0].double().norm(dim=-1)      # (T,) in float64:
-        # squaring float32 entries below 1e-19 would underflow to 0
+        result = bptt.backprop_through_time(model, x, y, parameters=with_parameters)
+        hidden_grads = result.hidden_grads                              # (T, H)
+        parameter_grads = list(result.parameter_grads.values()) if with_parameters else []
         eigenvalues = np.linalg.eigvals(model.recurrent_matrix().detach().double().cpu().numpy())
-    parameter_norm = math.sqrt(sum(float(g.pow(2).sum()) for g in grads[len(grads) - len(params):]
-                                   if g is not None))
-    return GradientProfile(kind, norms.detach().double().cpu().numpy(), parameter_norm, eigenvalues)
+    # norms in float64: squaring float32 entries below 1e-19 would underflow to 0
+    norms = hidden_grads.double().norm(dim=-1)                          # (T,)
+    parameter_norm = math.sqrt(sum(float(g.double().pow(2).sum()) for g in parameter_grads))
+    return GradientProfile(kind, norms.cpu().numpy(), parameter_norm, eigenvalues)
 
 
 def hidden_grad_norms(kind: str, length: int, hidden: int, *, rho: float = 1.0, seed: int = 0,
@@ -144,25 +151,34 @@ def hidden_grad_norms(kind: str, length: int, hidden: int, *, rho: float = 1.0, 
                       forget_bias: float | None = None) -> np.ndarray:
     """||dL/dh_t|| for t = 0..length-1 (TCN: ||dL/dx_t||), from one backward pass.
 
-    Only the hidden states' gradients are asked for, so autograd skips the weights'."""
-    with rnn.sequential_compute(device):
-        return _gradient_profile(kind, length, hidden, rho, seed, device, model, forget_bias,
-                                 with_parameters=False).norms
+    Only the hidden states' gradients are computed, not the weights'."""
+    return rnn.run_sequential(lambda: _gradient_profile(
+        kind, length, hidden, rho, seed, device, model, forget_bias, with_parameters=False).norms, device)
 
 
 def hidden_grad_norms_per_step(kind: str, length: int, hidden: int, *, rho: float = 1.0,
                                seed: int = 0, device: str = "cpu",
                                forget_bias: float | None = None) -> np.ndarray:
-    """The slow reference: one backward pass per step (recurrent kinds only)."""
-    with rnn.sequential_compute(device):
+    """The slow reference: one autograd backward pass per step, through the model's own
+    forward (the TCN: one per input position)."""
+    def per_step() -> np.ndarray:
         model, x, y = _prepare(kind, length, hidden, rho, seed, None, device, forget_bias)
-        out = model(x)
-        loss = F.cross_entropy(out.outputs[:, -1], y)
+        if isinstance(model, TCN):
+            steps = list(rnn.one_hot(x)[0].unbind(0))                   # T x (D,), each a leaf
+            for step in steps:
+                step.requires_grad_(True)
+            logits = model(torch.stack(steps).unsqueeze(0)).outputs     # (1, 1, C)
+        else:
+            out = model(x)
+            steps, logits = out.hidden_steps, out.outputs
+        loss = F.cross_entropy(logits[:, -1], y)
         norms = []
-        for h in out.hidden_steps:
+        for h in steps:
             (grad,) = torch.autograd.grad(loss, h, retain_graph=True)
             norms.append(float(grad.double().norm()))
-    return np.array(norms)
+        return np.array(norms)
+
+    return rnn.run_sequential(per_step, device)
 
 
 def memory_horizon(norms: np.ndarray, factor: float = 1000.0) -> int | None:

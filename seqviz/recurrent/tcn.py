@@ -5,14 +5,18 @@ sees 3^l inputs and ceil(log_3 L) layers see a whole sequence of length L
 (Bai, Kolter & Koltun 2018 discuss TCNs; the stride-3 tree is the course's variant).
 The sequence is padded with zeros at the end up to 3^depth. `Conv1d` is written
 without a Python loop: unfold the windows, then one matrix product; it equals
-nn.Conv1d with copied weights (tests/unit/test_tcn.py).
+nn.Conv1d with copied weights (tests/unit/test_rnn.py). Its weights are drawn from a
+generator (`init_parameters`), with nn.Conv1d's default distribution.
 """
 
 from __future__ import annotations
 
+import math
+
 import torch
 from torch import nn
 
+from seqviz.core import rng
 from seqviz.recurrent.cells import CLASSES, VOCAB, SequenceOutput, one_hot
 
 __all__ = ["Conv1d", "TCN", "tcn_depth", "KERNEL"]
@@ -33,12 +37,22 @@ def tcn_depth(length: int, kernel: int = KERNEL) -> int:
 class Conv1d(nn.Module):
     """1-D convolution, no padding, as unfold + matmul (weight (C_out, C_in, k) like torch)."""
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: int, stride: int = 1):
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: int, stride: int = 1, *,
+                 generator: torch.Generator | None = None):
         super().__init__()
         self.kernel_size, self.stride = kernel_size, stride
-        reference = nn.Conv1d(in_channels, out_channels, kernel_size, stride)  # torch's init
-        self.weight = nn.Parameter(reference.weight.detach().clone())   # (C_out, C_in, k)
-        self.bias = nn.Parameter(reference.bias.detach().clone())       # (C_out,)
+        self.weight = nn.Parameter(torch.empty(out_channels, in_channels, kernel_size))  # (C_out, C_in, k)
+        self.bias = nn.Parameter(torch.empty(out_channels))                              # (C_out,)
+        if self.weight.device.type != "meta":  # built on 'meta', the caller initialises later
+            self.init_parameters(generator if generator is not None else rng.torch_generator(0))
+
+    @torch.no_grad()
+    def init_parameters(self, generator: torch.Generator) -> Conv1d:
+        """nn.Conv1d's default: weight and bias U(-1/sqrt(C_in k), 1/sqrt(C_in k)), from `generator`."""
+        bound = 1 / math.sqrt(self.weight[0].numel())
+        self.weight.copy_(rng.uniform(tuple(self.weight.shape), bound, generator))
+        self.bias.copy_(rng.uniform(tuple(self.bias.shape), bound, generator))
+        return self
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """x (B, C_in, L) -> (B, C_out, L_out), L_out = (L - k) // stride + 1."""

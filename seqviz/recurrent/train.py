@@ -5,9 +5,13 @@ class 0 ("nothing asked yet") and at the request the token, so y_t has a meaning
 every step (used by the hidden-state page). The TCN answers once, at the end.
 Loss and accuracy reported everywhere are those of the final answer, comparable
 across models. The loop is seqviz.core.train.train_loop (progress callback, stop flag,
-NonFiniteLoss), with Adam and gradient-norm clipping.
+NonFiniteLoss), with Adam and gradient-norm clipping; the steps run on torch's fused
+layers holding the from-scratch model's weights (seqviz.recurrent.fused), which are
+copied back into the model. Weights and batches are drawn from generators seeded by
+MemoryConfig.seed (seqviz.core.rng), never from torch's global generator.
 
-Reproduce the shipped checkpoints (models/MODELS.md):
+Reproduce the shipped checkpoints (models/MODELS.md; on one CPU thread, rebuilding gives
+byte-identical files):
 
     python -m seqviz.recurrent.train --seed 0
 """
@@ -17,7 +21,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,9 +29,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from seqviz.core import checkpoints, train
+from seqviz.core import checkpoints, rng, timing, train
 from seqviz.recurrent import cells as rnn
-from seqviz.recurrent import tasks
+from seqviz.recurrent import fused, tasks
 from seqviz.recurrent.tcn import TCN
 
 __all__ = ["MemoryConfig", "MODEL_KINDS", "build_model", "evaluate", "train_memory_model",
@@ -63,17 +66,21 @@ class MemoryConfig:
         return self.task == "memorygen"
 
 
-def build_model(kind: str, hidden: int, length: int) -> nn.Module:
-    """A fresh model of `kind` (the TCN needs the length to set its depth)."""
-    if kind in ("rnn-tanh", "rnn-relu"):
-        return rnn.RNN(hidden, nonlinearity=kind.split("-")[1])
-    if kind == "lstm":
-        return rnn.LSTM(hidden)
-    if kind == "gru":
-        return rnn.GRU(hidden)
-    if kind == "tcn":
-        return TCN(hidden, length)
-    raise ValueError(f"unknown model kind {kind!r}; choose from {MODEL_KINDS}")
+def build_model(kind: str, hidden: int, length: int, *, seed: int = 0) -> nn.Module:
+    """A fresh model of `kind` (the TCN needs the length to set its depth), its weights
+    drawn from a generator seeded with `seed` (torch's default distributions)."""
+    if kind not in MODEL_KINDS:
+        raise ValueError(f"unknown model kind {kind!r}; choose from {MODEL_KINDS}")
+    with torch.device("meta"):  # shapes only: nothing is drawn until init_parameters
+        if kind in ("rnn-tanh", "rnn-relu"):
+            model = rnn.RNN(hidden, nonlinearity=kind.split("-")[1])
+        elif kind == "lstm":
+            model = rnn.LSTM(hidden)
+        elif kind == "gru":
+            model = rnn.GRU(hidden)
+        else:
+            model = TCN(hidden, length)
+    return rng.init_parameters(model.to_empty(device="cpu"), rng.torch_generator(seed))
 
 
 def training_memory_bytes(kind: str, batch: int, length: int, hidden: int) -> int:
@@ -106,6 +113,23 @@ def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> dict[str, fl
     return {"loss": float(final), "accuracy": float(accuracy)}
 
 
+@torch.no_grad()
+def _evaluate_final(twin: fused.FusedRecurrent | fused.FusedTCN, x: torch.Tensor, y: torch.Tensor
+                    ) -> dict[str, float]:
+    """What `evaluate` gives, from the fused twin's final answers alone (no readout of the
+    earlier steps: their loss is not reported)."""
+    twin.eval()
+    logits = twin.final_logits(x)                                       # (B, C)
+    twin.train()
+    return {"loss": float(F.cross_entropy(logits, y)), "accuracy": float((logits.argmax(-1) == y).float().mean())}
+
+
+@torch.no_grad()
+def _copy(targets: list[torch.Tensor], sources: list[torch.Tensor]) -> None:
+    for target, source in zip(targets, sources):
+        target.copy_(source)
+
+
 def train_memory_model(config: MemoryConfig, device: str | torch.device = "cpu", *,
                        model: nn.Module | None = None,
                        on_progress: Callable[[train.Progress], None] | None = None,
@@ -113,50 +137,68 @@ def train_memory_model(config: MemoryConfig, device: str | torch.device = "cpu",
                        ) -> tuple[nn.Module, list[dict[str, float]]]:
     """Train (or continue training) a model; returns it and its evaluation history.
 
+    The weights come from `config.seed` (unless `model` is given) and so do the batches.
+    The steps run on the model's fused twin (seqviz.recurrent.fused: torch's nn.RNN /
+    nn.LSTM / nn.GRU, or F.conv1d for the TCN, holding a copy of the same weights), which
+    computes the same function in fused kernels; the trained weights are copied back into
+    the from-scratch model, which is returned (also when training stops early or fails).
+    On the CPU the steps run on the single-threaded loop thread (cells.run_sequential:
+    steps this small lose to intra-op threads): all of them in one go without callbacks,
+    one at a time when there are, so that `on_progress` and `should_stop` are called in
+    the calling thread, before and after every step as before.
     History rows: step, train_loss, train_accuracy (running batch), val_loss, val_accuracy.
     On NonFiniteLoss the weights are restored to those before the bad step and the
     error is raised again (its `history` attribute holds the rows so far).
     """
     device = torch.device(device)
-    torch.manual_seed(config.seed)
-    model = (model or build_model(config.kind, config.hidden, config.length)).to(device).train()
-    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
+    if model is None:
+        model = build_model(config.kind, config.hidden, config.length, seed=config.seed)
+    model = model.to(device).train()
+    twin = fused.fused_twin(model).train()
+    parameters = [p for p in twin.parameters() if p.requires_grad]
+    optimizer = torch.optim.Adam(parameters, lr=config.lr)
     val_x, val_y = (t.to(device) for t in tasks.memory_task(
         VAL_SIZE, config.length, seed=config.seed, generalize=config.generalize, split="val"))
     history: list[dict[str, float]] = []
-    good = train.snapshot(model)
+    good = [p.detach().clone() for p in parameters]  # the weights before the latest step
 
-    def step(i: int) -> dict[str, float]:
-        nonlocal good
+    def one_step(i: int) -> dict[str, float]:
         x, y = (t.to(device) for t in tasks.memory_task(
             config.batch, config.length, seed=config.seed * 100_003 + i + 1,
             generalize=config.generalize, split="train"))
         with train.autocast(device):
-            total, final, accuracy = _losses(model, x, y)
+            total, final, accuracy = _losses(twin, x, y)
         if not torch.isfinite(total):
             return {"loss": float(total.detach())}
-        good = train.snapshot(model)
+        _copy(good, parameters)
         optimizer.zero_grad(set_to_none=True)
         total.backward()
         if config.clip > 0:
-            nn.utils.clip_grad_norm_(model.parameters(), config.clip)
+            nn.utils.clip_grad_norm_(parameters, config.clip)
         optimizer.step()
         metrics = {"loss": float(final.detach()), "accuracy": float(accuracy)}
         if (i + 1) % config.eval_every == 0 or i + 1 == config.steps:
-            val = evaluate(model, val_x, val_y)
+            val = _evaluate_final(twin, val_x, val_y)
             history.append({"step": i + 1, "train_loss": metrics["loss"],
                             "train_accuracy": metrics["accuracy"],
                             "val_loss": val["loss"], "val_accuracy": val["accuracy"]})
             metrics.update({"val_loss": val["loss"], "val_accuracy": val["accuracy"]})
         return metrics
 
+    def step(i: int) -> dict[str, float]:
+        return rnn.run_sequential(lambda: one_step(i), device)
+
     try:
-        with rnn.sequential_compute(device):
+        if on_progress is None and should_stop is None:
+            rnn.run_sequential(lambda: train.train_loop(one_step, config.steps), device)
+        else:
             train.train_loop(step, config.steps, on_progress=on_progress, should_stop=should_stop)
     except train.NonFiniteLoss as error:
-        train.restore(model, good)
+        _copy(parameters, good)
         error.history = history
         raise
+    finally:
+        twin.copy_to(model)
     return model.eval(), history
 
 
@@ -178,14 +220,14 @@ def _ship(seed: int) -> None:
     for task in tasks.TASKS:
         for kind in SHIPPED_KINDS:
             config = MemoryConfig(task=task, kind=kind, seed=seed)
-            start = time.perf_counter()
-            model, history = train_memory_model(config)
+            trained: list[tuple[nn.Module, list[dict[str, float]]]] = []
+            took = timing.measure(lambda: trained.append(train_memory_model(config)), repeats=1, warmup=0)
+            model, history = trained[0]
             metrics = {k: history[-1][k] for k in ("train_accuracy", "val_loss", "val_accuracy")}
-            metrics["train_seconds"] = round(time.perf_counter() - start, 1)
-            checkpoints.save(checkpoint_path(task, kind), model, config, metrics)
-            histories.setdefault(task, {})[kind] = history
+            checkpoints.save(checkpoint_path(task, kind), model, config, metrics)  # no time: same bytes
+            histories.setdefault(task, {})[kind] = history                       # on every rebuild
             print(f"{task:9s} {kind:8s} val_accuracy {metrics['val_accuracy']:.3f} "
-                  f"val_loss {metrics['val_loss']:.3f} ({metrics['train_seconds']} s)", flush=True)
+                  f"val_loss {metrics['val_loss']:.3f} ({took.median:.1f} s)", flush=True)
     HISTORY_FILE.write_text(json.dumps({"config": dataclasses.asdict(MemoryConfig(seed=seed)),
                                         "histories": histories}, indent=1))
 

@@ -1,11 +1,15 @@
-"""From-scratch cells and TCN equal torch's own modules with copied weights."""
+"""From-scratch cells and TCN equal torch's own modules with copied weights; fused twins; seeded builds."""
+
+import math
 
 import pytest
 import torch
 from torch import nn
 
 from seqviz.recurrent import cells as rnn
+from seqviz.recurrent.fused import fused_twin
 from seqviz.recurrent.tcn import TCN, Conv1d, tcn_depth
+from seqviz.recurrent.train import build_model
 
 B, D, H = 5, 7, 11
 
@@ -139,3 +143,49 @@ def test_sequential_compute_flushes_denormals_on_its_own_thread_only():
     worker.join(10)
     assert float(tiny * 1.0) > 0.0
     assert seen["other"] > 0.0
+
+
+@pytest.mark.parametrize("kind", ["rnn-tanh", "rnn-relu", "lstm", "gru", "tcn"])
+def test_fused_twin_computes_what_the_scratch_model_computes(kind):
+    model = build_model(kind, 12, 20, seed=6)
+    twin = fused_twin(model)
+    if kind != "tcn":
+        assert isinstance(twin.layer, {"lstm": nn.LSTM, "gru": nn.GRU}.get(kind, nn.RNN))
+    x = torch.randint(0, rnn.VOCAB, (7, 20), generator=torch.Generator().manual_seed(0))
+    mine, theirs = model(x), twin(x)
+    torch.testing.assert_close(theirs.outputs, mine.outputs, atol=1e-5, rtol=1e-5)
+    if kind != "tcn":
+        torch.testing.assert_close(theirs.hidden, mine.hidden, atol=1e-5, rtol=1e-5)
+    with torch.no_grad():  # the weights go back where they came from
+        for p in twin.parameters():
+            if p.requires_grad:
+                p.add_(0.5)
+    other = build_model(kind, 12, 20, seed=1)
+    twin.copy_to(other)
+    torch.testing.assert_close(other(x).outputs, twin(x).outputs, atol=1e-5, rtol=1e-5)
+    assert not torch.allclose(other(x).outputs, mine.outputs)
+    assert sum(p.numel() for p in twin.parameters() if p.requires_grad) == \
+        sum(p.numel() for p in model.parameters())   # the same free parameters, no more
+
+
+@pytest.mark.parametrize("kind", ["rnn-tanh", "rnn-relu", "lstm", "gru", "tcn"])
+def test_build_model_draws_from_its_seed_only(kind):
+    state = torch.get_rng_state()
+    first = build_model(kind, 8, 20, seed=3).state_dict()
+    torch.manual_seed(99)  # the global generator plays no part
+    second = build_model(kind, 8, 20, seed=3).state_dict()
+    third = build_model(kind, 8, 20, seed=4).state_dict()
+    assert all(torch.equal(first[k], second[k]) for k in first)
+    assert all(not torch.equal(first[k], third[k]) for k in first)
+    torch.set_rng_state(state)
+    build_model(kind, 8, 20, seed=3)
+    assert torch.equal(torch.get_rng_state(), state)  # and it is not advanced either
+
+
+def test_conv1d_draws_torch_default_distribution_from_a_generator():
+    conv = Conv1d(4, 600, 3, 3, generator=torch.Generator().manual_seed(1))
+    bound = 1 / math.sqrt(4 * 3)
+    assert conv.weight.abs().max() <= bound and conv.weight.abs().max() > 0.99 * bound
+    assert conv.weight.std().item() == pytest.approx(bound / math.sqrt(3), rel=0.05)  # U(-b, b)
+    again = Conv1d(4, 600, 3, 3, generator=torch.Generator().manual_seed(1))
+    assert torch.equal(conv.weight, again.weight) and torch.equal(conv.bias, again.bias)
