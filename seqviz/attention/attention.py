@@ -1,4 +1,4 @@
-"""Scaled dot-product attention, the way the playground and identity pages need it.
+"""Scaled dot-product attention: the one implementation in seqviz, and the pieces the pages take apart.
 
 Implements Attention(Q, K, V) = softmax(Q K^T / sqrt(d_k)) V (Vaswani et al. 2017,
 "Attention Is All You Need", eq. 1), returning its internals (the annotated-

@@ -1,4 +1,4 @@
-"""The five shipped predictive ViTs and what comparing them shows (CURRICULUM.md section 5).
+"""The five shipped predictive ViTs and what comparing them shows.
 
 They share seed 0, the training game and every hyperparameter but one: self-attention
 replaced by a token-wise feed-forward layer, positions dropped, or a flat background

@@ -5,7 +5,7 @@ cut into p x p patches, each patch is flattened and projected linearly to the mo
 width, positional embeddings say where (row, column) and when (which frame) a patch
 is, and pre-norm transformer encoder layers mix the tokens. A linear head maps the
 tokens of the last input frame back to patches, added to that frame: the model
-predicts the change from the last frame. Two ablations (CURRICULUM.md section 5):
+predicts the change from the last frame. Two ablations:
 `use_attention=False` puts a token-wise feed-forward layer where self-attention was
 (no information moves between patches), and `pos_embedding="none"` drops positions
 (the model becomes permutation-equivariant over patches).

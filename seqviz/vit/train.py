@@ -1,4 +1,4 @@
-"""Training the predictive ViT on one video (CURRICULUM.md section 5).
+"""Training the predictive ViT on one video.
 
 Every window of `frames` consecutive frames is an input and the frame after it the
 target; training minimises the mean squared error with AdamW through

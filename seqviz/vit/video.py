@@ -3,7 +3,7 @@
 The game mixes parts a model can predict from the past (a ball bouncing off the
 walls, a paddle that follows it, a background scrolling at constant speed) with a
 part it cannot (items popping up at random times and places), so the error of a
-predictor can be split between the two (CURRICULUM.md section 5, "Where it fails").
+predictor can be split between the two ("where it fails" on the page).
 Uploads go through OpenCV (PIL for animated GIFs when OpenCV cannot decode them),
 are cropped to a square, resized and limited in length; anything unusable raises
 ValueError with a message a student can act on. `windows` pairs every run of F
