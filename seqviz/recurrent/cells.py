@@ -55,47 +55,51 @@ def sequential_compute(device: str | torch.device = "cpu") -> Iterator[None]:
         torch.set_flush_denormal(False)
 
 
-_loop_thread: ThreadPoolExecutor | None = None
-_loop_thread_lock = threading.Lock()
+_loop_pool: ThreadPoolExecutor | None = None
+_loop_idents: frozenset[int] = frozenset()
+_loop_lock = threading.Lock()
 
 
-def _single_threaded() -> int:
+def _single_threaded(started: threading.Barrier) -> int:
     torch.get_num_threads()       # torch's first call on a thread reads the process default: done now
     torch.set_num_threads(1)      # then this thread keeps its own count (torch's OpenMP backend)
     torch.set_flush_denormal(True)
+    started.wait(60)              # one task per thread: every worker is started
     return threading.get_ident()
 
 
-def _the_loop_thread() -> ThreadPoolExecutor:
-    global _loop_thread
-    with _loop_thread_lock:
-        if _loop_thread is None:
+def _loop_threads() -> ThreadPoolExecutor:
+    global _loop_pool, _loop_idents
+    with _loop_lock:
+        if _loop_pool is None:
             default = torch.get_num_threads()
-            pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="seqviz-sequential")
-            pool.ident = pool.submit(_single_threaded).result()
+            pool = ThreadPoolExecutor(max_workers=default, thread_name_prefix="seqviz-loop")
+            started = threading.Barrier(default)
+            _loop_idents = frozenset(pool.map(lambda _: _single_threaded(started), range(default)))
             torch.set_num_threads(default)  # threads started from now on take the default again
-            _loop_thread = pool
-    return _loop_thread
+            _loop_pool = pool
+    return _loop_pool
 
 
 def run_sequential(fn: Callable[[], T], device: str | torch.device = "cpu") -> T:
-    """Run `fn()` on the one thread kept for long per-step loops on the CPU; return its result.
+    """Run `fn()` on a thread kept for long per-step loops on the CPU; return its result.
 
     A loop of thousands of tiny operations gains nothing from torch's intra-op threads
     and, on a busy machine, loses a lot to them: after any operation large enough to be
     split (a projection of the whole sequence, say), OpenMP's worker threads spin waiting
     for more work and take the cores the loop needs; measured here, a 1000-step backward
-    sweep ran 5x slower with 2 threads than with 1 on a loaded 2-core CPU. torch's
-    thread count, once set, holds for the thread that set it, so this thread sets 1
-    once, at its start (and restores the default that threads started later take);
-    nothing else in the process changes. It also flushes denormals to zero (see
-    `sequential_compute`). Callers wait in turn; `fn` must not use streamlit. On a GPU,
-    and when already on that thread, `fn` runs in the calling thread.
+    sweep ran 5x slower with 2 threads than with 1 on a loaded 2-core CPU. So these loops
+    run on a pool of threads, as many as torch's default thread count, each set once, at
+    its start, to one torch thread (torch keeps a count per thread once it is set; the
+    default that threads started later take is restored at once). Nothing else in the
+    process changes, sessions still run side by side, one core each. The pool's threads
+    also flush denormals to zero (see `sequential_compute`). `fn` must not use
+    streamlit. On a GPU, and when already on a pool thread, `fn` runs in the calling thread.
     """
     if torch.device(device).type != "cpu":
         return fn()
-    pool = _the_loop_thread()
-    if threading.get_ident() == pool.ident:
+    pool = _loop_threads()
+    if threading.get_ident() in _loop_idents:
         return fn()
     return pool.submit(fn).result()
 

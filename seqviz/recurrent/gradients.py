@@ -10,9 +10,11 @@ radius below 1 and a largest singular value above it. The LSTM's additive cell p
 c_t = f*c_{t-1} + i*g lets the gradient survive longer. For the TCN
 there is no h_t per step; we report ||dL/dx_t|| at every input position instead.
 
-All T gradients come from one backward sweep, written out in closed form from the
-stored activations (seqviz.recurrent.bptt: dL/dh_{t-1} = J_t^T dL/dh_t, a few vector
-operations per step, equal to autograd); the TCN's from one autograd backward pass.
+All T gradients come from one backward sweep (seqviz.recurrent.bptt: for the RNN and
+GRU dL/dh_{t-1} = J_t^T dL/dh_t written out from the stored activations, a few vector
+operations per step; for the LSTM torch's fused LSTM backward, whose extra zero input
+carries dL/dh_{t-1}), equal to autograd; the TCN's from one autograd backward pass. The
+work runs on a single-threaded loop thread (cells.run_sequential).
 `hidden_grad_norms_per_step` is the slow reference, one autograd backward per step,
 used by the tests and bench/gradients.py.
 """

@@ -211,7 +211,7 @@ def test_the_same_seeded_calls_in_two_threads_at_once_equal_one_after_the_other(
     assert len(results) == 2
 
 
-def test_long_loops_run_on_one_single_threaded_thread_and_leave_the_callers_alone():
+def test_long_loops_run_on_single_threaded_pool_threads_and_leave_the_callers_alone():
     default = torch.get_num_threads()
     where = rnn.run_sequential(lambda: (threading.get_ident(), torch.get_num_threads(),
                                         float(torch.tensor([1e-39]) * 1.0)))
@@ -224,3 +224,13 @@ def test_long_loops_run_on_one_single_threaded_thread_and_leave_the_callers_alon
     later.join(10)
     assert seen["threads"] == default                 # threads started later take the default
     assert rnn.run_sequential(lambda: rnn.run_sequential(lambda: 7)) == 7  # nested calls run inline
+    if default >= 2:                                  # two sessions' loops run side by side
+        both = threading.Barrier(2)
+        met = []
+        callers = [threading.Thread(target=lambda: met.append(rnn.run_sequential(lambda: both.wait(20))))
+                   for _ in range(2)]
+        for caller in callers:
+            caller.start()
+        for caller in callers:
+            caller.join(30)
+        assert sorted(met) == [0, 1]
