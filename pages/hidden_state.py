@@ -77,8 +77,8 @@ with cards.question_card(
                "below show the whole vector h_t and the output distribution at that step.")
     inputs = [plots.SYMBOLS.get(int(s), str(s)) for s in symbols]
     states, outputs = linked.hidden_output_frames(run.hidden, run.probabilities, inputs, plots.CLASS_NAMES)
-    st.altair_chart(linked.hidden_output_linked(run.hidden, run.probabilities, inputs, plots.CLASS_NAMES),
-                    key="hid_linked")
+    st.vega_lite_chart(spec=linked.hidden_output_linked(run.hidden, run.probabilities, inputs,
+                                                        plots.CLASS_NAMES), key="hid_linked")
     st.download_button("Download data (CSV)", lambda: states.merge(outputs, on=["step", "input"]).to_csv(
         index=False), file_name="hidden_state_and_output.csv", mime="text/csv", key="hid_linked_csv",
         on_click="ignore", icon=":material/download:")

@@ -9,6 +9,9 @@ hidden vector change at the token while the output bars still say "nothing yet".
 
 from __future__ import annotations
 
+import functools
+import json
+import warnings
 from collections.abc import Sequence
 
 import altair as alt
@@ -41,33 +44,35 @@ def hidden_output_frames(hidden: np.ndarray, probabilities: np.ndarray, symbols:
     return states, outputs
 
 
-def hidden_output_linked(hidden: np.ndarray, probabilities: np.ndarray, symbols: Sequence[object],
-                         class_names: Sequence[str], *, width: int = 520) -> alt.VConcatChart:
-    """h_t heatmap and P(y_t) trace sharing a hover-selected step, with both vectors at that step."""
-    states, outputs = hidden_output_frames(hidden, probabilities, symbols, class_names)
-    steps = int(states["step"].max()) + 1
-    limit = float(max(np.abs(states["h"]).max(), 1e-9))
+_LIMIT = 987654.0  # stands for the colour limit in the cached template; replaced per call
+
+
+@functools.lru_cache(maxsize=8)
+def _template(class_names: tuple[str, ...], width: int) -> str:
+    """The chart's Vega-Lite spec as JSON, with named datasets: built and validated once per
+    (classes, width), since building an altair chart costs far more than filling in data."""
     hover = alt.selection_point(fields=["step"], on="pointerover", nearest=True, empty=False,
-                                value=[{"step": steps - 1}], name="step_hover")
+                                value=[{"step": 0}], name="step_hover")
+    states, outputs = alt.NamedData("states"), alt.NamedData("outputs")
     step_axis = alt.X("step:O", title="time step", axis=alt.Axis(labelAngle=0, labelOverlap=True))
     heatmap = alt.Chart(states).mark_rect().encode(
         x=step_axis, y=alt.Y("unit:O", title="unit", axis=alt.Axis(labels=False, ticks=False)),
-        color=alt.Color("h:Q", scale=alt.Scale(scheme="redblue", reverse=True, domain=[-limit, limit]),
+        color=alt.Color("h:Q", scale=alt.Scale(scheme="redblue", reverse=True, domain=[-_LIMIT, _LIMIT]),
                         title="h"),
         stroke=alt.condition(hover, alt.value(BLACK), alt.value(None)),
-        tooltip=["step", "input", "unit", alt.Tooltip("h:Q", format=".3f")],
+        tooltip=["step:O", "input:N", "unit:O", alt.Tooltip("h:Q", format=".3f")],
     ).add_params(hover).properties(width=width, height=180, title="Hidden state h_t (units × time)")
     trace = alt.Chart(outputs).mark_line(point=True).encode(
         x=step_axis, y=alt.Y("probability:Q", scale=alt.Scale(domain=[0, 1]), title="P(class)"),
         color=alt.Color("class:N", title="output class",
                         scale=alt.Scale(domain=list(class_names), range=[GREY, *CATEGORICAL[:len(class_names) - 1]])),
-        tooltip=["step", "input", "class", alt.Tooltip("probability:Q", format=".3f")],
+        tooltip=["step:O", "input:N", "class:N", alt.Tooltip("probability:Q", format=".3f")],
     ).add_params(hover).properties(width=width, height=160, title="Output softmax(y_t) over time")
     rule = alt.Chart(outputs).mark_rule(color=VERMILLION, strokeWidth=2).encode(
         x="step:O").transform_filter(hover)
     state_bars = alt.Chart(states).mark_bar().encode(
         x=alt.X("unit:O", title="unit", axis=alt.Axis(labels=False, ticks=False)),
-        y=alt.Y("h:Q", scale=alt.Scale(domain=[-limit, limit]), title="h at the step"),
+        y=alt.Y("h:Q", scale=alt.Scale(domain=[-_LIMIT, _LIMIT]), title="h at the step"),
         color=alt.condition("datum.h > 0", alt.value(VERMILLION), alt.value(BLUE)),
     ).transform_filter(hover).properties(width=width // 2, height=140, title="h_t at the hovered step")
     output_bars = alt.Chart(outputs).mark_bar(color=GREY).encode(
@@ -75,5 +80,21 @@ def hidden_output_linked(hidden: np.ndarray, probabilities: np.ndarray, symbols:
         y=alt.Y("probability:Q", scale=alt.Scale(domain=[0, 1]), title="P at the step"),
     ).transform_filter(hover).properties(width=width // 2, height=140,
                                          title="softmax(y_t) at the hovered step")
-    return alt.vconcat(heatmap + rule, trace + rule, alt.hconcat(state_bars, output_bars)
-                       ).resolve_scale(color="independent")
+    with warnings.catch_warnings():  # the one hover selection, bound to both charts on purpose
+        warnings.simplefilter("ignore", UserWarning)
+        chart = alt.vconcat(heatmap + rule, trace + rule, alt.hconcat(state_bars, output_bars)
+                            ).resolve_scale(color="independent")
+        return json.dumps(chart.to_dict())
+
+
+def hidden_output_linked(hidden: np.ndarray, probabilities: np.ndarray, symbols: Sequence[object],
+                         class_names: Sequence[str], *, width: int = 520) -> dict:
+    """Vega-Lite spec: h_t heatmap and P(y_t) trace sharing a hover-selected step (the request
+    step before any hover), with both vectors at that step as bars. For st.vega_lite_chart."""
+    states, outputs = hidden_output_frames(hidden, probabilities, symbols, class_names)
+    steps = int(states["step"].max()) + 1
+    limit = float(max(np.abs(states["h"]).max(), 1e-9))
+    spec = json.loads(_template(tuple(class_names), width).replace(repr(_LIMIT), repr(limit)))
+    spec["params"][0]["value"] = [{"step": steps - 1}]
+    spec["datasets"] = {"states": states.to_dict("records"), "outputs": outputs.to_dict("records")}
+    return spec

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from altair.utils.schemapi import validate_jsonschema
+from altair.vegalite.v6.schema import load_schema
 
 from seqviz.plots import linked
 
@@ -37,10 +39,19 @@ def test_mismatched_lengths_are_refused():
 
 def test_one_hover_selection_drives_every_view():
     hidden, probabilities, symbols = _inputs()
-    spec = linked.hidden_output_linked(hidden, probabilities, symbols, NAMES).to_dict()
+    spec = linked.hidden_output_linked(hidden, probabilities, symbols, NAMES)
     params = spec["params"]
     assert [p["name"] for p in params] == ["step_hover"]
     assert params[0]["select"] == {"type": "point", "fields": ["step"], "nearest": True, "on": "pointerover"}
     assert params[0]["value"] == [{"step": 5}]       # the request step is selected before any hover
     text = str(spec)
     assert text.count("'param': 'step_hover'") >= 4  # the rules and both bar charts filter on it
+    limit = float(np.abs(hidden).max())
+    assert f"'domain': [{-limit!r}, {limit!r}]" in text and "987654" not in text
+    assert len(spec["datasets"]["states"]) == hidden.size and len(spec["datasets"]["outputs"]) == probabilities.size
+
+
+def test_the_spec_is_valid_vega_lite():
+    """The filled-in spec (data and limits patched into the cached template) still meets the schema."""
+    hidden, probabilities, symbols = _inputs()
+    validate_jsonschema(linked.hidden_output_linked(hidden, probabilities, symbols, NAMES), load_schema())
