@@ -25,9 +25,7 @@ training reaches, not how much the state holds.
 from __future__ import annotations
 
 import argparse
-import csv
 import dataclasses
-import math
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -38,7 +36,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from seqviz.core import checkpoints, rng, train
+from seqviz.core import checkpoints, records, rng, train
 from seqviz.recurrent import cells as rnn
 from seqviz.recurrent import tasks
 from seqviz.recurrent import train as memory_train
@@ -260,31 +258,14 @@ def capacity_limits(summaries: Iterable[CapacitySummary], reliable: float = 0.9)
     return tuple(limits)
 
 
-_FIELDS = [f.name for f in dataclasses.fields(CapacityRow)]
-
-
 def write_csv(rows: Iterable[CapacityRow], path: str | Path = RECALL_FILE) -> Path:
-    path = Path(path)
-    with path.open("w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=_FIELDS)
-        writer.writeheader()
-        for row in rows:
-            writer.writerow(dataclasses.asdict(row))
-    return path
+    """One CSV row per CapacityRow, columns in field order."""
+    return records.write_records(rows, CapacityRow, path)
 
 
 def read_csv(path: str | Path = RECALL_FILE) -> tuple[CapacityRow, ...]:
     """The rows written by `write_csv`; ValueError when a row is malformed."""
-    types = {f.name: f.type for f in dataclasses.fields(CapacityRow)}
-    rows = []
-    with Path(path).open(newline="") as handle:
-        for raw in csv.DictReader(handle):
-            values = {name: raw[name] if types[name] == "str" else
-                      int(raw[name]) if types[name] == "int" else float(raw[name]) for name in _FIELDS}
-            if not all(math.isfinite(v) for v in values.values() if isinstance(v, float)):
-                raise ValueError(f"a value in {raw} is not finite")
-            rows.append(CapacityRow(**values))
-    return tuple(rows)
+    return records.read_records(CapacityRow, path)
 
 
 @dataclass(frozen=True)
@@ -351,11 +332,7 @@ def _trainability(seeds: Sequence[int], out: Path) -> None:
     for kind in ("rnn-tanh", "lstm"):
         rows += length_sweep(kind, (2, 4, 8, 32), (5, 10, 20, 40, 80), steps=400, seeds=seeds,
                              on_run=lambda r: print(r, flush=True))
-    with out.open("w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=[f.name for f in dataclasses.fields(LengthRow)])
-        writer.writeheader()
-        for row in rows:
-            writer.writerow(dataclasses.asdict(row))
+    records.write_records(rows, LengthRow, out)
     print(f"wrote {out} ({len(rows)} runs, {time.perf_counter() - start:.0f} s)")
 
 

@@ -23,9 +23,7 @@ Reproduce models/memory_seeds.csv (models/MODELS.md; a few minutes on one CPU th
 from __future__ import annotations
 
 import argparse
-import csv
 import dataclasses
-import math
 import statistics
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -34,7 +32,7 @@ from pathlib import Path
 
 import torch
 
-from seqviz.core import checkpoints
+from seqviz.core import checkpoints, records
 from seqviz.recurrent import tasks
 from seqviz.recurrent import train as memory_train
 
@@ -163,34 +161,14 @@ def count_at_least(runs: Iterable[SeedRun], task: str, kind: str, metric: str, t
     return sum(getattr(r, metric) >= threshold for r in select(runs, task, kind))
 
 
-_FIELDS = [f.name for f in dataclasses.fields(SeedRun)]
-
-
 def write_csv(runs: Iterable[SeedRun], path: str | Path = SEEDS_FILE) -> Path:
-    path = Path(path)
-    with path.open("w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=_FIELDS)
-        writer.writeheader()
-        for run in runs:
-            writer.writerow(dataclasses.asdict(run))
-    return path
+    """One CSV row per SeedRun, columns in field order."""
+    return records.write_records(runs, SeedRun, path)
 
 
 def read_csv(path: str | Path = SEEDS_FILE) -> tuple[SeedRun, ...]:
     """The rows written by `write_csv`; ValueError when a row is malformed."""
-    types = {f.name: f.type for f in dataclasses.fields(SeedRun)}
-    runs = []
-    with Path(path).open(newline="") as handle:
-        for row in csv.DictReader(handle):
-            values = {}
-            for name in _FIELDS:
-                kind = types[name]
-                raw = row[name]
-                values[name] = raw if kind == "str" else int(raw) if kind == "int" else float(raw)
-                if kind == "float" and not math.isfinite(values[name]):
-                    raise ValueError(f"{name}={raw} is not finite")
-            runs.append(SeedRun(**values))
-    return tuple(runs)
+    return records.read_records(SeedRun, path)
 
 
 def main() -> None:
