@@ -3,6 +3,7 @@
 import streamlit as st
 import torch
 
+from seqviz.core import memory as memory_budget
 from seqviz.plots import recurrent as plots
 from seqviz.recurrent import cells, seeds, tasks, tcn
 from seqviz.recurrent import train as mt
@@ -44,14 +45,13 @@ chosen = [k for k in KINDS + ("rnn-relu",)
 device = sidebar.device_for("sequential")
 configs = {k: mt.MemoryConfig(task=task, kind=k, length=length, hidden=hidden, steps=steps, lr=lr,
                               seed=sidebar.seed(), eval_every=max(1, steps // 16)) for k in chosen}
-need = {k: mt.training_memory_bytes(k, c.batch, length, hidden) for k, c in configs.items()}
-too_big = {k: b for k, b in need.items() if b > mt.MEMORY_BUDGET_BYTES}
+budgets = {k: memory_budget.check(mt.training_memory_bytes(k, c.batch, length, hidden), device,
+                           f"training the {plots.MODEL_NAMES[k]} at length {length}, hidden {hidden}")
+           for k, c in configs.items()}
+too_big = {k: b for k, b in budgets.items() if not b.fits}
 if too_big:
-    st.warning("Refused: training " + ", ".join(
-        f"{plots.MODEL_NAMES[k]} (≈{b / 2**30:.1f} GiB of activations)" for k, b in too_big.items())
-        + f" at length {length} and hidden size {hidden} would not fit the "
-        f"{mt.MEMORY_BUDGET_BYTES / 2**30:.0f} GiB budget. Shorten the sequence or the hidden "
-        "size; those models are left out.", icon=":material/memory:")
+    st.warning("Refused, and left out of the run: " + "; ".join(b.message for b in too_big.values())
+               + ". Shorten the sequence or the hidden size.", icon=":material/memory:")
 if not chosen:
     st.info("Switch on at least one model on the right.")
 

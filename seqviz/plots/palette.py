@@ -10,6 +10,8 @@ from __future__ import annotations
 OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000")
 BLUE, ORANGE, GREEN, VERMILLION, PURPLE, SKY, YELLOW, BLACK = OKABE_ITO
 GREY = "#7f7f7f"
+LIGHT_GREY = "#bbbbbb"   # reference lines: chance, bounds, guides
+DARK_GREY = "#444444"    # markers: the token's step, the input outline
 
 # Which network: the same hue on every recurrent figure.
 MODEL_COLORS = {"rnn-tanh": BLUE, "rnn-relu": SKY, "lstm": VERMILLION, "gru": GREEN, "tcn": ORANGE}
@@ -17,6 +19,9 @@ MODEL_COLORS = {"rnn-tanh": BLUE, "rnn-relu": SKY, "lstm": VERMILLION, "gru": GR
 # Roles in the comparison figures: what is computed, what it is checked against.
 ROLE_COLORS = {"closed": BLUE, "torch": ORANGE, "hot": VERMILLION, "other": GREY, "raw": PURPLE,
                "scaled": GREEN, "accent": SKY, "attention": VERMILLION, "convolution": BLUE}
+
+# What a probe or a readout reads, on the hidden-state figures.
+READOUT_COLORS = {"probe on h_t": VERMILLION, "probe on c_t": ORANGE, "output y_t (argmax)": BLUE}
 
 # Any list of series with no meaning of its own (layers, runs, frames): in this order.
 CATEGORICAL = OKABE_ITO

@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from seqviz.plots.common import style
-from seqviz.plots.palette import CATEGORICAL, MODEL_COLORS
+from seqviz.plots.palette import BLACK, CATEGORICAL, DARK_GREY, LIGHT_GREY, MODEL_COLORS, READOUT_COLORS, categorical
 
 MODEL_NAMES = {"rnn-tanh": "RNN (tanh)", "rnn-relu": "RNN (ReLU)", "lstm": "LSTM", "gru": "GRU",
                "tcn": "TCN"}
@@ -31,7 +31,7 @@ def training_curves(histories: dict[str, Sequence], title: str,
         if not points:
             continue
         steps = [p.step for p in points]
-        color, name = MODEL_COLORS.get(kind, "#333"), MODEL_NAMES.get(kind, kind)
+        color, name = MODEL_COLORS.get(kind, BLACK), MODEL_NAMES.get(kind, kind)
         if kind in sources:
             name = f"{name} ({sources[kind]})"
         for col, metric in ((1, "loss"), (2, "accuracy")):
@@ -105,14 +105,13 @@ def gate_heatmaps(gates: dict[str, np.ndarray], tokens: np.ndarray) -> go.Figure
 def probe_curves(curves: dict[str, np.ndarray], position: int) -> go.Figure:
     """Held-out accuracy per step of a linear probe on the states, and of the output."""
     fig = go.Figure()
-    styles = {"probe on h_t": ("#d62728", "solid", 5), "probe on c_t": ("#ff7f0e", "dash", 2),
-              "output y_t (argmax)": ("#1f77b4", "dot", 2)}
+    styles = {"probe on h_t": ("solid", 5), "probe on c_t": ("dash", 2), "output y_t (argmax)": ("dot", 2)}
     for name, values in curves.items():
-        color, dash, width = styles.get(name, ("#333", "solid", 2))
+        (dash, width), color = styles.get(name, ("solid", 2)), READOUT_COLORS.get(name, BLACK)
         fig.add_trace(go.Scatter(x=np.arange(len(values)), y=values, mode="lines+markers",
                                  name=name, line=dict(color=color, dash=dash, width=width)))
-    fig.add_hline(y=1 / 3, line_dash="dot", line_color="#999", annotation_text="chance 1/3")
-    fig.add_vline(x=position, line_dash="dash", line_color="#444", annotation_text="token",
+    fig.add_hline(y=1 / 3, line_dash="dot", line_color=LIGHT_GREY, annotation_text="chance 1/3")
+    fig.add_vline(x=position, line_dash="dash", line_color=DARK_GREY, annotation_text="token",
                   annotation_position="bottom right")
     fig.update_yaxes(range=[-0.02, 1.05])
     return style(fig, "Can the stored token be read at step t?", x_title="time step",
@@ -156,10 +155,10 @@ def eigenvalue_plot(spectra: dict[str, object]) -> go.Figure:
         values, sigma = np.asarray(spectra[kind].eigenvalues), spectra[kind].sigma_max
         fig.add_trace(go.Scatter(x=np.cos(angle), y=np.sin(angle), mode="lines", name="unit circle",
                                  legendgroup="unit", showlegend=index == 1,
-                                 line=dict(color="#999", dash="dash")), row=1, col=index)
+                                 line=dict(color=LIGHT_GREY, dash="dash")), row=1, col=index)
         fig.add_trace(go.Scatter(x=sigma * np.cos(angle), y=sigma * np.sin(angle), mode="lines",
                                  name="radius σ_max", legendgroup="sigma", showlegend=index == 1,
-                                 line=dict(color="#444", dash="dot")), row=1, col=index)
+                                 line=dict(color=DARK_GREY, dash="dot")), row=1, col=index)
         fig.add_trace(go.Scatter(x=values.real, y=values.imag, mode="markers",
                                  name=f"{MODEL_NAMES.get(kind, kind)} eigenvalues",
                                  marker=dict(color=MODEL_COLORS.get(kind), size=6, opacity=0.8)),
@@ -177,7 +176,6 @@ def capacity_curves(frame: pd.DataFrame, title: str) -> go.Figure:
     (and model); with several seeds per point, the mean and a min-max bar."""
     fig = go.Figure()
     dashes = {"rnn-tanh": "solid", "lstm": "dash", "gru": "dot"}
-    palette = ("#440154", "#31688e", "#35b779", "#e6a700", "#d62728", "#7f7f7f")
     hiddens = sorted(frame["hidden"].unique())
     for (kind, hidden), rows in frame.groupby(["kind", "hidden"], sort=True):
         points = rows.groupby("length")["val_accuracy"].agg(["mean", "min", "max"]).sort_index()
@@ -187,8 +185,8 @@ def capacity_curves(frame: pd.DataFrame, title: str) -> go.Figure:
             error_y=dict(type="data", symmetric=False, array=points["max"] - points["mean"],
                          arrayminus=points["mean"] - points["min"], thickness=1),
             line=dict(dash=dashes.get(kind, "solid"),
-                      color=palette[hiddens.index(hidden) % len(palette)])))
-    fig.add_hline(y=1 / 3, line_dash="dot", line_color="#999", annotation_text="chance")
+                      color=categorical(hiddens.index(hidden)))))
+    fig.add_hline(y=1 / 3, line_dash="dot", line_color=LIGHT_GREY, annotation_text="chance")
     lengths = sorted(frame["length"].unique())
     fig.update_xaxes(type="log", tickvals=lengths, ticktext=[str(v) for v in lengths])
     fig.update_yaxes(range=[0, 1.05])
@@ -229,12 +227,12 @@ def recall_capacity(summaries: Sequence, title: str) -> go.Figure:
                 hovertemplate=f"H={hidden}, k=%{{x}}: %{{y:.3f}}<extra></extra>"), row=1, col=col)
     if ks:
         fig.add_trace(go.Scatter(x=ks, y=[k * np.log2(3) for k in ks], mode="lines",
-                                 name="all shown: k log2 3 bits", line=dict(color="#999", dash="dash")),
+                                 name="all shown: k log2 3 bits", line=dict(color=LIGHT_GREY, dash="dash")),
                       row=1, col=3)
         fig.add_trace(go.Scatter(x=ks, y=[3.0 ** -k for k in ks], mode="lines", name="chance",
-                                 line=dict(color="#bbb", dash="dot")), row=1, col=1)
+                                 line=dict(color=LIGHT_GREY, dash="dot")), row=1, col=1)
         fig.add_trace(go.Scatter(x=ks, y=[1 / 3] * len(ks), mode="lines", name="chance (each)",
-                                 showlegend=False, line=dict(color="#bbb", dash="dot")), row=1, col=2)
+                                 showlegend=False, line=dict(color=LIGHT_GREY, dash="dot")), row=1, col=2)
     fig.update_yaxes(range=[0, 1.03], row=1, col=1)
     fig.update_yaxes(range=[0, 1.03], row=1, col=2)
     fig.update_xaxes(title_text="k tokens to recall", type="log", tickvals=ks, ticktext=[str(k) for k in ks])
@@ -254,13 +252,13 @@ def seed_strip(runs: Sequence, task: str, metric: str, shipped_seed: int = 0) ->
         fig.add_trace(go.Scatter(
             x=index + offsets, y=values, mode="markers", name=MODEL_NAMES.get(kind, kind),
             marker=dict(color=MODEL_COLORS.get(kind), size=9,
-                        line=dict(width=[3 if r.seed == shipped_seed else 0 for r in rows], color="#000")),
+                        line=dict(width=[3 if r.seed == shipped_seed else 0 for r in rows], color=BLACK)),
             customdata=[r.seed for r in rows],
             hovertemplate="seed %{customdata}: %{y:.3f}<extra></extra>"))
         fig.add_trace(go.Scatter(x=[index - 0.25, index + 0.25], y=[float(np.mean(values))] * 2,
-                                 mode="lines", line=dict(color="#333", width=2), showlegend=False,
+                                 mode="lines", line=dict(color=BLACK, width=2), showlegend=False,
                                  name=f"{MODEL_NAMES.get(kind, kind)} mean", hoverinfo="skip"))
-    fig.add_hline(y=1 / 3, line_dash="dot", line_color="#999", annotation_text="chance 1/3")
+    fig.add_hline(y=1 / 3, line_dash="dot", line_color=LIGHT_GREY, annotation_text="chance 1/3")
     fig.update_xaxes(tickvals=list(range(len(kinds))), ticktext=[MODEL_NAMES.get(k, k) for k in kinds])
     fig.update_yaxes(range=[-0.03, 1.03])
     return style(fig, f"{task}: {metric.replace('_', ' ')} of every seed (ringed: the shipped seed "

@@ -35,14 +35,13 @@ from seqviz.recurrent import fused, tasks
 from seqviz.recurrent.tcn import TCN
 
 __all__ = ["MemoryConfig", "MODEL_KINDS", "build_model", "evaluate", "train_memory_model",
-           "training_memory_bytes", "MEMORY_BUDGET_BYTES", "checkpoint_path", "load_shipped",
+           "training_memory_bytes", "checkpoint_path", "load_shipped",
            "HISTORY_FILE", "SWEEP_FILE"]
 
 MODEL_KINDS = ("rnn-tanh", "rnn-relu", "lstm", "gru", "tcn")
 SHIPPED_KINDS = ("rnn-tanh", "lstm", "gru", "tcn")
 HISTORY_FILE = checkpoints.MODELS_DIR / "memory_histories.json"
 SWEEP_FILE = checkpoints.MODELS_DIR / "capacity_sweep.csv"
-MEMORY_BUDGET_BYTES = 2 * 2**30
 VAL_SIZE = 512
 
 

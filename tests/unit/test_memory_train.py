@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from seqviz.core import train
+from seqviz.core import memory, train
 from seqviz.recurrent import fused, probe
 from seqviz.recurrent import train as mt
 from seqviz.recurrent.tasks import memory_task
@@ -43,7 +43,9 @@ def test_nan_learning_rate_stops_and_keeps_the_last_good_weights():
 
 def test_memory_estimate_refuses_huge_configurations():
     assert mt.training_memory_bytes("lstm", 64, 20, 32) < 2**20 * 10
-    assert mt.training_memory_bytes("lstm", 64, 1000, 512) > mt.MEMORY_BUDGET_BYTES
+    huge = memory.check(mt.training_memory_bytes("lstm", 64, 1000, 512), "cpu", "training")
+    assert not huge.fits and "exceeds" in huge.message
+    assert memory.check(mt.training_memory_bytes("lstm", 64, 20, 32), "cpu", "training").fits
 
 
 @pytest.mark.parametrize("task", ["memory", "memorygen"])

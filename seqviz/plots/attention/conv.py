@@ -10,7 +10,7 @@ from plotly.subplots import make_subplots
 
 from seqviz.attention.conv import LayerRow
 from seqviz.plots.common import style
-from seqviz.plots.palette import categorical
+from seqviz.plots.palette import DARK_GREY, LIGHT_GREY, categorical
 
 
 def _square(start: float, end: float) -> tuple[list[float], list[float]]:
@@ -26,8 +26,8 @@ def receptive_field_picture(n: int, rows: Sequence[LayerRow]) -> go.Figure:
     low, high = 0, n
     for column in (1, 2):
         xs, ys = _square(0, n)
-        fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", fill="toself", fillcolor="#eeeeee",
-                                 line=dict(color="#444", width=2), name=f"input {n}×{n}",
+        fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", fill="toself", fillcolor="rgba(127,127,127,0.15)",
+                                 line=dict(color=DARK_GREY, width=2), name=f"input {n}×{n}",
                                  showlegend=column == 1, hoverinfo="skip"), 1, column)
     for index, row in reversed(list(enumerate(rows))):  # largest first, so small ones stay on top
         color = categorical(index)
@@ -48,7 +48,7 @@ def receptive_field_picture(n: int, rows: Sequence[LayerRow]) -> go.Figure:
     if rows:
         zoom_low = min(r.centre_start for r in rows) - 2
         zoom_high = max(r.centre_start + r.receptive_field for r in rows) + 2
-        pixel_grid = dict(dtick=1, showgrid=True, gridcolor="#cccccc") if zoom_high - zoom_low <= 80 else {}
+        pixel_grid = dict(dtick=1, showgrid=True, gridcolor=LIGHT_GREY) if zoom_high - zoom_low <= 80 else {}
         fig.update_xaxes(range=[zoom_low, zoom_high], constrain="domain", row=1, col=2,
                          minor=pixel_grid, layer="above traces")
         fig.update_yaxes(range=[zoom_high, zoom_low], scaleanchor="x2", row=1, col=2,
