@@ -65,7 +65,7 @@ def test_stopping_a_long_training_keeps_the_steps_so_far(server_url, page):
     wait_until_idle(page)
     for run in (1, 2):                                      # train, stop while running, twice
         page.get_by_role("button", name="Train on this video").click()
-        page.wait_for_function("/step \\d+\\/2000/.test(document.body.innerText)", timeout=120_000)
+        page.wait_for_function("/step [\\d,]+\\/2,000/.test(document.body.innerText)", timeout=120_000)
         page.wait_for_timeout(1500)
         _stop_button(page).click()
         wait_until_idle(page)
