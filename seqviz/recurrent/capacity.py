@@ -36,7 +36,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from seqviz.core import checkpoints, records, rng, train
+from seqviz.core import checkpoints, records, train
 from seqviz.recurrent import cells as rnn
 from seqviz.recurrent import tasks
 from seqviz.recurrent import train as memory_train
@@ -119,8 +119,7 @@ def build_recall_model(config: RecallConfig) -> nn.Module:
     """A recurrent model of the config's kind, its weights drawn from the config's seed."""
     if config.kind not in rnn.RECURRENT_KINDS:
         raise ValueError(f"recall-k needs an output at every step: one of {rnn.RECURRENT_KINDS}")
-    model = memory_train.build_model(config.kind, config.hidden, config.length)
-    return rng.init_parameters(model, rng.torch_generator(config.seed))
+    return memory_train.build_model(config.kind, config.hidden, config.length, seed=config.seed)
 
 
 def _losses(model: nn.Module, batch: tasks.RecallBatch) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:

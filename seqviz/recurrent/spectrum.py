@@ -19,9 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-from torch import nn
 
-from seqviz.core import rng
 from seqviz.recurrent import train as memory_train
 from seqviz.recurrent.gradients import orthogonal_recurrence
 
@@ -63,6 +61,5 @@ def spectrum(matrix: torch.Tensor | np.ndarray) -> Spectrum:
 def fresh_recurrent_matrix(kind: str, hidden: int, rho: float, seed: int) -> torch.Tensor:
     """W_hh of the fresh model the gradients page uses: rho times a random orthogonal matrix
     (seqviz.recurrent.gradients.orthogonal_recurrence), the rest drawn from the seed."""
-    model: nn.Module = memory_train.build_model(kind, hidden, 3)
-    rng.init_parameters(model, rng.torch_generator(seed))
+    model = memory_train.build_model(kind, hidden, 3, seed=seed)
     return orthogonal_recurrence(model, rho, seed).recurrent_matrix().detach().clone()

@@ -10,7 +10,6 @@ import pandas as pd
 import torch
 from torch import nn
 
-from seqviz.core import rng
 from seqviz.core.train import NonFiniteLoss, Progress
 from seqviz.plots.recurrent import MODEL_NAMES
 from seqviz.recurrent import results, seeds, tasks
@@ -18,16 +17,6 @@ from seqviz.recurrent import train as memory_train
 from seqviz.recurrent.tcn import KERNEL, tcn_depth
 
 SHIPPED = memory_train.MemoryConfig()
-
-
-def seeded_model(config: memory_train.MemoryConfig) -> nn.Module | None:
-    """A fresh model whose weights are drawn from the config's seed, or None for a model
-    rng.init_parameters cannot draw; train_memory_model then builds it from the seed."""
-    model = memory_train.build_model(config.kind, config.hidden, config.length)
-    try:
-        return rng.init_parameters(model, rng.torch_generator(config.seed))
-    except TypeError:
-        return None
 
 
 def train_models(configs: Sequence[memory_train.MemoryConfig], device: torch.device,
@@ -50,16 +39,18 @@ def train_models(configs: Sequence[memory_train.MemoryConfig], device: torch.dev
                 last.update(step=p.step, metrics=p.metrics)
                 on_progress(Progress(offset + p.step, steps, p.metrics, p.elapsed_s))
 
-            model, error = seeded_model(config), None
+            # built here, not inside train_memory_model, so a failed run still has its model
+            model = memory_train.build_model(config.kind, config.hidden, config.length, seed=config.seed)
+            error = None
             try:
                 model, history = memory_train.train_memory_model(
                     config, device, model=model, on_progress=report, should_stop=should_stop)
             except NonFiniteLoss as failure:
                 history, error = getattr(failure, "history", []), str(failure)
-            if error is None and model is not None and last["step"] > (history[-1]["step"] if history else 0):
+            if error is None and last["step"] > (history[-1]["step"] if history else 0):
                 history = [*history, evaluate_now(model, config, last["step"], last["metrics"])]
             store[(config.task, config.kind)] = results.MemoryRun(
-                config, None if model is None else results.cpu_copy(model),
+                config, results.cpu_copy(model),
                 results.history_from_rows(history), last["step"], error)
             trained.append(config.kind)
             done += config.steps

@@ -6,7 +6,6 @@ from __future__ import annotations
 import streamlit as st
 from torch import nn
 
-from seqviz.core import rng
 from seqviz.recurrent import capacity, results, seeds
 from seqviz.recurrent import train as memory_train
 
@@ -29,8 +28,7 @@ def shipped_model(task: str, kind: str) -> nn.Module:
 @st.cache_resource(show_spinner=False)
 def untrained_model(kind: str, seed: int) -> nn.Module:
     """A fresh model (hidden size of the shipped ones), its weights drawn from the seed; shared."""
-    model = memory_train.build_model(kind, memory_train.MemoryConfig().hidden, 3)
-    return _frozen(rng.init_parameters(model, rng.torch_generator(seed)))
+    return _frozen(memory_train.build_model(kind, memory_train.MemoryConfig().hidden, 3, seed=seed))
 
 
 def shipped_history(task: str, kind: str) -> tuple[results.EvalPoint, ...]:
