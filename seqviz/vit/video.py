@@ -39,6 +39,8 @@ class GameVideo:
     surprise: np.ndarray    # bool (T, H, W): pixels where an item appeared or vanished
     items: np.ndarray       # bool (T, H, W): pixels of every item on screen
     movers: np.ndarray      # bool (T, H, W): ball and paddle now or a frame ago (predictable motion)
+    ball: np.ndarray        # bool (T, H, W): the ball's pixels in each frame
+    bounce: np.ndarray      # bool (T,): the ball's step into frame t differs from its step into t-1 (a bounce)
 
 
 def _background(size: int, num_frames: int, rng: np.random.Generator, textured: bool) -> np.ndarray:
@@ -56,8 +58,11 @@ def _background(size: int, num_frames: int, rng: np.random.Generator, textured: 
 
 def game_with_masks(num_frames: int, size: int = 64, *, seed: int = 0,
                     textured_background: bool = True, item_rate: float = 0.08,
-                    item_life: int = 8) -> GameVideo:
-    """Render the game and the masks of its unpredictable parts. Same seed, same video."""
+                    item_life: int = 8, speed: float = 1.0) -> GameVideo:
+    """Render the game and the masks of its parts. Same seed, same video.
+
+    The seed draws the background texture, the ball's start and direction and the items;
+    `speed` scales the ball's velocity (1.0: 1.3 and 1.0 pixels per frame at 32 px)."""
     if num_frames < 1:
         raise ValueError("num_frames must be at least 1")
     if size < 16:
@@ -67,6 +72,8 @@ def game_with_masks(num_frames: int, size: int = 64, *, seed: int = 0,
     items = np.zeros((num_frames, size, size), bool)
     surprise = np.zeros((num_frames, size, size), bool)
     movers = np.zeros((num_frames, size, size), bool)
+    balls = np.zeros((num_frames, size, size), bool)
+    centres = np.zeros((num_frames, 2))
     yy, xx = np.mgrid[0:size, 0:size]
     wall = max(1, size // 32)
     radius = max(1.5, size / 16)
@@ -74,7 +81,7 @@ def game_with_masks(num_frames: int, size: int = 64, *, seed: int = 0,
     paddle_y = size - wall - paddle_h - 1
     low, high = wall + radius, size - wall - radius
     pos = rng.uniform(low + 2, high - size / 4, size=2)               # (x, y)
-    vel = rng.choice([-1.0, 1.0], size=2) * np.array([1.3, 1.0]) * size / 32
+    vel = rng.choice([-1.0, 1.0], size=2) * np.array([1.3, 1.0]) * size / 32 * speed
     paddle_x = size / 2
     living: list[list[int]] = []                                      # [x, y, frames left]
     for t in range(num_frames):
@@ -97,6 +104,8 @@ def game_with_masks(num_frames: int, size: int = 64, *, seed: int = 0,
         ball = (xx - pos[0]) ** 2 + (yy - pos[1]) ** 2 <= radius ** 2
         frame[paddle], frame[ball] = _PADDLE, _BALL
         movers[t] = paddle | ball
+        balls[t] = ball
+        centres[t] = pos
         pos = pos + vel
         for axis in (0, 1):
             top = high if axis == 0 else min(high, paddle_y - radius)
@@ -104,7 +113,10 @@ def game_with_masks(num_frames: int, size: int = 64, *, seed: int = 0,
                 vel[axis] = -vel[axis]
                 pos[axis] = np.clip(pos[axis], low, top)
     movers[1:] |= movers[:-1]
-    return GameVideo(frames, surprise, items, movers)
+    step = np.diff(centres, axis=0)                                   # (T-1, 2) displacement
+    bounce = np.zeros(num_frames, bool)                               # the step into t is not the one into t-1
+    bounce[2:] = np.abs(step[1:] - step[:-1]).max(-1) > 1e-6
+    return GameVideo(frames, surprise, items, movers, balls, bounce)
 
 
 def synthetic_game(num_frames: int, size: int = 64, *, seed: int = 0,
