@@ -23,7 +23,8 @@ from seqviz.vit.model import PredictiveViT
 from seqviz.vit.video import to_tensor, windows
 
 __all__ = ["RegionErrors", "Evaluation", "evaluate", "predict_all", "frame_metrics",
-           "region_errors", "mean_abs_error", "rollout", "attention_maps", "attention_on", "model_device"]
+           "region_errors", "mean_abs_error", "PIXEL_CLASSES", "pixel_classes", "class_errors",
+           "rollout", "attention_maps", "attention_on", "model_device"]
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,40 @@ class RegionErrors:
     ball_paddle: float   # ball and paddle, now or a frame ago, where no item changed
     items: float         # pixels where a random item appeared or vanished
     background: float    # everything else
+
+
+PIXEL_CLASSES = {
+    "entering": "the ball entering a patch",
+    "bounce": "the ball at a bounce",
+    "rest": "every other pixel",
+}
+
+
+def pixel_classes(ball: np.ndarray, bounce: np.ndarray, frames: int, patch_size: int) -> dict[str, np.ndarray]:
+    """Masks (T-F, H, W) over the predicted frames F..T-1 of a game, one per PIXEL_CLASSES key.
+
+    "entering": pixels of the ball in a patch that held none of the ball in the last input
+    frame. Nothing inside that patch announces it: the information must come from a
+    neighbouring patch, so a model whose patches do not exchange information cannot draw it.
+    "bounce": the ball's pixels now or in the last input frame, where the ball's step into
+    this frame differs from its step into the last one (a wall or the paddle turned it), and
+    not entering. "rest": every other pixel. The three are disjoint and cover every pixel.
+    ball: bool (T, H, W); bounce: bool (T,) as in seqviz.vit.video.GameVideo.
+    """
+    t, h, w = ball.shape
+    p = patch_size
+    if h % p or w % p:
+        raise ValueError(f"the patch size {p} does not divide the frame size {h}×{w}")
+    held = ball.reshape(t, h // p, p, w // p, p).any((2, 4))                  # (T, gh, gw)
+    held = held.repeat(p, 1).repeat(p, 2)                                     # (T, H, W)
+    entering = ball[frames:] & ~held[frames - 1:-1]
+    turned = (ball[frames:] | ball[frames - 1:-1]) & bounce[frames:, None, None] & ~entering
+    return {"entering": entering, "bounce": turned, "rest": ~(entering | turned)}
+
+
+def class_errors(truth: np.ndarray, predicted: np.ndarray, classes: dict[str, np.ndarray]) -> dict[str, float]:
+    """Mean |error| per pixel and colour on each class's pixels (nan for an empty class)."""
+    return {name: mean_abs_error(truth, predicted, mask) for name, mask in classes.items()}
 
 
 @dataclass(frozen=True, eq=False)
@@ -48,6 +83,8 @@ class Evaluation:
     mse: float                 # mean squared error over every frame, pixel and colour
     errors: RegionErrors | None        # None when the video has no masks
     copy_errors: RegionErrors | None
+    classes: dict[str, float] | None = None        # class_errors of the prediction (game only)
+    copy_classes: dict[str, float] | None = None   # and of copying the last frame
 
     @property
     def mean_psnr(self) -> float:
@@ -72,6 +109,9 @@ class Evaluation:
         for prefix, errors in (("error_", self.errors), ("copy_error_", self.copy_errors)):
             if errors is not None:
                 values.update({prefix + name: value for name, value in asdict(errors).items()})
+        for prefix, classes in (("error_", self.classes), ("copy_error_", self.copy_classes)):
+            if classes is not None:
+                values.update({prefix + name: value for name, value in classes.items()})
         return values
 
 
@@ -120,10 +160,12 @@ def region_errors(truth: np.ndarray, predicted: np.ndarray, movers: np.ndarray,
 
 
 def evaluate(model: PredictiveViT, frames: np.ndarray, *, movers: np.ndarray | None = None,
-             surprise: np.ndarray | None = None) -> Evaluation:
+             surprise: np.ndarray | None = None, ball: np.ndarray | None = None,
+             bounce: np.ndarray | None = None) -> Evaluation:
     """Predict every frame of uint8 `frames` (T, H, W, 3) and measure it against the truth and
     against copying the last frame. `movers` and `surprise`, bool (T, H, W) masks of the ball
-    and paddle and of the item changes (seqviz.vit.video.GameVideo), add the error per region."""
+    and paddle and of the item changes (seqviz.vit.video.GameVideo), add the error per region;
+    `ball` and `bounce` add it per pixel class (pixel_classes, at the model's patch size)."""
     f = model.config.frames
     truth = frames[f:].astype(np.float64) / 255.0                   # (N, H, W, 3)
     copy = frames[f - 1:-1].astype(np.float64) / 255.0              # (N, H, W, 3)
@@ -134,10 +176,14 @@ def evaluate(model: PredictiveViT, frames: np.ndarray, *, movers: np.ndarray | N
     if movers is not None and surprise is not None:
         errors = region_errors(truth, predicted, movers[f:], surprise[f:])
         copy_errors = region_errors(truth, copy, movers[f:], surprise[f:])
+    classes = copy_classes = None
+    if ball is not None and bounce is not None:
+        masks = pixel_classes(ball, bounce, f, model.config.patch_size)
+        classes, copy_classes = class_errors(truth, predicted, masks), class_errors(truth, copy, masks)
     return Evaluation(times=np.arange(f, len(frames)), predicted=predicted, psnr=psnr, ssim=ssim,
                       copy_psnr=copy_psnr, copy_ssim=copy_ssim,
                       mse=float(((truth - predicted) ** 2).mean()), errors=errors,
-                      copy_errors=copy_errors)
+                      copy_errors=copy_errors, classes=classes, copy_classes=copy_classes)
 
 
 @torch.inference_mode()
