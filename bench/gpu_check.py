@@ -84,7 +84,9 @@ SIZES = {
                    train_rnn=("--steps", "4", "--rounds", "1", "--kinds", "lstm", "tcn"),
                    gradients=("--lengths", "20", "--rounds", "1", "--kinds", "rnn-tanh", "tcn")),
 }
-GRADIENT_TOLERANCE = 1e-2    # relative: cuDNN may use TF32 for float32 recurrences and convolutions
+GRADIENT_TOLERANCE = 5e-2    # relative: cuDNN may use TF32 for float32 recurrences and convolutions (torch's
+#                              default), and a recurrence compounds its rounding over the steps; a wrong
+#                              device or a wrong formula gives gaps of order 1
 PREDICTION_TOLERANCE = 0.05  # |GPU (bf16 autocast) - CPU (fp32)| per pixel, pixels in [0, 1]
 ACCURACY_TOLERANCE = 0.02    # fused twin against the from-scratch model, on 512 sequences
 COMPILE_TOLERANCE = 0.1      # relative gap of the early losses, compiled against eager
@@ -311,10 +313,11 @@ def check_vit_compile(ctx: Context) -> Result:
                         f"(<= {COMPILE_TOLERANCE}); last loss {compiled_losses[-1]:.5f} vs {eager_losses[-1]:.5f}")
 
 
-def _run_bench(ctx: Context, module: str, args: tuple[str, ...]) -> tuple[int, list[str], str]:
+def _run_bench(ctx: Context, module: str, args: tuple[str, ...], scale: float = 1.0
+               ) -> tuple[int, list[str], str]:
     """Run `python -m bench.<module> args` from the repository root; (exit status, stdout lines,
     the stderr's last line)."""
-    timeout = max(10.0, min(ctx.sizes.bench_timeout_s, ctx.deadline - time.perf_counter()))
+    timeout = max(10.0, min(scale * ctx.sizes.bench_timeout_s, ctx.deadline - time.perf_counter()))
     env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
     try:
         done = subprocess.run([sys.executable, "-m", f"bench.{module}", *args], cwd=ROOT, env=env,
@@ -335,16 +338,17 @@ def _bench_result(code: int, lines: list[str], error: str, wanted: Callable[[lis
 
 def check_bench_train_vit(ctx: Context) -> Result:
     device = ctx.device.type
-    code, lines, error = _run_bench(ctx, "train_vit", ("--device", device, *ctx.sizes.train_vit))
+    code, lines, error = _run_bench(ctx, "train_vit", ("--device", device, *ctx.sizes.train_vit), scale=1.5)
     for line in lines:
         match = RATIO.search(line)
         if match:
             ctx.ratios[int(match.group(1))] = float(match.group(2))
-    failed = [line for line in lines if "failed" in line]
+    failed = [line for line in lines if "failed" in line]          # a compile, or a whole path
+    page_paths = [line for line in failed if "project" in line or "baseline" in line]
     figures = ", ".join(f"batch {batch}: {ratio:.2f}x" for batch, ratio in ctx.ratios.items())
     figures = f"project/baseline samples/s {figures or 'not printed'}" + (
         f"; {len(failed)} line(s) report a failure" if failed else "")
-    return _bench_result(code, lines, error, lambda found: bool(ctx.ratios) and not failed, figures)
+    return _bench_result(code, lines, error, lambda found: bool(ctx.ratios) and not page_paths, figures)
 
 
 def check_vit_speedup(ctx: Context) -> Result:
