@@ -11,9 +11,13 @@ cells.run_sequential). Also timed: train_memory_model with a progress callback, 
 Memory tasks page calls it (then each step is handed to that thread and back, so the
 callback runs in the caller's thread). Timed in interleaved rounds after a warm-up
 (seqviz.core.timing.interleaved), medians; sequences per second = steps x batch / time.
-Target: ours / fused >= 0.9 for every kind. CUDA is timed too when present.
+Target: ours / fused >= 0.9 for every kind. CUDA is timed too when present (--devices
+chooses; on CUDA train_memory_model runs under bf16 autocast, the bare loop in fp32).
 
-    python -m bench.train_rnn [--steps 100] [--rounds 5] [--kinds lstm gru]
+    python -m bench.train_rnn [--steps 100] [--rounds 5] [--kinds lstm gru] [--devices cpu cuda]
+
+On a GPU machine, from the repository root: `PYTHONPATH=. python3 -m bench.train_rnn --devices cuda`
+(bench/gpu_check.sh runs it with small sizes among its checks).
 """
 
 from __future__ import annotations
@@ -95,13 +99,17 @@ def fused_training(config: mt.MemoryConfig, device: str):
     return lambda: rnn.run_sequential(run, device)
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=100, help="steps per timed run (eval every 25)")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--kinds", nargs="+", default=list(mt.MODEL_KINDS), choices=mt.MODEL_KINDS)
-    args = parser.parse_args()
-    devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+    parser.add_argument("--devices", nargs="+", choices=["cpu", "cuda"], default=None,
+                        help="default: cpu, and cuda when present")
+    args = parser.parse_args(argv)
+    devices = args.devices or ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+    if "cuda" in devices and not torch.cuda.is_available():
+        parser.error("--devices cuda, but CUDA is not available to this torch")
     shipped = mt.MemoryConfig()
     print(f"torch {torch.__version__}, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}; "
           f"batch {shipped.batch}, length {shipped.length}, hidden {shipped.hidden}, {args.steps} steps a run, "
