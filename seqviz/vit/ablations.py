@@ -1,75 +1,145 @@
-"""The five shipped predictive ViTs and what comparing them shows.
+"""What comparing the shipped predictive ViTs shows, over their training seeds.
 
-They share seed 0, the training game and every hyperparameter but one: self-attention
-replaced by a token-wise feed-forward layer, positions dropped, or a flat background
-instead of a textured one (models/MODELS.md has the commands). `findings` turns their
-evaluations (seqviz.vit.evaluate) on the video they learned and on an unseen game into
-the numbers behind every sentence the page says about them, so the sentences can be
-checked against the numbers rather than written once and left to go stale.
+`findings` turns the held-out scores of every variant and seed (seqviz.vit.experiment:
+the rows of models/vit_seeds.csv, or the page's live seqviz.vit.games.evaluate_games)
+into the numbers behind every sentence the page and models/MODELS.md say about them,
+and `explanation` writes those sentences, choosing each verdict from the numbers, so a
+retrained model changes the words rather than leaving them stale.
 """
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from seqviz.vit.evaluate import Evaluation
-from seqviz.vit.train import UNSEEN_SEED_OFFSET
+import numpy as np
 
-__all__ = ["ShippedModel", "SHIPPED", "SEED", "UNSEEN_SEED", "Findings", "findings"]
+__all__ = ["Spread", "spread", "TARGET_RATIO", "NO_BETTER", "Findings", "findings", "verdict", "explanation",
+           "TABLE_COLUMNS", "models_table"]
 
-SEED = 0                                  # every shipped model's seed, and its training game's
-UNSEEN_SEED = SEED + UNSEEN_SEED_OFFSET   # the game none of them saw
+TARGET_RATIO = 0.5     # the full model's |error| on ball-entering pixels, at most this times copying's
+NO_BETTER = 0.9        # a ratio above this is "no better than copying" (within 10 %)
 
 
 @dataclass(frozen=True)
-class ShippedModel:
-    label: str          # how the page names it
-    preset: str         # seqviz.vit.model.PRESETS
-    flat: bool          # trained (and measured) on a flat background
+class Spread:
+    """A value over training seeds: mean, sample standard deviation, lowest, highest, count."""
 
-    @property
-    def file(self) -> str:
-        return f"vit_{self.preset}{'_flat' if self.flat else ''}.pt"
+    mean: float
+    std: float
+    low: float
+    high: float
+    n: int
+
+    def text(self, digits: int = 2, unit: str = "") -> str:
+        f = f"{{:.{digits}f}}"
+        spread = f" ± {f.format(self.std)}" if self.n > 1 else ""
+        return (f"{f.format(self.mean)}{unit}{spread} [{f.format(self.low)}–{f.format(self.high)}] "
+                f"over {self.n} seed{'s' if self.n != 1 else ''}")
 
 
-SHIPPED: dict[str, ShippedModel] = {
-    "full": ShippedModel("Full", "full", False),
-    "no_attention": ShippedModel("No self-attention", "no_attention", False),
-    "no_pos": ShippedModel("No positions", "no_pos", False),
-    "full_flat": ShippedModel("Full, flat background", "full", True),
-    "no_pos_flat": ShippedModel("No positions, flat background", "no_pos", True),
-}
+def spread(values: Sequence[float]) -> Spread:
+    values = np.asarray(values, float)
+    return Spread(float(values.mean()), float(values.std(ddof=1)) if len(values) > 1 else 0.0,
+                  float(values.min()), float(values.max()), len(values))
 
 
 @dataclass(frozen=True)
 class Findings:
-    """Differences in mean PSNR (dB) and |error| between the shipped models."""
+    """Ratios of |error| to copying's on the held-out games, per variant, over seeds."""
 
-    seen_gain_min: float            # the smallest gain over copying the last frame, learned video
-    seen_gain_max: float            # the largest
-    no_attention_unseen_gain: float  # no self-attention against copying, unseen game
-    no_attention_unseen_ball: float  # its |error| on the ball and paddle, unseen game
-    copy_unseen_ball: float          # copying's |error| there
-    no_pos_seen_change: float        # no positions minus full, learned video (textured)
-    no_pos_unseen_change: float      # the same on the unseen game
-    no_pos_flat_unseen_change: float  # the same pair on a flat background, unseen game
-    flat_higher: bool                # every flat model above its textured twin, both videos
+    entering: dict[str, Spread]      # variant -> model / copying on ball-entering pixels
+    bounce: dict[str, Spread]        # on the ball at bounces
+    rest: dict[str, Spread]          # on every other pixel
+    psnr_gain: dict[str, Spread]     # variant -> PSNR - copying's PSNR (dB)
+
+    @property
+    def target_met(self) -> bool:
+        return self.entering["full"].mean <= TARGET_RATIO
 
 
-def findings(seen: dict[str, Evaluation], unseen: dict[str, Evaluation]) -> Findings:
-    """Compare the evaluations of every SHIPPED model (keys as in SHIPPED), each measured on
-    its own kind of background: `seen` on the video it learned, `unseen` on the unseen game."""
-    gains = [seen[name].mean_psnr - seen[name].copy_mean_psnr for name in SHIPPED]
-    no_attention = unseen["no_attention"]
-    flat_pairs = (("full", "full_flat"), ("no_pos", "no_pos_flat"))
-    return Findings(
-        seen_gain_min=min(gains), seen_gain_max=max(gains),
-        no_attention_unseen_gain=no_attention.mean_psnr - no_attention.copy_mean_psnr,
-        no_attention_unseen_ball=no_attention.errors.ball_paddle,
-        copy_unseen_ball=no_attention.copy_errors.ball_paddle,
-        no_pos_seen_change=seen["no_pos"].mean_psnr - seen["full"].mean_psnr,
-        no_pos_unseen_change=unseen["no_pos"].mean_psnr - unseen["full"].mean_psnr,
-        no_pos_flat_unseen_change=unseen["no_pos_flat"].mean_psnr - unseen["full_flat"].mean_psnr,
-        flat_higher=all(results[flat].mean_psnr > results[textured].mean_psnr
-                        for results in (seen, unseen) for textured, flat in flat_pairs),
-    )
+def findings(scores: Mapping[str, Sequence[Mapping[str, float]]]) -> Findings:
+    """`scores`: variant -> one summary per seed with error_<class>, copy_error_<class>, psnr and
+    copy_psnr (seqviz.vit.games.Pooled.summary() or a row of vit_seeds.csv as a dict)."""
+    def ratios(name: str) -> dict[str, Spread]:
+        return {variant: spread([s[f"error_{name}"] / s[f"copy_error_{name}"] for s in rows])
+                for variant, rows in scores.items()}
+
+    return Findings(entering=ratios("entering"), bounce=ratios("bounce"), rest=ratios("rest"),
+                    psnr_gain={variant: spread([s["psnr"] - s["copy_psnr"] for s in rows])
+                               for variant, rows in scores.items()})
+
+
+def verdict(ratio: Spread) -> str:
+    """How a ratio to copying reads, judged on its worst seed as well as its mean."""
+    if ratio.low > NO_BETTER:
+        return "no better than copying" if ratio.mean < 1 / NO_BETTER else "worse than copying"
+    if ratio.high <= TARGET_RATIO:
+        return "less than half of copying's error in every seed"
+    if ratio.high < 1:
+        return "better than copying in every seed"
+    return "better than copying in some seeds only"
+
+
+def explanation(found: Findings, attention: tuple[float, float] | None = None) -> str:
+    """The ablations in sentences. `attention`: (the full model's largest mean attention mass on
+    the ball's input patches from the patches it enters, over layers and heads; the uniform share)."""
+    e, b = found.entering, found.bounce
+    full = e["full"]
+    target = (f"at most {TARGET_RATIO:g}× copying's, the aim, is met" if found.target_met else
+              f"the aim was at most {TARGET_RATIO:g}× copying's: **not reached**")
+    lines = [
+        "Every variant trained on the same 64 games and is measured on 8 games none of them saw, "
+        f"from {full.n} training seeds each (mean ± standard deviation [lowest–highest]). The numbers "
+        "are |error| divided by copying the last frame's |error| on the same pixels: 1 is no better "
+        "than copying, 0 is perfect.",
+        f"- **Full model**, ball entering a patch: {e['full'].text()}, {verdict(full)} ({target}). "
+        "Nothing inside such a patch announced the ball, so the model drew it from what other patches "
+        "held: information moved across patch borders.",
+    ]
+    if attention is not None and not math.isnan(attention[0]):
+        mass, uniform = attention
+        lines.append(f"  The patches the ball enters put up to {mass:.2f} of a head's attention on the "
+                     f"ball's patches of the input frames (seed 0, held-out games), where uniform attention "
+                     f"would put {uniform:.2f}: {mass / uniform:.1f}× more"
+                     + (", so attention does look at the ball." if mass > 2 * uniform else
+                        ", barely more than uniform: the weights alone do not show where it looks."))
+    lines += [
+        f"- **No self-attention**: each patch sees only itself in the last frame. Ball entering: "
+        f"{e['no_attention'].text()}, {verdict(e['no_attention'])}: where the information must come from "
+        f"another patch, nothing can bring it. At bounces {b['no_attention'].text()} "
+        f"(full model: {b['full'].text()}).",
+        f"- **No positions, flat background**: every empty patch of a flat background is the same token, "
+        f"so without positions the model gives them all the same prediction and cannot draw the ball "
+        f"entering one. Ball entering: {e['no_pos_flat'].text()}, {verdict(e['no_pos_flat'])} "
+        f"(full model on the flat background: {e['full_flat'].text()}).",
+        f"- **No positions, textured background**: ball entering {e['no_pos'].text()}, "
+        f"{verdict(e['no_pos'])}. The scrolling texture makes most patches look different, so content "
+        "can stand in for place"
+        + (" and the model does nearly as well as with positions." if e["no_pos"].mean <= 1.25 * full.mean
+           else ", but only partly: it does clearly worse than with positions."),
+        "- PSNR over copying (all pixels): " + "; ".join(
+            f"{name.replace('_', ' ')} {gain.mean:+.2f} dB" for name, gain in found.psnr_gain.items()) + ".",
+    ]
+    return "\n".join(lines)
+
+
+TABLE_COLUMNS = (("entering", "ball entering a patch"), ("bounce", "ball at a bounce"), ("rest", "rest"))
+
+
+def models_table(scores: Mapping[str, Sequence[Mapping[str, float]]], labels: Mapping[str, str]) -> str:
+    """The markdown table of models/MODELS.md: per variant, the ratio to copying on each pixel class
+    and the PSNR gain, mean ± standard deviation [lowest–highest] over seeds."""
+    found = findings(scores)
+    head = ["model", *[f"{title}: \\|error\\| / copying's" for _, title in TABLE_COLUMNS], "PSNR over copying (dB)"]
+    lines = ["| " + " | ".join(head) + " |", "|" + " --- |" * len(head)]
+    for variant in scores:
+        cells = [f"{labels[variant]} (`vit_{variant}_s*.pt`)"]
+        for name, _ in TABLE_COLUMNS:
+            s = getattr(found, name)[variant]
+            cells.append(f"{s.mean:.2f} ± {s.std:.2f} [{s.low:.2f}–{s.high:.2f}]")
+        g = found.psnr_gain[variant]
+        cells.append(f"{g.mean:+.2f} ± {g.std:.2f} [{g.low:+.2f}–{g.high:+.2f}]")
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import sys
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -32,13 +31,14 @@ from seqviz.vit import games as game_sets
 from seqviz.vit.model import PredictiveViT, ViTConfig, build
 from seqviz.vit.train import TrainSettings, make_step_on
 
-__all__ = ["Variant", "VARIANTS", "SEEDS", "SETTINGS", "CONFIG", "SeedRow", "checkpoint_path",
-           "train_variant", "load_shipped", "read_rows", "CSV", "main"]
+__all__ = ["Variant", "VARIANTS", "SEEDS", "ONE_VIDEO", "SETTINGS", "CONFIG", "SeedRow", "checkpoint_path",
+           "train_variant", "command", "shipped_path", "load_checkpoint", "load_shipped", "read_rows", "CSV", "main"]
 
 CONFIG = ViTConfig(pos_embedding="sinusoidal")              # 3 frames of 32 x 32, patch 4
-SETTINGS = TrainSettings(steps=3000, batch_size=32, learning_rate=2e-3, change_weight=20.0,
+SETTINGS = TrainSettings(steps=3000, batch_size=32, learning_rate=2e-3, change_weight=5.0,
                          warmup_steps=100)
 SEEDS = (0, 1, 2)
+ONE_VIDEO = "one_video"   # the exercise's set-up: one long game, memorised (seqviz.vit.train)
 CSV = checkpoints.MODELS_DIR / "vit_seeds.csv"
 
 
@@ -113,17 +113,39 @@ def train_variant(name: str, seed: int, settings: TrainSettings = SETTINGS, *,
     return model, row, losses
 
 
-def load_shipped(name: str, seed: int = 0) -> tuple[PredictiveViT, ViTConfig]:
-    """A shipped model (a VARIANTS key) of one training seed, on the CPU in eval mode."""
+def shipped_path(name: str, seed: int = 0) -> Path:
+    """The file of a shipped model: a VARIANTS key and one of SEEDS, or ONE_VIDEO (seed 0 only)."""
+    if name == ONE_VIDEO:
+        if seed != 0:
+            raise ValueError(f"the {ONE_VIDEO!r} model was trained from seed 0 only")
+        return checkpoints.MODELS_DIR / "vit_one_video.pt"
     if name not in VARIANTS:
-        raise ValueError(f"no shipped model {name!r}; choose one of {', '.join(VARIANTS)}")
-    checkpoint = checkpoints.load_model(checkpoint_path(name, seed),
-                                        lambda config: PredictiveViT(ViTConfig(**config)))
-    return checkpoint.model.eval(), checkpoint.model.config
+        raise ValueError(f"no shipped model {name!r}; choose one of {', '.join([*VARIANTS, ONE_VIDEO])}")
+    if seed not in SEEDS:
+        raise ValueError(f"the shipped {name!r} models were trained from seeds {SEEDS}, not {seed}")
+    return checkpoint_path(name, seed)
+
+
+def load_checkpoint(name: str, seed: int = 0) -> checkpoints.Checkpoint:
+    """A shipped checkpoint (see shipped_path): the model on the CPU in eval mode, its metrics and record."""
+    return checkpoints.load_model(shipped_path(name, seed), lambda config: PredictiveViT(ViTConfig(**config)))
+
+
+def load_shipped(name: str, seed: int = 0) -> tuple[PredictiveViT, ViTConfig]:
+    """A shipped model and its config: name in VARIANTS ("full", "no_attention", "no_pos",
+    "full_flat", "no_pos_flat") with a seed of SEEDS, or ONE_VIDEO; CPU, eval mode."""
+    model = load_checkpoint(name, seed).model
+    return model, model.config
 
 
 def read_rows(path: Path = CSV) -> list[SeedRow]:
     return list(records.read_records(SeedRow, path))
+
+
+def command(name: str, seed: int, steps: int = SETTINGS.steps) -> str:
+    """The command that makes exactly the file of one variant and seed (each trains alone)."""
+    return (f"python -m seqviz.vit.experiment --variants {name} --seeds {seed}"
+            + (f" --steps {steps}" if steps != SETTINGS.steps else ""))
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -135,13 +157,12 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     settings = replace(SETTINGS, steps=args.steps)
-    command = "python -m seqviz.vit.experiment " + " ".join(sys.argv[1:] if argv is None else argv)
     rows = []
     for name in args.variants:
         for seed in args.seeds:
             model, row, losses = train_variant(name, seed, settings, log=lambda line: print(line, flush=True))
             metrics = {key: value for key, value in row.__dict__.items() if isinstance(value, float)}
-            record = {"command": command, "variant": name, "seed": seed, "metrics": metrics,
+            record = {"command": command(name, seed, args.steps), "variant": name, "seed": seed, "metrics": metrics,
                       "loss": [round(loss, 6) for loss in losses]}
             checkpoints.save(checkpoint_path(name, seed, args.out), model, VARIANTS[name].config, metrics, record)
             rows.append(row)

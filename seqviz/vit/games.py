@@ -116,3 +116,46 @@ def evaluate_games(model: PredictiveViT, games: list[videos.GameVideo]) -> Poole
     return Pooled(psnr=mean("psnr"), ssim=mean("ssim"), copy_psnr=mean("copy_psnr"),
                   copy_ssim=mean("copy_ssim"), errors=errors, copy_errors=copy_errors, pixels=counts,
                   games=results)
+
+
+@dataclass(frozen=True)
+class BallAttention:
+    """Where the patches that the ball is about to enter look, over many predictions."""
+
+    mass: np.ndarray       # (layers, heads): mean attention weight on the ball's input patches
+    uniform: float         # the mean share of tokens those patches are: uniform attention's mass
+    queries: int           # how many (prediction, patch) pairs were averaged
+
+
+@torch.inference_mode()
+def attention_to_ball(model: PredictiveViT, games: list[videos.GameVideo]) -> BallAttention:
+    """For every predicted frame and every patch of it that the ball enters (pixel class
+    "entering"), the attention weight that patch's token (in the last input frame) puts on
+    the tokens of the input frames that hold some of the ball, per layer and head, averaged;
+    against the share of tokens those are, which is what uniform attention would put there."""
+    c = model.config
+    if not c.use_attention:
+        raise ValueError("this model has no self-attention, so it has no attention to measure")
+    p, g, n = c.patch_size, c.grid, c.patches_per_frame
+    device = next(model.parameters()).device
+    total, shares, count = np.zeros((c.depth, c.heads)), 0.0, 0
+    for game in games:
+        entering = pixel_classes(game.ball, game.bounce, c.frames, p)["entering"]     # (T-F, H, W)
+        held = game.ball.reshape(len(game.ball), g, p, g, p).any((2, 4)).reshape(len(game.ball), n)
+        indices = np.nonzero(entering.any((1, 2)))[0]
+        if len(indices) == 0:
+            continue
+        inputs, _ = videos.windows(videos.to_tensor(game.frames), c.frames)          # (T-F, F, C, H, W)
+        _, weights = model(inputs[indices].to(device), return_attention=True)       # (B, L, h, N, N)
+        last = weights[:, :, :, -n:, :].float().cpu().numpy()                       # (B, L, h, P, N)
+        for row, index in enumerate(indices):
+            target = index + c.frames
+            queries = entering[index].reshape(g, p, g, p).any((1, 3)).reshape(-1)   # (P,)
+            ball_tokens = held[target - c.frames:target].reshape(-1)                # (F*P,) frame-major
+            on_ball = last[row][:, :, queries][..., ball_tokens].sum(-1)            # (L, h, q)
+            total += on_ball.sum(-1)
+            shares += ball_tokens.mean() * queries.sum()
+            count += int(queries.sum())
+    if count == 0:
+        raise ValueError("the ball never enters a new patch in these games")
+    return BallAttention(mass=total / count, uniform=shares / count, queries=count)

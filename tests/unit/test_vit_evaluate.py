@@ -1,6 +1,6 @@
-"""The one evaluation of the predictive ViT (seqviz.vit.evaluate), and the shipped checkpoints:
-their stored metrics and models/MODELS.md's table are what evaluate gives, and the page's
-claims about the ablations hold for them."""
+"""The one evaluation of the predictive ViT (seqviz.vit.evaluate), and the shipped checkpoints of
+the many-games experiment: their stored metrics, models/vit_seeds.csv and models/MODELS.md's
+table are what evaluate_games gives, and the claims about the ablations hold for them."""
 
 import re
 from dataclasses import FrozenInstanceError, astuple
@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from seqviz.core import checkpoints
-from seqviz.vit import ablations, video
+from seqviz.vit import ablations, experiment, games, video
 from seqviz.vit import evaluate as vit_eval
 from seqviz.vit import model as vit
 
@@ -105,90 +105,79 @@ def test_attention_on_a_mask_counts_the_patches_it_touches():
 
 # ---- the shipped checkpoints ----------------------------------------------------------------
 
-def _build(config):
-    return vit.PredictiveViT(vit.ViTConfig(**config))
-
-
 @pytest.fixture(scope="module")
 def shipped():
-    """Every shipped checkpoint, evaluated on its default video and on the unseen game."""
-    loaded, seen, unseen = {}, {}, {}
-    for name, model in ablations.SHIPPED.items():
-        loaded[name] = checkpoints.load_model(checkpoints.MODELS_DIR / model.file, _build)
-        for results, seed in ((seen, ablations.SEED), (unseen, ablations.UNSEEN_SEED)):
-            game = video.game_with_masks(**video.DEFAULT_VIDEO, seed=seed, textured_background=not model.flat)
-            results[name] = vit_eval.evaluate(loaded[name].model, game.frames, movers=game.movers,
-                                              surprise=game.surprise)
-    return loaded, seen, unseen
+    """Every shipped variant and seed, loaded and measured on its held-out games."""
+    loaded, pooled = {}, {}
+    test_games = {flat: games.make_games(games.TEST_GAMES.flat() if flat else games.TEST_GAMES)
+                  for flat in (False, True)}
+    for name, variant in experiment.VARIANTS.items():
+        for seed in experiment.SEEDS:
+            loaded[name, seed] = experiment.load_checkpoint(name, seed)
+            pooled[name, seed] = games.evaluate_games(loaded[name, seed].model, test_games[variant.flat])
+    return loaded, pooled
 
 
-PRECISION = {"psnr": 2, "ssim": 3, "mse": 5, "copy_psnr": 2, "copy_ssim": 3, "error_ball_paddle": 3,
-             "error_items": 3, "error_background": 4, "copy_error_ball_paddle": 3, "copy_error_items": 3,
-             "copy_error_background": 4}
-
-
-def test_stored_metrics_are_what_evaluate_gives(shipped):
-    loaded, seen, unseen = shipped
-    for name, checkpoint in loaded.items():
-        path = checkpoints.MODELS_DIR / ablations.SHIPPED[name].file
-        assert path.stat().st_size < 3 * 2**20
-        assert checkpoint.metrics["flat_background"] == float(ablations.SHIPPED[name].flat)
-        assert vit.ViTConfig(**checkpoint.config) == vit.PRESETS[ablations.SHIPPED[name].preset]
-        for prefix, results in (("", seen), ("unseen_", unseen)):
-            measured = results[name].summary()
-            assert set(PRECISION) == set(measured)
-            for key, digits in PRECISION.items():
-                assert f"{checkpoint.metrics[prefix + key]:.{digits}f}" == f"{measured[key]:.{digits}f}", \
-                    (name, prefix + key)
+def test_the_csv_and_the_stored_metrics_are_what_evaluate_games_gives(shipped):
+    loaded, pooled = shipped
+    rows = {(row.variant, row.seed): row for row in experiment.read_rows()}
+    assert set(rows) == set(loaded)
+    for key, checkpoint in loaded.items():
+        name, seed = key
+        path = experiment.shipped_path(name, seed)
+        assert path.stat().st_size < 1 * 2**20                         # weights only, small
+        assert vit.ViTConfig(**checkpoint.config) == experiment.VARIANTS[name].config
+        measured, row = pooled[key].summary(), rows[key]
+        for field in ("psnr", "ssim", "copy_psnr", "copy_ssim", "error_entering", "copy_error_entering",
+                      "error_bounce", "copy_error_bounce", "error_rest", "copy_error_rest"):
+            assert getattr(row, field) == pytest.approx(measured[field], abs=1e-5), (key, field)
+            assert checkpoint.metrics[field] == getattr(row, field)
         record = checkpoint.record
-        assert len(record["loss"]) == checkpoint.metrics["steps"] == 1200
-        assert record["metrics"] == checkpoint.metrics and record["seed"] == ablations.SEED
-        assert checkpoint.metrics["final_loss"] == pytest.approx(np.mean(record["loss"][-20:]), rel=1e-4)
+        assert len(record["loss"]) == row.steps == experiment.SETTINGS.steps
+        assert row.final_loss == pytest.approx(np.mean(record["loss"][-50:]), rel=1e-4)
+        assert record["command"] == experiment.command(name, seed)
+        assert record["seed"] == seed and record["variant"] == name
 
 
-MODELS_COLUMNS = [("final_loss", 5), ("psnr", 2), ("ssim", 3), ("error_ball_paddle", 3),
-                  ("unseen_psnr", 2), ("unseen_ssim", 3), ("unseen_error_ball_paddle", 3),
-                  ("copy_psnr", 2), ("unseen_copy_psnr", 2)]
+def _scores(pooled):
+    return {name: [pooled[name, seed].summary() for seed in experiment.SEEDS] for name in experiment.VARIANTS}
 
 
-def test_the_table_in_models_md_is_the_stored_metrics(shipped):
-    loaded, _, _ = shipped
+def test_the_table_in_models_md_is_the_measured_one(shipped):
+    _, pooled = shipped
     text = (checkpoints.MODELS_DIR / "MODELS.md").read_text()
-    rows = {m.group(1): [c.strip() for c in m.group(2).split("|")[1:-1]]
-            for m in re.finditer(r"^\| `(vit_\w+)\.pt` (\|.*\|)$", text, re.M)}
-    assert set(rows) == {model.file[:-3] for model in ablations.SHIPPED.values()}
-    for name, checkpoint in loaded.items():
-        cells = rows[ablations.SHIPPED[name].file[:-3]]
-        assert cells[0] == f"{(checkpoints.MODELS_DIR / ablations.SHIPPED[name].file).stat().st_size // 1024} KiB"
-        assert cells[1:] == [f"{checkpoint.metrics[key]:.{digits}f}" for key, digits in MODELS_COLUMNS], name
-        flat = " --flat" if ablations.SHIPPED[name].flat else ""
-        command = (f"python -m seqviz.vit.train --preset {ablations.SHIPPED[name].preset} --seed 0{flat} "
-                   f"--out models/{ablations.SHIPPED[name].file}")
-        assert re.sub(r" +", " ", command) in {re.sub(r" +", " ", line) for line in text.splitlines()}
-        assert checkpoint.record["command"] == command
+    labels = {name: variant.label for name, variant in experiment.VARIANTS.items()}
+    assert ablations.models_table(_scores(pooled), labels) in text
+    assert "python -m seqviz.vit.experiment --seeds 0 1 2" in text
 
 
-def test_the_pages_claims_about_the_ablations_hold(shipped):
-    _, seen, unseen = shipped
-    found = ablations.findings(seen, unseen)
-    assert found.seen_gain_min > 5.0                    # every model beats copying on its video
-    assert abs(found.no_attention_unseen_gain) < 0.5    # "no better than copying" on the unseen game
-    assert found.no_attention_unseen_ball > found.copy_unseen_ball   # and worse on the ball
-    assert found.no_pos_unseen_change > 0 and found.no_pos_flat_unseen_change > 0   # positions hurt there
-    assert found.no_pos_seen_change < 0                 # ... though they help on the learned video
-    assert found.flat_higher
+def test_the_claims_about_the_ablations_hold_over_every_seed(shipped):
+    _, pooled = shipped
+    found = ablations.findings(_scores(pooled))
+    # where the information must come from another patch, a model without attention cannot get it,
+    # and neither can one without positions on a flat background
+    assert ablations.verdict(found.entering["no_attention"]) == "no better than copying"
+    assert ablations.verdict(found.entering["no_pos_flat"]) == "no better than copying"
+    assert found.entering["full"].high < found.entering["no_attention"].low      # every seed apart
+    assert found.entering["full_flat"].high < found.entering["no_pos_flat"].low
+    text = ablations.explanation(found)
+    assert found.entering["full"].text() in text and found.entering["no_attention"].text() in text
+    models_md = re.sub(r"\s+", " ", (checkpoints.MODELS_DIR / "MODELS.md").read_text())
+    for variant in ("full", "no_attention", "no_pos_flat"):
+        assert found.entering[variant].text() in models_md, variant
 
 
-def test_the_prose_in_models_md_quotes_the_findings(shipped):
-    _, seen, unseen = shipped
-    found = ablations.findings(seen, unseen)
-    text = re.sub(r"\s+", " ", (checkpoints.MODELS_DIR / "MODELS.md").read_text())
-    no_attention = unseen["no_attention"]
-    for quoted in (f"by {found.seen_gain_min:.1f} to {found.seen_gain_max:.1f} dB",
-                   f"no better than copying ({no_attention.mean_psnr:.2f} against "
-                   f"{no_attention.copy_mean_psnr:.2f} dB)",
-                   f"worse on the ball ({found.no_attention_unseen_ball:.3f} against {found.copy_unseen_ball:.3f})",
-                   f"{-found.no_pos_seen_change:.2f} dB worse than the full one on the learned video",
-                   f"{found.no_pos_unseen_change:.2f} dB *better* on the unseen game",
-                   f"({found.no_pos_flat_unseen_change:.2f} dB with a flat background)"):
-        assert quoted in text
+def test_the_notebook_api_loads_and_predicts_on_the_models_device():
+    import seqviz.vit
+
+    model, config = seqviz.vit.load_shipped("full")
+    assert config == experiment.VARIANTS["full"].config and not model.training
+    frames = video.synthetic_game(10, 32, seed=5, textured_background=True)
+    predicted = seqviz.vit.predict_all(model, frames)
+    assert predicted.shape == (7, 32, 32, 3) and 0 <= predicted.min() and predicted.max() <= 1
+    one_video, _ = seqviz.vit.load_shipped(experiment.ONE_VIDEO)
+    assert one_video.config.pos_embedding == "learned"
+    with pytest.raises(ValueError, match="no shipped model"):
+        seqviz.vit.load_shipped("nope")
+    with pytest.raises(ValueError, match="seeds"):
+        seqviz.vit.load_shipped("full", seed=7)
