@@ -101,6 +101,7 @@ def test_a_variant_trains_from_its_seed_alone_and_is_measured_on_held_out_games(
     again, row_again, _ = experiment.train_variant("no_attention", 1, settings)
     for name, value in first.state_dict().items():
         assert torch.equal(value, again.state_dict()[name])
-    assert replace(row, seconds=0) == replace(row_again, seconds=0) and row.steps == len(losses) == 3 and row.variant == "no_attention"
+    assert replace(row, seconds=0) == replace(row_again, seconds=0)
+    assert row.steps == len(losses) == 3 and row.variant == "no_attention"
     assert row.copy_error_entering > 0.3                      # copying misses the whole ball there
     assert experiment.command("full", 2) == "python -m seqviz.vit.experiment --variants full --seeds 2"
