@@ -14,7 +14,7 @@ from seqviz.plots.common import style
 from seqviz.plots.palette import ERROR_SCALE, GREY, VALUES_SCALE, VERMILLION, categorical
 
 __all__ = ["video_animation", "image_panels", "metric_curves", "attention_overlay",
-           "loss_curves", "moving_average", "colorize", "to_uint8"]
+           "loss_curves", "moving_average", "colorize", "to_uint8", "ratio_chart"]
 
 QUERY_COLOR = VERMILLION     # the outline of the query patch on the attention maps
 BASELINE_COLOR = GREY        # a baseline (copying the last frame) next to the models
@@ -162,4 +162,34 @@ def loss_curves(curves: dict[str, Sequence[float]], *, height: int = 340, window
     style(fig, f"Training loss (MSE per pixel, mean of the last {window} steps)", x_title="step",
           y_title="loss", height=height)
     fig.update_yaxes(type="log")
+    return fig
+
+
+def ratio_chart(ratios: dict[str, dict[str, Sequence[float]]], *, target: float | None = None,
+                height: int = 380) -> go.Figure:
+    """|error| over copying's per model and pixel class, one dot per training seed and a bar for
+    the mean. ratios: pixel class -> model label -> one ratio per seed. A line at 1 is copying
+    the last frame; `target`, if given, a dashed line at the aim."""
+    fig = go.Figure()
+    models = list(next(iter(ratios.values()))) if ratios else []
+    for index, (name, per_model) in enumerate(ratios.items()):
+        color = categorical(index)
+        means = [float(np.mean(per_model[m])) for m in models]
+        fig.add_trace(go.Bar(x=models, y=means, name=f"{name} (mean)", marker_color=color, opacity=0.55,
+                             offsetgroup=str(index), legendgroup=name,
+                             hovertemplate="%{x}: mean %{y:.3f}<extra>" + name + "</extra>"))
+        xs = [m for m in models for _ in per_model[m]]
+        ys = [float(v) for m in models for v in per_model[m]]
+        fig.add_trace(go.Box(x=xs, y=ys, name=f"{name} (each seed)", marker_color=color, boxpoints="all",
+                             fillcolor="rgba(0,0,0,0)", line=dict(width=0), pointpos=0, jitter=0.3,
+                             offsetgroup=str(index), legendgroup=name, showlegend=False,
+                             hovertemplate="%{x}: %{y:.3f}<extra>one seed</extra>"))
+    fig.add_hline(y=1.0, line=dict(color=BASELINE_COLOR, dash="solid"),
+                  annotation_text="copying the last frame", annotation_position="top left")
+    if target is not None:
+        fig.add_hline(y=target, line=dict(color=GREY, dash="dash"), annotation_text=f"aim: {target:g}×",
+                      annotation_position="bottom left")
+    style(fig, "Held-out games: |error| ÷ copying's |error|, per pixel class (lower is better)",
+          y_title="ratio to copying", height=height)
+    fig.update_layout(barmode="group", boxmode="group")
     return fig

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 __all__ = ["Spread", "spread", "TARGET_RATIO", "NO_BETTER", "Findings", "findings", "verdict", "explanation",
-           "TABLE_COLUMNS", "models_table"]
+           "TABLE_COLUMNS", "models_table", "memorisation"]
 
 TARGET_RATIO = 0.5     # the full model's |error| on ball-entering pixels, at most this times copying's
 NO_BETTER = 0.9        # a ratio above this is "no better than copying" (within 10 %)
@@ -143,3 +143,19 @@ def models_table(scores: Mapping[str, Sequence[Mapping[str, float]]], labels: Ma
         cells.append(f"{g.mean:+.2f} ± {g.std:.2f} [{g.low:+.2f}–{g.high:+.2f}]")
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+def memorisation(seen: Mapping[str, float], unseen: Mapping[str, float]) -> str:
+    """What the one-video model shows, from its summaries (seqviz.vit.games.Pooled.summary()) on
+    the video it learned and on the held-out games."""
+    def gain(s: Mapping[str, float]) -> float:
+        return s["psnr"] - s["copy_psnr"]
+
+    seen_ratio, unseen_ratio = seen["ratio_entering"], unseen["ratio_entering"]
+    drop = ("much of what it learned was that video, not a rule" if unseen_ratio > seen_ratio + 0.15
+            or gain(unseen) < gain(seen) - 2 else "what it learned carries over")
+    return (
+        f"Trained on one long game, the model is {gain(seen):+.2f} dB over copying on the video it learned, "
+        f"with {seen_ratio:.2f}× copying's |error| where the ball enters a patch; on the 8 held-out games "
+        f"{gain(unseen):+.2f} dB and {unseen_ratio:.2f}×: {drop}. One training seed: the many-games models "
+        "above are the ones to draw conclusions from.")

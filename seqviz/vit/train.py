@@ -1,18 +1,22 @@
-"""Training the predictive ViT on one video.
+"""Training the predictive ViT: on one video, or on windows of many (seqviz.vit.games).
 
 Every window of `frames` consecutive frames is an input and the frame after it the
-target; training minimises the mean squared error with AdamW through
-seqviz.core.train.train_loop (progress callback, stop flag, non-finite guard). The
-model is built and seeded by seqviz.vit.model.build and the batches are drawn from a
-generator of the same seed, so two trainings with one seed give the same weights even
-when they run at the same time. On CUDA the step runs under bf16 autocast and, if
-asked, a torch.compile'd model. Quality is measured by seqviz.vit.evaluate. Shipped
-checkpoints are made by the command line below (see models/MODELS.md):
+target; training minimises the mean squared error (optionally weighting the pixels that
+change, weighted_mse) with AdamW through seqviz.core.train.train_loop (progress
+callback, stop flag, non-finite guard). The model is built and seeded by
+seqviz.vit.model.build and the batches are drawn from a generator of the same seed, so
+two trainings with one seed give the same weights even when they run at the same time.
+On CUDA the step runs under bf16 autocast and, if asked, a torch.compile'd model.
+Quality is measured by seqviz.vit.evaluate.
 
-    python -m seqviz.vit.train --preset full --seed 0 --out models/vit_full.pt
+The command line below trains on one long game: the exercise's original set-up, in which
+a model can memorise its video. It made the shipped "one video" model (models/MODELS.md);
+the many-games models come from seqviz.vit.experiment.
 
-They train on a 1024-frame game whose first 96 frames are the page's default video,
-and are measured on that video and on a game they never saw (seed + 1000).
+    python -m seqviz.vit.train --preset full --seed 0 --out models/vit_one_video.pt
+
+It trains on a 1024-frame game whose first 96 frames are the page's default video, and
+is measured on that video and on a game it never saw (seed + 1000).
 """
 
 from __future__ import annotations

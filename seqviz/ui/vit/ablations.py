@@ -1,0 +1,123 @@
+"""The ablation card of the predictive ViT page: every shipped variant and training seed
+measured now on the held-out games, per pixel class, against copying the last frame;
+and the one-video model, which shows memorisation."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from seqviz.plots import vit as plots
+from seqviz.ui import cards, params
+from seqviz.ui.charts import show_chart
+from seqviz.ui.vit import shipped
+from seqviz.vit import ablations, experiment
+from seqviz.vit import games as game_sets
+from seqviz.vit.evaluate import PIXEL_CLASSES, pixel_classes
+
+MODES = ["Many games (held-out test games)", "One video (memorisation)"]
+
+
+def _attention_summary() -> tuple[float, float]:
+    measured = shipped.ball_attention(0)
+    return float(measured.mass.max()), float(measured.uniform)
+
+
+def _table(found: ablations.Findings) -> pd.DataFrame:
+    rows = []
+    for name, variant in experiment.VARIANTS.items():
+        row = {"model": variant.label}
+        for key, title in ablations.TABLE_COLUMNS:
+            s = getattr(found, key)[name]
+            row[f"{title} ÷ copying"] = f"{s.mean:.2f} ± {s.std:.2f} [{s.low:.2f}–{s.high:.2f}]"
+        g = found.psnr_gain[name]
+        row["PSNR over copying (dB)"] = f"{g.mean:+.2f} ± {g.std:.2f}"
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _example(seed_shown: int) -> None:
+    """One held-out frame where the ball enters patches: truth, copying and every variant."""
+    textured, flat = shipped.test_games(False), shipped.test_games(True)
+    config = experiment.CONFIG
+    game_index = seed_shown % len(textured)
+    game = textured[game_index]
+    masks = pixel_classes(game.ball, game.bounce, config.frames, config.patch_size)["entering"]
+    counts = masks.sum((1, 2))
+    index = int(np.argmax(counts))                                   # the frame with most entering pixels
+    target = index + config.frames
+    panels = [("truth", game.frames[target]), ("copying the last frame", game.frames[target - 1]),
+              ("ball entering (mask)", np.repeat(masks[index, :, :, None], 3, -1).astype(float))]
+    for name, variant in experiment.VARIANTS.items():
+        if variant.flat:
+            continue
+        panels.append((variant.label, shipped.pooled(name, 0).games[game_index].predicted[index]))
+    show_chart(plots.image_panels(panels, f"Held-out game {game_sets.TEST_GAMES.first_seed + game_index}, "
+                                          f"frame {target}: {int(counts[index])} pixels of the ball enter "
+                                          "new patches (training seed 0)", height=240),
+               key="vit_ablation_example", filename="vit_ablation_example")
+    flat_game = flat[game_index]
+    flat_masks = pixel_classes(flat_game.ball, flat_game.bounce, config.frames, config.patch_size)["entering"]
+    flat_panels = [("truth", flat_game.frames[target]),
+                   ("ball entering (mask)", np.repeat(flat_masks[index, :, :, None], 3, -1).astype(float))]
+    for name, variant in experiment.VARIANTS.items():
+        if variant.flat:
+            flat_panels.append((variant.label, shipped.pooled(name, 0).games[game_index].predicted[index]))
+    show_chart(plots.image_panels(flat_panels, f"The same game on a flat background, frame {target}", height=240),
+               key="vit_ablation_example_flat", filename="vit_ablation_example_flat")
+
+
+def _many_games(found: ablations.Findings) -> None:
+    ratios = {PIXEL_CLASSES[key]: {experiment.VARIANTS[name].label: [
+        row[f"error_{key}"] / row[f"copy_error_{key}"] for row in rows] for name, rows in shipped.scores().items()}
+        for key, _ in ablations.TABLE_COLUMNS}
+    show_chart(plots.ratio_chart(ratios, target=ablations.TARGET_RATIO), key="vit_ablation_ratios",
+               filename="vit_ablation_ratios")
+    st.dataframe(_table(found), hide_index=True)
+    pixels = shipped.pooled("full", 0).pixels
+    st.caption(f"{len(experiment.SEEDS)} training seeds per model, measured now on "
+               f"{game_sets.TEST_GAMES.count} held-out games of {game_sets.TEST_GAMES.num_frames} frames "
+               f"(seeds {game_sets.TEST_GAMES.seeds.start}–{game_sets.TEST_GAMES.seeds.stop - 1}; the models "
+               f"trained on seeds {game_sets.TRAIN_GAMES.seeds.start}–{game_sets.TRAIN_GAMES.seeds.stop - 1}). "
+               f"Pixels per class: {', '.join(f'{PIXEL_CLASSES[k]} {v:,}' for k, v in pixels.items())}. "
+               "models/MODELS.md holds the same table, from the same function.")
+    seed_shown = params.slider("Held-out game to show", 0, game_sets.TEST_GAMES.count - 1, 0,
+                               key="vit_ablation_game")
+    _example(seed_shown)
+    curves = {variant.label: list(shipped.checkpoint(name, 0).record.get("loss", []))
+              for name, variant in experiment.VARIANTS.items()}
+    show_chart(plots.loss_curves(curves), key="vit_ablation_loss", filename="vit_ablation_loss")
+    st.caption("The loss is the change-weighted MSE the models trained with (pixels that change from the "
+               "last input frame weigh 6, the others 1), on training batches, seed 0.")
+
+
+def _one_video() -> None:
+    seen, unseen = shipped.one_video_on_its_video(), shipped.pooled(experiment.ONE_VIDEO, 0)
+    st.markdown(ablations.memorisation(seen.summary(), unseen.summary()))
+    rows = []
+    for where, result in (("the video it learned (game seed 0, 96 frames)", seen),
+                          (f"{game_sets.TEST_GAMES.count} held-out games", unseen)):
+        rows.append({"measured on": where, "PSNR (dB)": f"{result.psnr:.2f}",
+                     "copying: PSNR": f"{result.copy_psnr:.2f}",
+                     **{f"{PIXEL_CLASSES[k]} ÷ copying": f"{result.ratio(k):.2f}" for k in PIXEL_CLASSES}})
+    st.dataframe(pd.DataFrame(rows), hide_index=True)
+    st.caption("The exercise's original set-up: one 1024-frame game (its first 96 frames are the page's "
+               "default video at seed 0), plain MSE, learned positions; models/MODELS.md has its command.")
+
+
+def ablation_card() -> None:
+    with st.spinner("Measuring every shipped model on the held-out games (once per server)…"):
+        found = shipped.all_findings()
+        attention = _attention_summary()
+    with cards.question_card(
+        "What do self-attention and positional embeddings each contribute?",
+        ablations.explanation(found, attention),
+        expanded=True,
+    ):
+        mode = params.choice("Models trained on", MODES, MODES[0], key="vit_ablation_mode", horizontal=True)
+        if mode == MODES[0]:
+            _many_games(found)
+        else:
+            with st.spinner("Measuring the one-video model…"):
+                _one_video()
