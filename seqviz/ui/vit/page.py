@@ -44,6 +44,7 @@ class Video:
     label: str
     surprise: np.ndarray | None      # bool (T, H, W) where random items changed pixels, game only
     movers: np.ndarray | None = None  # bool (T, H, W) ball and paddle, game only
+    repeats: np.ndarray | None = None  # bool (T,) frames that repeat the one before (kept), uploads only
 
     @property
     def key(self) -> str:
@@ -72,8 +73,34 @@ def game_video(seed: int, textured: bool, label: str) -> Video:
     return Video(clip.frames, label, clip.surprise, clip.movers)
 
 
-def _decode(data: bytes) -> np.ndarray:
-    return videos.read_video(data, max_frames=VIDEO_FRAMES, size=VIDEO_SIZE)
+DUPLICATE_TOLERANCE = 0.5             # mean |difference| in uint8 units under which a frame repeats
+
+
+def _decode(data: bytes) -> tuple[np.ndarray, np.ndarray]:
+    """Twice the frames the page shows (so that dropping repeated ones still leaves enough),
+    and which of them repeat the frame before."""
+    frames = videos.read_video(data, max_frames=2 * VIDEO_FRAMES, size=VIDEO_SIZE)
+    return frames, videos.duplicate_frames(frames, DUPLICATE_TOLERANCE)
+
+
+def _without_repeats(name: str, decoded: np.ndarray, repeats: np.ndarray, container: Any) -> Video:
+    """The upload's first VIDEO_FRAMES frames, with the repeated ones dropped if the student
+    keeps the toggle on (the default); the caption says how many repeat."""
+    shown = repeats[:VIDEO_FRAMES]
+    if not repeats.any():
+        return Video(decoded[:VIDEO_FRAMES], f"upload {name}", None)
+    drop = params.toggle("Drop repeated frames", True, key="vit_dedupe", container=container,
+                         help="A frame whose mean |difference| to the one before is under "
+                              f"{DUPLICATE_TOLERANCE:g}/255 repeats it; copying the last frame is "
+                              "exact there, which flatters the copy baseline")
+    if drop:
+        kept = decoded[~repeats][:VIDEO_FRAMES]
+        container.caption(f"{int(repeats.sum())} of the {len(decoded)} decoded frames repeat the frame "
+                          f"before them and were dropped; {len(kept)} frames remain.")
+        return Video(kept, f"upload {name}, repeated frames dropped", None)
+    container.caption(f"{int(shown.sum())} of these {len(shown)} frames repeat the frame before them "
+                      "(kept): copying the last frame is exact on them.")
+    return Video(decoded[:VIDEO_FRAMES], f"upload {name}", None, repeats=shown)
 
 
 def pick_video(min_frames: int) -> Video:
@@ -98,15 +125,15 @@ def pick_video(min_frames: int) -> Video:
             return fallback_video
         return last
     try:
-        frames = cached(_decode, max_entries=4)(upload.getvalue())
-        if len(frames) < min_frames:
-            raise ValueError(f"the video has {len(frames)} frames; the model reads "
+        decoded, repeats = cached(_decode, max_entries=4)(upload.getvalue())
+        video = _without_repeats(upload.name, decoded, repeats, right)
+        if len(video.frames) < min_frames:
+            raise ValueError(f"the video has {len(video.frames)} frames; the model reads "
                              f"{min_frames - 1} and predicts the next, so it needs at least {min_frames}")
     except ValueError as error:
         kept = literal(last.label) if last is not None else "the synthetic game"
         right.error(f"Cannot use {literal(upload.name)}: {error}. Still showing {kept}.")
         return last if last is not None else fallback_video
-    video = Video(frames, f"upload {upload.name}", None)
     st.session_state[_LAST_UPLOAD] = video
     return video
 
@@ -171,7 +198,8 @@ def analysis(label: str, model: PredictiveViT, video: Video) -> vit_eval.Evaluat
         return cached(analyse_shipped, max_entries=32)(NAMES[label], video.frames, video.movers,
                                                        video.surprise)
     store = st.session_state.setdefault(_ANALYSIS, {})
-    key = (mine().version, video.key)
+    own = mine()
+    key = (own.version, len(own.losses), video.key)
     if key not in store:
         store.clear()
         store[key] = vit_eval.evaluate(model, video.frames, movers=video.movers, surprise=video.surprise)
