@@ -3,10 +3,13 @@ attention overlays and ablation curves (pure functions of arrays, no streamlit).
 
 from __future__ import annotations
 
+import base64
 import functools
+import io
 from collections.abc import Sequence
 
 import numpy as np
+import PIL.Image
 import plotly.colors
 import plotly.graph_objects as go
 
@@ -77,9 +80,19 @@ def _axes(index: int) -> dict:
     return dict(xaxis=f"x{index + 1 if index else ''}", yaxis=f"y{index + 1 if index else ''}")
 
 
+def png_source(image: np.ndarray) -> str:
+    """A uint8 (H, W, 3) image as a PNG data URI, for go.Image(source=...)."""
+    buffer = io.BytesIO()
+    PIL.Image.fromarray(to_uint8(image)).save(buffer, format="PNG", compress_level=1)
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
 def video_animation(frames: np.ndarray, title: str, *, fps: int = 8, height: int = 380) -> go.Figure:
-    """A playable animation of uint8 (T, H, W, 3) frames: play/pause buttons and a frame slider."""
-    frames = to_uint8(frames)
+    """A playable animation of uint8 (T, H, W, 3) frames: play/pause buttons and a frame slider.
+
+    Each frame is a PNG (go.Image source), not an array of numbers: the figure's JSON is a
+    few kB per frame and is written in milliseconds on every page rerun."""
+    sources = [png_source(frame) for frame in to_uint8(frames)]
     duration = int(1000 / max(1, fps))
     play = dict(label="▶ Play", method="animate",
                 args=[None, dict(frame=dict(duration=duration, redraw=True), fromcurrent=True,
@@ -88,7 +101,7 @@ def video_animation(frames: np.ndarray, title: str, *, fps: int = 8, height: int
                  args=[[None], dict(frame=dict(duration=0, redraw=False), mode="immediate")])
     steps = [dict(method="animate", label=str(t),
                   args=[[str(t)], dict(frame=dict(duration=0, redraw=True), mode="immediate")])
-             for t in range(len(frames))]
+             for t in range(len(sources))]
     layout = base_layout(title, height=height)
     layout.update(
         margin=dict(l=10, r=10, t=50, b=90), xaxis=dict(HIDDEN_AXIS), yaxis=dict(HIDDEN_AXIS),
@@ -97,8 +110,9 @@ def video_animation(frames: np.ndarray, title: str, *, fps: int = 8, height: int
         sliders=[dict(active=0, steps=steps, x=0.25, len=0.75, y=-0.02, yanchor="top",
                       currentvalue=dict(prefix="frame ", visible=True))],
     )
-    return go.Figure(data=[dict(type="image", z=frames[0])], layout=layout,
-                     frames=[dict(data=[dict(type="image", z=f)], name=str(t)) for t, f in enumerate(frames)])
+    return go.Figure(data=[dict(type="image", source=sources[0])], layout=layout,
+                     frames=[dict(data=[dict(type="image", source=source)], name=str(t))
+                             for t, source in enumerate(sources)])
 
 
 def image_panels(panels: Sequence[tuple[str, np.ndarray]], title: str, *, height: int = 300,

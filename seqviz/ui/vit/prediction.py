@@ -4,6 +4,8 @@ autoregressive rollout does to the error."""
 
 from __future__ import annotations
 
+import html
+
 import numpy as np
 import streamlit as st
 
@@ -90,10 +92,17 @@ def prediction_card(label: str, video: vit_page.Video, result: vit_eval.Evaluati
         cards.show_code(vit_eval.evaluate, vit_eval.frame_metrics)
 
 
+@st.cache_resource(max_entries=16, show_spinner=False)
+def _animation(key: str, title: str, _frames: np.ndarray):
+    """The animation of one video, built once per content (`key`, its hash) and title; the
+    figure is only read afterwards (st.plotly_chart copies it)."""
+    return plots.video_animation(_frames, title, height=380)
+
+
 def video_animation(video: vit_page.Video):
     frames = video.frames
-    return plots.video_animation(frames, f"The video: {video.label}, {len(frames)} frames of "
-                                         f"{frames.shape[1]}×{frames.shape[2]}", height=380)
+    return _animation(video.key, f"The video: {html.escape(video.label)}, {len(frames)} frames of "
+                                 f"{frames.shape[1]}×{frames.shape[2]}", frames)
 
 
 def rollout_card(label: str, model: PredictiveViT, video: vit_page.Video, target: int) -> None:
