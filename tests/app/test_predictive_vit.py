@@ -64,7 +64,6 @@ def test_each_tab_runs_alone_and_its_widgets_move():
     assert_clean(at)
 
     _open_tab(at, "Rollout")
-    assert at.query_params["vit_tab"] == "Rollout"
     at.slider(key="vit_k").set_value(3).run()
     assert_clean(at)
     steps = re.search(r"PSNR per rollout step: (.*)", _captions(at)).group(1)
@@ -92,7 +91,6 @@ def test_each_tab_runs_alone_and_its_widgets_move():
     at.toggle(key="vit_attn").set_value(False).run()
     assert_clean(at)
     assert "Estimated time for 600 steps" in _captions(at)
-    assert at.query_params["vit_tab"] == "Train your own"
 
 
 def test_a_link_opens_its_tab_and_a_bad_tab_name_falls_back_to_the_first():
@@ -158,7 +156,9 @@ def test_repeated_frames_are_found_said_and_dropped_by_default(tmp_path):
     warning = " ".join(w.value for w in at.warning)
     repeated = video.repeats[3:]                               # the predicted frames
     assert f"{int(repeated.sum())} of the {len(repeated)} predicted frames repeat the frame before" in warning
-    assert "its PSNR on them is 99.0 dB" in warning
+    copy_on_repeats = float(re.search(r"its PSNR on them is ([\d.]+) dB", warning).group(1))
+    model_on_repeats = float(re.search(r"against the model's ([\d.]+) dB", warning).group(1))
+    assert copy_on_repeats > 40 and copy_on_repeats > model_on_repeats + 10, warning
 
 
 def _train(at, steps=10):
@@ -179,7 +179,7 @@ def test_training_makes_this_sessions_model_and_selects_it_every_time():
     assert "10 steps on CPU" in " ".join(c.value for c in at.caption)
     at.slider(key="vit_t").set_value(50).run()            # the rest of the page uses it
     assert_clean(at)
-    assert at.query_params["vit_tab"] == "Train your own"  # training kept the tab open
+    assert at.session_state["vit_tab"] == "Train your own"  # training kept the tab open
     at.button(key="vit_train_stop").click().run()         # nothing running: the model stays
     assert_clean(at)
     assert at.session_state["_vit_mine"] is own
