@@ -177,6 +177,8 @@ def test_training_makes_this_sessions_model_and_selects_it_every_time():
     assert at.selectbox(key="vit_model").value == "Mine (trained here)"
     assert "training run 1 in this session" in " ".join(c.value for c in at.caption)
     assert "10 steps on CPU" in " ".join(c.value for c in at.caption)
+    assert own.estimate_s > 0 and own.steps_asked == 10
+    assert f"estimated {own.estimate_s:,.0f} s for 10 steps before it started" in _captions(at)
     at.slider(key="vit_t").set_value(50).run()            # the rest of the page uses it
     assert_clean(at)
     assert at.session_state["vit_tab"] == "Train your own"  # training kept the tab open

@@ -89,7 +89,12 @@ def test_training_live_in_the_browser(server_url, page):
                                timeout=120_000)
         wait_until_idle(page)
         assert_no_exception(page)
-        assert "Mine (trained here)" in page.inner_text("body")
+        assert re.search(r"measured while it trained; estimated [\d,]+ s for 30 steps", page.inner_text("body"))
+        page.get_by_role("tab", name="Prediction").click()  # the model now predicts there
+        page.wait_for_function("document.body.innerText.includes('Mine (trained here) model, frame')",
+                               timeout=60_000)
+        page.get_by_role("tab", name="Train your own").click()
+        wait_until_idle(page)
         _stop_button(page).click()      # nothing running: the model stays
         wait_until_idle(page)
         assert_no_exception(page)

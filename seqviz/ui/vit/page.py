@@ -62,6 +62,8 @@ class OwnModel:
     device: str                      # where it trained ("CPU", "CUDA")
     seconds: float
     notice: str | None = None        # why it trained elsewhere than asked (a GPU failure)
+    estimate_s: float | None = None  # the time estimated for the run before it started
+    steps_asked: int = 0
 
 
 def game(seed: int, textured: bool) -> videos.GameVideo:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import time
 
+import numpy as np
 import streamlit as st
 import torch
 
@@ -19,42 +20,50 @@ from seqviz.vit import video as videos
 from seqviz.vit.model import PredictiveViT, ViTConfig, build, flops_per_step, memory_estimate_bytes, parameter_count
 
 BATCH = 16
-TIMED_STEPS = 2          # after one warm-up step: the step time the estimate is made from
+TIMED_STEPS = 3          # after one warm-up step: their median is the step time of the estimate
 _STEP_TIMES = "_vit_step_times"
+
+
+def _step_key(config: ViTConfig, frames, device: torch.device) -> tuple:
+    return (config, str(device), frames.shape)
 
 
 def measured_step_seconds(config: ViTConfig, frames, device: torch.device) -> float:
     """Seconds per training step of `config` on `device`, timed now on this machine: one
-    warm-up step, then the mean of TIMED_STEPS steps (the page's own step, batch BATCH).
+    warm-up step, then the median of TIMED_STEPS steps (the page's own step, batch BATCH).
     Kept in this session per configuration and device, never shared between sessions."""
     store = st.session_state.setdefault(_STEP_TIMES, {})
-    key = (config, str(device), frames.shape)
+    key = _step_key(config, frames, device)
     if key not in store:
         model = build(config, 0).to(device)
         settings = vit_train.TrainSettings(steps=TIMED_STEPS + 1, batch_size=BATCH)
         step = vit_train.make_step(model, videos.to_tensor(frames), settings, device)
         step(0)
-        if device.type == "cuda":
-            torch.cuda.synchronize(device)
-        start = time.perf_counter()
+        times = []
         for index in range(1, TIMED_STEPS + 1):
+            start = time.perf_counter()
             step(index)                      # .item() of the loss waits for the device
-        store[key] = (time.perf_counter() - start) / TIMED_STEPS
+            times.append(time.perf_counter() - start)
+        store[key] = float(np.median(times))
     return store[key]
+
+
+def estimated_seconds(config: ViTConfig, steps: int, frames, device: torch.device) -> float | None:
+    """The estimated time of `steps` steps, if this session has measured the step time."""
+    seconds = st.session_state.get(_STEP_TIMES, {}).get(_step_key(config, frames, device))
+    return None if seconds is None else steps * seconds
 
 
 def estimate_caption(config: ViTConfig, steps: int, frames, device: torch.device) -> str | None:
     """The estimated time of a run of `steps`, from a step time measured now (not while a
     training of this session runs: it would slow both and skew the measure)."""
     job = current_job("vit_train")
-    store = st.session_state.get(_STEP_TIMES, {})
-    key = (config, str(device), frames.shape)
-    if job is not None and job.running and key not in store:
+    if job is not None and job.running and estimated_seconds(config, steps, frames, device) is None:
         return None
     seconds = measured_step_seconds(config, frames, device)
     compiled = " plus the compilation," if device.type == "cuda" and steps >= 300 else ""
     return (f"Estimated time for {steps:,} steps: {steps * seconds:,.0f} s{compiled} (one step of this "
-            f"configuration took {seconds * 1000:,.0f} ms, the mean of {TIMED_STEPS} timed steps after a "
+            f"configuration took {seconds * 1000:,.0f} ms, the median of {TIMED_STEPS} timed steps after a "
             f"warm-up, measured on {device.type.upper()} in this session; it does not count the page's own "
             "redraws while training, nor other work on this machine).")
 
@@ -122,12 +131,15 @@ def train_card(video: vit_page.Video, device: torch.device) -> None:
         st.caption(f"Your model (training run {own.version} in this session): {own.config.depth} "
                    f"layers, width {own.config.width}, {len(own.losses)} steps on {own.device} in "
                    f"{own.seconds:.1f} s, {own.seconds / max(1, len(own.losses)) * 1000:,.0f} ms per step "
-                   "(measured while it trained).")
+                   "(measured while it trained" + (f"; estimated {own.estimate_s:,.0f} s for {own.steps_asked:,} "
+                                                   "steps before it started)." if own.estimate_s else ")."))
     version = (own.version + 1) if own else 1
 
     def redraw(progress: Progress) -> None:
         if progress.step % 25 == 0 or progress.step == progress.total:
             chart.plotly_chart(plots.loss_curves({"your model": [h["loss"] for h in progress.history]}))
+
+    estimate_s = estimated_seconds(config, steps, video.frames, device)
 
     def train(on_progress):
         settings = vit_train.TrainSettings(steps=steps, batch_size=BATCH, seed=sidebar.seed(),
@@ -135,7 +147,8 @@ def train_card(video: vit_page.Video, device: torch.device) -> None:
 
         def keep(model: PredictiveViT, progress: Progress, device_name: str) -> None:
             vit_page.set_mine(vit_page.OwnModel(model, config, tuple(h["loss"] for h in progress.history),
-                                                version, device_name, progress.elapsed_s))
+                                                version, device_name, progress.elapsed_s,
+                                                estimate_s=estimate_s, steps_asked=steps))
 
         return vit_train.train_keeping_last_good(config, video.frames, settings, device, on_state=keep,
                                                  on_progress=on_progress)
