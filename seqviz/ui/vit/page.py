@@ -6,13 +6,15 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import streamlit as st
 
 from seqviz.core import checkpoints
+from seqviz.recurrent.cells import run_sequential
 from seqviz.ui import params, sidebar
 from seqviz.ui.cache import cached
 from seqviz.vit import evaluate as vit_eval
@@ -20,6 +22,7 @@ from seqviz.vit import video as videos
 from seqviz.vit.ablations import SHIPPED
 from seqviz.vit.model import PredictiveViT, ViTConfig
 
+T = TypeVar("T")
 VIDEO_FRAMES, VIDEO_SIZE = videos.DEFAULT_VIDEO["num_frames"], videos.DEFAULT_VIDEO["size"]
 MINE = "Mine (trained here)"
 MODEL_KEY = "vit_model"
@@ -188,10 +191,19 @@ def pick_model(container: Any) -> tuple[str, PredictiveViT, list[float]]:
     return label, shipped(NAMES[label]).model, shipped_losses(NAMES[label])
 
 
+def on_one_thread(model: PredictiveViT, fn: Callable[[], T]) -> T:
+    """`fn()` (a prediction of `model`, no streamlit inside) on a thread with one torch thread
+    when the model is on the CPU (seqviz.recurrent.cells.run_sequential): these small batches
+    gain nothing from intra-op threads, and on a busy 2-core CPU the spinning OpenMP workers
+    made predicting the default video 8x slower (680 ms against 80 ms measured here)."""
+    return run_sequential(fn, next(model.parameters()).device)
+
+
 def analyse_shipped(name: str, frames: np.ndarray, movers: np.ndarray | None,
                     surprise: np.ndarray | None) -> vit_eval.Evaluation:
     """evaluate() of the shipped model `name` (a SHIPPED key) on a video."""
-    return vit_eval.evaluate(shipped(name).model, frames, movers=movers, surprise=surprise)
+    model = shipped(name).model
+    return on_one_thread(model, lambda: vit_eval.evaluate(model, frames, movers=movers, surprise=surprise))
 
 
 def analysis(label: str, model: PredictiveViT, video: Video) -> vit_eval.Evaluation:
@@ -204,27 +216,30 @@ def analysis(label: str, model: PredictiveViT, video: Video) -> vit_eval.Evaluat
     key = (own.version, len(own.losses), video.key)
     if key not in store:
         store.clear()
-        store[key] = vit_eval.evaluate(model, video.frames, movers=video.movers, surprise=video.surprise)
+        store[key] = on_one_thread(model, lambda: vit_eval.evaluate(model, video.frames, movers=video.movers,
+                                                                    surprise=video.surprise))
     return store[key]
 
 
 def _attention_shipped(name: str, frames: np.ndarray, target: int) -> np.ndarray:
-    return vit_eval.attention_maps(shipped(name).model, frames, target)
+    model = shipped(name).model
+    return on_one_thread(model, lambda: vit_eval.attention_maps(model, frames, target))
 
 
 def attention(label: str, model: PredictiveViT, frames: np.ndarray, target: int) -> np.ndarray:
     """(layers, heads, P, F, grid, grid) attention maps for frame `target` (cached for shipped models)."""
     if label != MINE:
         return cached(_attention_shipped, max_entries=64)(NAMES[label], frames, target)
-    return vit_eval.attention_maps(model, frames, target)
+    return on_one_thread(model, lambda: vit_eval.attention_maps(model, frames, target))
 
 
 def _rollout_shipped(name: str, frames: np.ndarray, start: int, steps: int) -> np.ndarray:
-    return vit_eval.rollout(shipped(name).model, frames, start, steps)
+    model = shipped(name).model
+    return on_one_thread(model, lambda: vit_eval.rollout(model, frames, start, steps))
 
 
 def cached_rollout(label: str, model: PredictiveViT, video: Video, start: int, steps: int) -> np.ndarray:
     """An autoregressive rollout of `steps` frames from frame `start`: float (steps, H, W, 3)."""
     if label != MINE:
         return cached(_rollout_shipped, max_entries=32)(NAMES[label], video.frames, start, steps)
-    return vit_eval.rollout(model, video.frames, start, steps)
+    return on_one_thread(model, lambda: vit_eval.rollout(model, video.frames, start, steps))
