@@ -230,3 +230,16 @@ def test_garbage_upload_shows_an_error_and_keeps_the_last_good_video(tmp_path):
     assert any(f"` {odd} `" in e.value for e in at.error)
     at.file_uploader(key="vit_upload").upload("short.avi", _avi_bytes(tmp_path, frames=2), "video/x-msvideo").run()
     assert "needs at least 4" in " ".join(e.value for e in at.error)
+
+
+def test_training_live_on_an_upload_uses_its_frames_and_drops_the_notice(tmp_path):
+    at = open_page(PAGE)
+    at.radio(key="vit_source").set_value("Upload").run()
+    at.file_uploader(key="vit_upload").upload("doubled.mp4", _doubled_mp4_bytes(tmp_path), "video/mp4").run()
+    _open_tab(at, "Train your own")
+    own = _train(at)
+    assert own.version == 1 and len(own.losses) == 10
+    _open_tab(at, "Prediction")
+    assert at.selectbox(key="vit_model").value == "Mine (trained here)"
+    assert not [i for i in at.info if "Out of domain" in i.value]      # it learned this video
+    assert "Mine (trained here) model, frame" in at.get("plotly_chart")[0].proto.spec
