@@ -3,14 +3,17 @@ attention overlays and ablation curves (pure functions of arrays, no streamlit).
 
 from __future__ import annotations
 
+import base64
+import functools
+import io
 from collections.abc import Sequence
 
 import numpy as np
+import PIL.Image
 import plotly.colors
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
-from seqviz.plots.common import style
+from seqviz.plots.common import base_layout, style
 from seqviz.plots.palette import ERROR_SCALE, GREY, VALUES_SCALE, VERMILLION, categorical
 
 __all__ = ["video_animation", "image_panels", "metric_curves", "attention_overlay",
@@ -20,13 +23,21 @@ QUERY_COLOR = VERMILLION     # the outline of the query patch on the attention m
 BASELINE_COLOR = GREY        # a baseline (copying the last frame) next to the models
 
 
+@functools.cache
+def _lookup_table(scale: str) -> np.ndarray:
+    """256 colours sampled along a plotly colour scale: float (256, 3) in [0, 1]."""
+    table = np.array(plotly.colors.convert_colors_to_same_type(
+        plotly.colors.sample_colorscale(scale, np.linspace(0, 1, 256)), "tuple")[0])
+    table.flags.writeable = False
+    return table
+
+
 def colorize(values: np.ndarray, vmax: float, scale: str = ERROR_SCALE) -> np.ndarray:
     """Map values in [0, vmax] through a plotly colour scale: float (..., 3) in [0, 1].
 
     Done here rather than with go.Heatmap so that the app's chart theme cannot recolour it.
     """
-    lut = np.array(plotly.colors.convert_colors_to_same_type(
-        plotly.colors.sample_colorscale(scale, np.linspace(0, 1, 256)), "tuple")[0])  # (256, 3)
+    lut = _lookup_table(scale)                                                       # (256, 3)
     index = np.clip(np.asarray(values, float) / (vmax or 1.0), 0, 1) * 255
     return lut[index.round().astype(int)]
 
@@ -39,16 +50,49 @@ def to_uint8(image: np.ndarray) -> np.ndarray:
     return (np.clip(image, 0, 1) * 255).round().astype(np.uint8)
 
 
-def _hide_axes(fig: go.Figure) -> None:
-    fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False)
-    fig.update_yaxes(showticklabels=False, showgrid=False, zeroline=False, scaleanchor=None)
+HIDDEN_AXIS = dict(showticklabels=False, showgrid=False, zeroline=False)
+
+
+def _row_layout(titles: Sequence[str], title: str, *, height: int, spacing: float = 0.02,
+                hidden: bool = True) -> dict:
+    """The layout of one row of subplots (what make_subplots(rows=1, cols=n) builds) as a dict:
+    axes x/y, x2/y2, ... side by side with a title above each. Built in one go because
+    make_subplots and update_* calls cost tens of milliseconds on every page rerun."""
+    count = len(titles)
+    width = (1 - spacing * (count - 1)) / count
+    layout = base_layout(title, height=height)
+    layout["margin"] = dict(l=10, r=10, t=70, b=10)
+    layout["annotations"] = []
+    for index, name in enumerate(titles):
+        suffix = "" if index == 0 else str(index + 1)
+        left = index * (width + spacing)
+        axis = dict(HIDDEN_AXIS) if hidden else {}
+        layout[f"xaxis{suffix}"] = dict(axis, anchor=f"y{suffix}", domain=[left, left + width])
+        layout[f"yaxis{suffix}"] = dict(axis, anchor=f"x{suffix}", domain=[0.0, 1.0])
+        layout["annotations"].append(dict(text=name, x=left + width / 2, y=1.0, xref="paper", yref="paper",
+                                          xanchor="center", yanchor="bottom", showarrow=False,
+                                          font=dict(size=16)))
+    return layout
+
+
+def _axes(index: int) -> dict:
+    """The trace keywords that put a trace on the index-th subplot (0-based)."""
+    return dict(xaxis=f"x{index + 1 if index else ''}", yaxis=f"y{index + 1 if index else ''}")
+
+
+def png_source(image: np.ndarray) -> str:
+    """A uint8 (H, W, 3) image as a PNG data URI, for go.Image(source=...)."""
+    buffer = io.BytesIO()
+    PIL.Image.fromarray(to_uint8(image)).save(buffer, format="PNG", compress_level=1)
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
 def video_animation(frames: np.ndarray, title: str, *, fps: int = 8, height: int = 380) -> go.Figure:
-    """A playable animation of uint8 (T, H, W, 3) frames: play/pause buttons and a frame slider."""
-    frames = to_uint8(frames)
-    fig = go.Figure(go.Image(z=frames[0]))
-    fig.frames = [go.Frame(data=[go.Image(z=f)], name=str(t)) for t, f in enumerate(frames)]
+    """A playable animation of uint8 (T, H, W, 3) frames: play/pause buttons and a frame slider.
+
+    Each frame is a PNG (go.Image source), not an array of numbers: the figure's JSON is a
+    few kB per frame and is written in milliseconds on every page rerun."""
+    sources = [png_source(frame) for frame in to_uint8(frames)]
     duration = int(1000 / max(1, fps))
     play = dict(label="▶ Play", method="animate",
                 args=[None, dict(frame=dict(duration=duration, redraw=True), fromcurrent=True,
@@ -57,59 +101,65 @@ def video_animation(frames: np.ndarray, title: str, *, fps: int = 8, height: int
                  args=[[None], dict(frame=dict(duration=0, redraw=False), mode="immediate")])
     steps = [dict(method="animate", label=str(t),
                   args=[[str(t)], dict(frame=dict(duration=0, redraw=True), mode="immediate")])
-             for t in range(len(frames))]
-    fig.update_layout(
+             for t in range(len(sources))]
+    layout = base_layout(title, height=height)
+    layout.update(
+        margin=dict(l=10, r=10, t=50, b=90), xaxis=dict(HIDDEN_AXIS), yaxis=dict(HIDDEN_AXIS),
         updatemenus=[dict(type="buttons", direction="left", x=0.0, y=-0.02, xanchor="left",
                           yanchor="top", buttons=[play, pause])],
         sliders=[dict(active=0, steps=steps, x=0.25, len=0.75, y=-0.02, yanchor="top",
                       currentvalue=dict(prefix="frame ", visible=True))],
     )
-    style(fig, title, height=height)
-    fig.update_layout(margin=dict(l=10, r=10, t=50, b=90))
-    _hide_axes(fig)
-    return fig
+    return go.Figure(data=[dict(type="image", source=sources[0])], layout=layout,
+                     frames=[dict(data=[dict(type="image", source=source)], name=str(t))
+                             for t, source in enumerate(sources)])
 
 
 def image_panels(panels: Sequence[tuple[str, np.ndarray]], title: str, *, height: int = 300,
                  error_max: float = 0.5) -> go.Figure:
     """Images side by side; a 2-D panel (an |error| map) is coloured black (0) to yellow (error_max)."""
     titles = [f"{name} (0–{error_max:g})" if np.ndim(image) == 2 else name for name, image in panels]
-    fig = make_subplots(rows=1, cols=len(panels), subplot_titles=titles, horizontal_spacing=0.02)
-    for column, (name, image) in enumerate(panels, start=1):
+    data = []
+    for index, (name, image) in enumerate(panels):
         image = np.asarray(image)
         if image.ndim == 2:
-            fig.add_trace(go.Image(z=to_uint8(colorize(image, error_max)), name=name,
-                                   customdata=image, hovertemplate="|error| %{customdata:.3f}<extra></extra>"),
-                          row=1, col=column)
+            data.append(dict(type="image", z=to_uint8(colorize(image, error_max)), name=name,
+                             customdata=image, hovertemplate="|error| %{customdata:.3f}<extra></extra>",
+                             **_axes(index)))
         else:
-            fig.add_trace(go.Image(z=to_uint8(image), name=name), row=1, col=column)
-    style(fig, title, height=height)
-    fig.update_layout(margin=dict(l=10, r=10, t=70, b=10))
-    fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False)
-    fig.update_yaxes(showticklabels=False, showgrid=False, zeroline=False)
-    return fig
+            data.append(dict(type="image", z=to_uint8(image), name=name, **_axes(index)))
+    return go.Figure(data=data, layout=_row_layout(titles, title, height=height))
 
 
 def metric_curves(times: np.ndarray, series: dict[str, tuple[np.ndarray, np.ndarray]], *,
                   marker: int | None = None, baseline: str | None = None, height: int = 420) -> go.Figure:
     """PSNR (top) and SSIM (bottom) per frame; `series` maps a name to (psnr, ssim).
 
-    The series named `baseline` is drawn grey; the others take the categorical colours."""
-    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.08,
-                        subplot_titles=("PSNR (dB, higher is better)", "SSIM (1 is perfect)"))
+    The series named `baseline` is drawn in BASELINE_COLOR; the others take the categorical colours."""
     models = [name for name in series if name != baseline]
+    data = []
     for name, (psnr, ssim) in series.items():
         color = BASELINE_COLOR if name == baseline else categorical(models.index(name))
-        fig.add_trace(go.Scatter(x=times, y=psnr, name=f"{name} PSNR", legendgroup=name,
-                                 line=dict(color=color)), row=1, col=1)
-        fig.add_trace(go.Scatter(x=times, y=ssim, name=f"{name} SSIM", legendgroup=name,
-                                 line=dict(color=color, dash="dot"), showlegend=False), row=2, col=1)
-    if marker is not None:
-        fig.add_vline(x=marker, line=dict(color=GREY, dash="dash"))
-    style(fig, "Quality of each predicted frame", x_title="", height=height)
-    fig.update_xaxes(title_text="predicted frame", row=2, col=1)
-    fig.update_layout(margin=dict(l=60, r=20, t=90, b=50))
-    return fig
+        data.append(dict(type="scatter", x=times, y=psnr, name=f"{name} PSNR", legendgroup=name,
+                         line=dict(color=color)))
+        data.append(dict(type="scatter", x=times, y=ssim, name=f"{name} SSIM", legendgroup=name,
+                         line=dict(color=color, dash="dot"), showlegend=False, xaxis="x2", yaxis="y2"))
+    layout = base_layout("Quality of each predicted frame", height=height)
+    layout.update(
+        margin=dict(l=60, r=20, t=90, b=50),
+        xaxis=dict(anchor="y", domain=[0.0, 1.0], matches="x2", showticklabels=False),
+        yaxis=dict(anchor="x", domain=[0.54, 1.0]),
+        xaxis2=dict(anchor="y2", domain=[0.0, 1.0], title=dict(text="predicted frame")),
+        yaxis2=dict(anchor="x2", domain=[0.0, 0.46]),
+        annotations=[dict(text=text, x=0.5, y=y, xref="paper", yref="paper", xanchor="center",
+                          yanchor="bottom", showarrow=False, font=dict(size=16))
+                     for text, y in (("PSNR (dB, higher is better)", 1.0), ("SSIM (1 is perfect)", 0.46))],
+        shapes=[] if marker is None else [
+            dict(type="line", x0=marker, x1=marker, xref=axis, y0=0, y1=1, yref=f"{y} domain",
+                 line=dict(color=GREY, dash="dash"))
+            for axis, y in (("x", "y"), ("x2", "y2"))],
+    )
+    return go.Figure(data=data, layout=layout)
 
 
 def attention_overlay(frames: np.ndarray, weights: np.ndarray, query: tuple[int, int],
@@ -121,26 +171,25 @@ def attention_overlay(frames: np.ndarray, weights: np.ndarray, query: tuple[int,
     frames: uint8 (F, H, W, 3); weights: (F, grid, grid), summing to 1 over all frames.
     """
     count = len(frames)
-    fig = make_subplots(rows=1, cols=count, horizontal_spacing=0.02,
-                        subplot_titles=[f"input frame t−{count - i}" for i in range(count)])
+    layout = _row_layout([f"input frame t−{count - i}" for i in range(count)], title, height=height)
     size = frames.shape[1]
     top = float(weights.max()) or 1.0
     row, col = query
+    data, shapes = [], []
     for index in range(count):
         cells = np.kron(weights[index], np.ones((patch_size, patch_size)))          # (H, W)
         blend = 0.35 * frames[index] / 255.0 + 0.65 * colorize(cells, top, VALUES_SCALE)  # (H, W, 3)
-        fig.add_trace(go.Image(z=to_uint8(blend), customdata=cells, name="attention weight",
-                               hovertemplate="weight %{customdata:.4f}<extra></extra>"),
-                      row=1, col=index + 1)
-        fig.add_shape(type="rect", x0=col * patch_size - 0.5, x1=(col + 1) * patch_size - 0.5,
-                      y0=row * patch_size - 0.5, y1=(row + 1) * patch_size - 0.5,
-                      line=dict(color=QUERY_COLOR, width=2), row=1, col=index + 1)
-        fig.update_xaxes(range=[-0.5, size - 0.5], row=1, col=index + 1)
-        fig.update_yaxes(range=[size - 0.5, -0.5], row=1, col=index + 1)
-    style(fig, title, height=height)
-    fig.update_layout(margin=dict(l=10, r=10, t=70, b=10))
-    _hide_axes(fig)
-    return fig
+        axes = _axes(index)
+        data.append(dict(type="image", z=to_uint8(blend), customdata=cells, name="attention weight",
+                         hovertemplate="weight %{customdata:.4f}<extra></extra>", **axes))
+        shapes.append(dict(type="rect", x0=col * patch_size - 0.5, x1=(col + 1) * patch_size - 0.5,
+                           y0=row * patch_size - 0.5, y1=(row + 1) * patch_size - 0.5,
+                           xref=axes["xaxis"], yref=axes["yaxis"], line=dict(color=QUERY_COLOR, width=2)))
+        suffix = axes["xaxis"][1:]
+        layout[f"xaxis{suffix}"]["range"] = [-0.5, size - 0.5]
+        layout[f"yaxis{suffix}"]["range"] = [size - 0.5, -0.5]
+    layout["shapes"] = shapes
+    return go.Figure(data=data, layout=layout)
 
 
 def moving_average(values: Sequence[float], window: int) -> np.ndarray:

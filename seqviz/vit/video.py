@@ -230,3 +230,20 @@ def read_video(source: bytes | str | Path, *, max_frames: int = 96, size: int = 
         raise ValueError(f"the video has {len(frames)} frame(s); at least {min_frames} are needed "
                          "(the model reads several frames to predict the next one).")
     return np.stack(frames).astype(np.uint8)                          # (T, size, size, 3)
+
+
+def duplicate_frames(frames: np.ndarray, tolerance: float = 0.5) -> np.ndarray:
+    """Which frames repeat the frame before them: bool (T,).
+
+    Frame t (t >= 1) is a duplicate when the mean |frame t - frame t-1| over its pixels
+    and colours is below `tolerance`, in uint8 units (0.5 is 0.5/255 of the range), so a
+    frame re-encoded with a little compression noise still counts. Many real videos
+    repeat frames (a 15 fps film stored at 30 fps); there copying the last frame is
+    exact. Frame 0 has no frame before it and is never a duplicate.
+    """
+    frames = np.asarray(frames)
+    repeats = np.zeros(len(frames), dtype=bool)
+    if len(frames) > 1:
+        change = np.abs(np.diff(frames.astype(np.int16), axis=0))          # (T-1, H, W, C)
+        repeats[1:] = change.reshape(len(frames) - 1, -1).mean(1) < tolerance
+    return repeats

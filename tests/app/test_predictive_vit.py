@@ -1,4 +1,7 @@
-"""The predictive ViT page under AppTest: training, uploads (good and bad), model choice."""
+"""The predictive ViT page under AppTest: its tabs (only the open one runs, bound to the
+URL), training, uploads (good, bad, with repeated frames), model choice."""
+
+import re
 
 import cv2
 import numpy as np
@@ -6,6 +9,7 @@ import numpy as np
 from tests.apptest_helpers import assert_clean, open_page
 
 PAGE = "pages/predictive_vit.py"
+TABS = ["Prediction", "Rollout", "Where it fails", "Attention", "Ablations", "Train your own"]
 
 
 def _avi_bytes(tmp_path, frames=12):
@@ -19,24 +23,110 @@ def _avi_bytes(tmp_path, frames=12):
     return path.read_bytes()
 
 
-def test_page_shows_the_shipped_model_and_its_figures():
+def _doubled_mp4_bytes(tmp_path, distinct=20):
+    """An mp4 in which every frame is written twice (a 15 fps film stored at 30 fps)."""
+    path = tmp_path / "doubled.mp4"
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 30, (64, 64))
+    for t in range(distinct):
+        image = np.full((64, 64, 3), 40, np.uint8)
+        cv2.circle(image, (6 + 3 * t, 20 + t), 7, (0, 220, 255), -1)
+        writer.write(image)
+        writer.write(image)
+    writer.release()
+    return path.read_bytes()
+
+
+def _open_tab(at, tab):
+    at.session_state["vit_tab"] = tab
+    at.run()
+    assert_clean(at)
+    return at
+
+
+def _captions(at):
+    return " ".join(c.value for c in at.caption)
+
+
+def test_each_tab_runs_alone_and_its_widgets_move():
     at = open_page(PAGE)
     assert_clean(at)
+    assert [t.label for t in at.tabs] == TABS
     metrics = {m.label: m.value for m in at.metric}
     assert float(metrics["mean PSNR, whole video"].split()[0]) > 25
+    assert "Parameters" not in metrics                        # the training tab did not run
+    assert not [s for s in at.slider if s.key == "vit_layer"] and not at.dataframe
+    at.slider(key="vit_t").set_value(40).run()
+    assert_clean(at)
+    assert "frame 40" in at.get("plotly_chart")[0].proto.spec
+    at.selectbox(key="vit_model").set_value("No positions").run()
+    assert_clean(at)
+    at.toggle(key="vit_texture").set_value(False).run()
+    assert_clean(at)
+
+    _open_tab(at, "Rollout")
+    at.slider(key="vit_k").set_value(3).run()
+    assert_clean(at)
+    steps = re.search(r"PSNR per rollout step: (.*)", _captions(at)).group(1)
+    assert "+3:" in steps and "+4:" not in steps
+    assert "mean PSNR, whole video" not in {m.label for m in at.metric}
+
+    _open_tab(at, "Where it fails")
+    assert {m.label for m in at.metric} >= {"|error|, item changes", "items vs background"}
+
+    at.selectbox(key="vit_model").set_value("Full").run()
+    _open_tab(at, "Attention")
+    for key, value in (("vit_layer", 2), ("vit_head", 3), ("vit_row", 1), ("vit_col", 6)):
+        at.slider(key=key).set_value(value).run()
+        assert_clean(at)
+    assert "Layer 2, head 3: attention of patch (1, 6)" in at.get("plotly_chart")[0].proto.spec
+    assert "Weight on the patches of the ball and paddle" in _captions(at)
+
+    _open_tab(at, "Train your own")
+    metrics = {m.label: m.value for m in at.metric}
     assert "Parameters" in metrics and "FLOPs per step" in metrics
-    assert len(at.get("plotly_chart")) >= 10
+    at.select_slider(key="vit_patch").set_value(8)
+    at.slider(key="vit_frames").set_value(2)
+    at.select_slider(key="vit_heads").set_value(2)
+    at.selectbox(key="vit_pos").set_value("sinusoidal")
+    at.toggle(key="vit_attn").set_value(False).run()
+    assert_clean(at)
+    assert "Estimated time for 600 steps" in _captions(at)
+
+
+def test_a_link_opens_its_tab_and_a_bad_tab_name_falls_back_to_the_first():
+    at = open_page(PAGE, query={"vit_tab": "Attention"})
+    assert_clean(at)
+    assert [s for s in at.slider if s.key == "vit_layer"]
+    at = open_page(PAGE, query={"vit_tab": "<b>nope</b>"})
+    assert_clean(at)
+    assert "mean PSNR, whole video" in {m.label for m in at.metric}
+
+
+def test_the_estimate_before_training_comes_from_a_step_time_measured_in_this_session():
+    at = _open_tab(open_page(PAGE), "Train your own")
+    at.select_slider(key="vit_steps").set_value(300).run()
+    times = at.session_state["_vit_step_times"]
+    assert len(times) == 1
+    (seconds,) = times.values()
+    assert 0 < seconds < 30
+    assert f"Estimated time for 300 steps: {300 * seconds:,.0f} s" in _captions(at)
+    assert f"took {seconds * 1000:,.0f} ms" in _captions(at)
+    at.select_slider(key="vit_steps").set_value(1000).run()    # same configuration: not timed again
+    assert at.session_state["_vit_step_times"] == times
+    assert f"Estimated time for 1,000 steps: {1000 * seconds:,.0f} s" in _captions(at)
+
+
+def test_page_shows_the_ablation_table():
+    at = _open_tab(open_page(PAGE), "Ablations")
     assert len(at.dataframe) == 1 and len(at.dataframe[0].value) == 5
     table = at.dataframe[0].value.set_index("model")
     assert (table["PSNR (dB)"] > table["copying: PSNR"]).all()
     text = " ".join(m.value for m in at.markdown)
     assert "all five beat copying the last frame" in text
-    captions = " ".join(c.value for c in at.caption)
-    assert "Weight on the patches of the ball and paddle" in captions
 
 
 def test_the_ablation_table_on_the_unseen_game_backs_the_explanation():
-    at = open_page(PAGE)
+    at = _open_tab(open_page(PAGE), "Ablations")
     at.toggle(key="vit_unseen").set_value(True).run()
     assert_clean(at)
     table = at.dataframe[0].value.set_index("model")
@@ -44,6 +134,31 @@ def test_the_ablation_table_on_the_unseen_game_backs_the_explanation():
     text = " ".join(m.value for m in at.markdown)
     assert f"no better than copying ({gain:+.2f} dB)" in text
     assert table.loc["No positions", "PSNR (dB)"] > table.loc["Full", "PSNR (dB)"]
+
+
+def test_repeated_frames_are_found_said_and_dropped_by_default(tmp_path):
+    at = open_page(PAGE)
+    at.radio(key="vit_source").set_value("Upload").run()
+    at.file_uploader(key="vit_upload").upload("doubled.mp4", _doubled_mp4_bytes(tmp_path), "video/mp4").run()
+    assert_clean(at)
+    video = at.session_state["_vit_last_upload"]
+    assert len(video.frames) == 20 and "repeated frames dropped" in video.label
+    assert "20 of the 40 decoded frames repeat the frame before them and were dropped" in _captions(at)
+    notice = " ".join(i.value for i in at.info)
+    result_psnr = float(re.search(r"scores ([\d.]+) dB mean PSNR", notice).group(1))
+    copy_psnr = float(re.search(r"against ([\d.]+) dB for copying", notice).group(1))
+    assert "Out of domain" in notice and copy_psnr < 60 and result_psnr > 0
+
+    at.toggle(key="vit_dedupe").set_value(False).run()        # kept: the copy baseline is flattered
+    assert_clean(at)
+    video = at.session_state["_vit_last_upload"]
+    assert len(video.frames) == 40 and video.repeats.sum() == 20
+    warning = " ".join(w.value for w in at.warning)
+    repeated = video.repeats[3:]                               # the predicted frames
+    assert f"{int(repeated.sum())} of the {len(repeated)} predicted frames repeat the frame before" in warning
+    copy_on_repeats = float(re.search(r"its PSNR on them is ([\d.]+) dB", warning).group(1))
+    model_on_repeats = float(re.search(r"against the model's ([\d.]+) dB", warning).group(1))
+    assert copy_on_repeats > 40 and copy_on_repeats > model_on_repeats + 10, warning
 
 
 def _train(at, steps=10):
@@ -56,14 +171,17 @@ def _train(at, steps=10):
 
 
 def test_training_makes_this_sessions_model_and_selects_it_every_time():
-    at = open_page(PAGE)
+    at = _open_tab(open_page(PAGE), "Train your own")
     own = _train(at)
     assert len(own.losses) == 10 and own.config.width == 16 and own.version == 1
     assert at.selectbox(key="vit_model").value == "Mine (trained here)"
     assert "training run 1 in this session" in " ".join(c.value for c in at.caption)
     assert "10 steps on CPU" in " ".join(c.value for c in at.caption)
+    assert own.estimate_s > 0 and own.steps_asked == 10
+    assert f"estimated {own.estimate_s:,.0f} s for 10 steps before it started" in _captions(at)
     at.slider(key="vit_t").set_value(50).run()            # the rest of the page uses it
     assert_clean(at)
+    assert at.session_state["vit_tab"] == "Train your own"  # training kept the tab open
     at.button(key="vit_train_stop").click().run()         # nothing running: the model stays
     assert_clean(at)
     assert at.session_state["_vit_mine"] is own
@@ -82,7 +200,7 @@ def test_training_makes_this_sessions_model_and_selects_it_every_time():
 
 
 def test_a_configuration_too_big_is_refused_with_the_memory_policys_message():
-    at = open_page(PAGE)
+    at = _open_tab(open_page(PAGE), "Train your own")
     at.slider(key="vit_frames").set_value(8)
     at.select_slider(key="vit_patch").set_value(2)
     at.select_slider(key="vit_width").set_value(256).run()
@@ -112,3 +230,16 @@ def test_garbage_upload_shows_an_error_and_keeps_the_last_good_video(tmp_path):
     assert any(f"` {odd} `" in e.value for e in at.error)
     at.file_uploader(key="vit_upload").upload("short.avi", _avi_bytes(tmp_path, frames=2), "video/x-msvideo").run()
     assert "needs at least 4" in " ".join(e.value for e in at.error)
+
+
+def test_training_live_on_an_upload_uses_its_frames_and_drops_the_notice(tmp_path):
+    at = open_page(PAGE)
+    at.radio(key="vit_source").set_value("Upload").run()
+    at.file_uploader(key="vit_upload").upload("doubled.mp4", _doubled_mp4_bytes(tmp_path), "video/mp4").run()
+    _open_tab(at, "Train your own")
+    own = _train(at)
+    assert own.version == 1 and len(own.losses) == 10
+    _open_tab(at, "Prediction")
+    assert at.selectbox(key="vit_model").value == "Mine (trained here)"
+    assert not [i for i in at.info if "Out of domain" in i.value]      # it learned this video
+    assert "Mine (trained here) model, frame" in at.get("plotly_chart")[0].proto.spec

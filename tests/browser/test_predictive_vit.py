@@ -1,4 +1,5 @@
-"""The predictive ViT page in Chromium: a real uploaded video file, and live training."""
+"""The predictive ViT page in Chromium: every tab at 1920x1080, a real uploaded video file,
+and live training."""
 
 import re
 
@@ -17,6 +18,42 @@ def _write_clip(path, frames=24):
         writer.write(image)
     writer.release()
     return path
+
+
+TABS = ["Prediction", "Rollout", "Where it fails", "Attention", "Ablations", "Train your own"]
+SCREENS = 2.2          # no tab may need more than about two 1080-pixel screens
+
+
+def _page_height(page) -> int:
+    """The height of the app's scrolling content, in CSS pixels."""
+    return page.evaluate("Math.max(...[...document.querySelectorAll('[data-testid=stMain], "
+                         "[data-testid=stAppScrollToBottomContainer], section.main')]"
+                         ".map(e => e.scrollHeight), document.documentElement.scrollHeight)")
+
+
+def test_every_tab_opens_from_its_button_and_fits_two_screens(server_url, browser):
+    context = browser.new_context(viewport={"width": 1920, "height": 1080})
+    page = context.new_page()
+    try:
+        page.goto(f"{server_url}/predictive_vit")
+        wait_until_idle(page)
+        heights = {}
+        for tab in TABS:
+            page.get_by_role("tab", name=tab).click()
+            wait_until_idle(page)
+            assert_no_exception(page)
+            assert page.get_by_role("tab", name=tab).get_attribute("aria-selected") == "true"
+            if tab != TABS[0]:
+                page.wait_for_url(re.compile(r"vit_tab="), timeout=30_000)
+            heights[tab] = _page_height(page)
+            screenshot(page, "predictive_vit_tab_" + tab.lower().replace(" ", "_"))
+        assert all(height <= SCREENS * 1080 for height in heights.values()), heights
+        page.reload()                                       # the URL reopens the last tab
+        wait_until_idle(page)
+        assert page.get_by_role("tab", name=TABS[-1]).get_attribute("aria-selected") == "true"
+        assert "Estimated time for" in page.inner_text("body")
+    finally:
+        context.close()
 
 
 def test_uploading_a_real_video_file_shows_it_and_its_prediction(server_url, page, tmp_path):
@@ -44,7 +81,7 @@ def _stop_button(page):
 
 
 def test_training_live_in_the_browser(server_url, page):
-    page.goto(f"{server_url}/predictive_vit?vit_steps=30")
+    page.goto(f"{server_url}/predictive_vit?vit_steps=30&vit_tab=Train+your+own")
     wait_until_idle(page)
     for run in (1, 2):                                      # train, then stop, twice
         page.get_by_role("button", name="Train on this video").click()
@@ -52,7 +89,12 @@ def test_training_live_in_the_browser(server_url, page):
                                timeout=120_000)
         wait_until_idle(page)
         assert_no_exception(page)
-        assert "Mine (trained here)" in page.inner_text("body")
+        assert re.search(r"measured while it trained; estimated [\d,]+ s for 30 steps", page.inner_text("body"))
+        page.get_by_role("tab", name="Prediction").click()  # the model now predicts there
+        page.wait_for_function("document.body.innerText.includes('Mine (trained here) model, frame')",
+                               timeout=60_000)
+        page.get_by_role("tab", name="Train your own").click()
+        wait_until_idle(page)
         _stop_button(page).click()      # nothing running: the model stays
         wait_until_idle(page)
         assert_no_exception(page)
@@ -61,7 +103,7 @@ def test_training_live_in_the_browser(server_url, page):
 
 
 def test_stopping_a_long_training_keeps_the_steps_so_far(server_url, page):
-    page.goto(f"{server_url}/predictive_vit?vit_steps=2000")
+    page.goto(f"{server_url}/predictive_vit?vit_steps=2000&vit_tab=Train+your+own")
     wait_until_idle(page)
     for run in (1, 2):                                      # train, stop while running, twice
         page.get_by_role("button", name="Train on this video").click()

@@ -1,9 +1,12 @@
 """Figure builders of the predictive ViT page (seqviz.plots.vit), through fig.to_dict()."""
 
+import base64
 import inspect
+import io
 import re
 
 import numpy as np
+import PIL.Image
 
 from seqviz.plots import palette
 from seqviz.plots import vit as plots
@@ -13,7 +16,10 @@ from seqviz.plots.common import figure_to_frame
 def test_video_animation_has_one_frame_per_video_frame_and_a_play_button():
     frames = np.random.default_rng(0).integers(0, 255, (6, 8, 8, 3), dtype=np.uint8)
     figure = plots.video_animation(frames, "clip")
-    assert np.array_equal(np.asarray(figure.frames[3].data[0].z), frames[3])
+    source = figure.frames[3].data[0].source
+    assert source.startswith("data:image/png;base64,")
+    decoded = np.asarray(PIL.Image.open(io.BytesIO(base64.b64decode(source.split(",", 1)[1]))))
+    assert np.array_equal(decoded, frames[3])                                   # lossless
     fig = figure.to_dict()
     assert len(fig["frames"]) == 6
     assert fig["layout"]["updatemenus"][0]["buttons"][0]["label"].endswith("Play")

@@ -6,13 +6,15 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import streamlit as st
 
 from seqviz.core import checkpoints
+from seqviz.recurrent.cells import run_sequential
 from seqviz.ui import params, sidebar
 from seqviz.ui.cache import cached
 from seqviz.vit import evaluate as vit_eval
@@ -20,6 +22,7 @@ from seqviz.vit import video as videos
 from seqviz.vit.ablations import SHIPPED
 from seqviz.vit.model import PredictiveViT, ViTConfig
 
+T = TypeVar("T")
 VIDEO_FRAMES, VIDEO_SIZE = videos.DEFAULT_VIDEO["num_frames"], videos.DEFAULT_VIDEO["size"]
 MINE = "Mine (trained here)"
 MODEL_KEY = "vit_model"
@@ -44,6 +47,7 @@ class Video:
     label: str
     surprise: np.ndarray | None      # bool (T, H, W) where random items changed pixels, game only
     movers: np.ndarray | None = None  # bool (T, H, W) ball and paddle, game only
+    repeats: np.ndarray | None = None  # bool (T,) frames that repeat the one before (kept), uploads only
 
     @property
     def key(self) -> str:
@@ -61,6 +65,8 @@ class OwnModel:
     device: str                      # where it trained ("CPU", "CUDA")
     seconds: float
     notice: str | None = None        # why it trained elsewhere than asked (a GPU failure)
+    estimate_s: float | None = None  # the time estimated for the run before it started
+    steps_asked: int = 0
 
 
 def game(seed: int, textured: bool) -> videos.GameVideo:
@@ -72,8 +78,34 @@ def game_video(seed: int, textured: bool, label: str) -> Video:
     return Video(clip.frames, label, clip.surprise, clip.movers)
 
 
-def _decode(data: bytes) -> np.ndarray:
-    return videos.read_video(data, max_frames=VIDEO_FRAMES, size=VIDEO_SIZE)
+DUPLICATE_TOLERANCE = 0.5             # mean |difference| in uint8 units under which a frame repeats
+
+
+def _decode(data: bytes) -> tuple[np.ndarray, np.ndarray]:
+    """Twice the frames the page shows (so that dropping repeated ones still leaves enough),
+    and which of them repeat the frame before."""
+    frames = videos.read_video(data, max_frames=2 * VIDEO_FRAMES, size=VIDEO_SIZE)
+    return frames, videos.duplicate_frames(frames, DUPLICATE_TOLERANCE)
+
+
+def _without_repeats(name: str, decoded: np.ndarray, repeats: np.ndarray, container: Any) -> Video:
+    """The upload's first VIDEO_FRAMES frames, with the repeated ones dropped if the student
+    keeps the toggle on (the default); the caption says how many repeat."""
+    shown = repeats[:VIDEO_FRAMES]
+    if not repeats.any():
+        return Video(decoded[:VIDEO_FRAMES], f"upload {name}", None)
+    drop = params.toggle("Drop repeated frames", True, key="vit_dedupe", container=container,
+                         help="A frame whose mean |difference| to the one before is under "
+                              f"{DUPLICATE_TOLERANCE:g}/255 repeats it; copying the last frame is "
+                              "exact there, which flatters the copy baseline")
+    if drop:
+        kept = decoded[~repeats][:VIDEO_FRAMES]
+        container.caption(f"{int(repeats.sum())} of the {len(decoded)} decoded frames repeat the frame "
+                          f"before them and were dropped; {len(kept)} frames remain.")
+        return Video(kept, f"upload {name}, repeated frames dropped", None)
+    container.caption(f"{int(shown.sum())} of these {len(shown)} frames repeat the frame before them "
+                      "(kept): copying the last frame is exact on them.")
+    return Video(decoded[:VIDEO_FRAMES], f"upload {name}", None, repeats=shown)
 
 
 def pick_video(min_frames: int) -> Video:
@@ -98,15 +130,15 @@ def pick_video(min_frames: int) -> Video:
             return fallback_video
         return last
     try:
-        frames = cached(_decode, max_entries=4)(upload.getvalue())
-        if len(frames) < min_frames:
-            raise ValueError(f"the video has {len(frames)} frames; the model reads "
+        decoded, repeats = cached(_decode, max_entries=4)(upload.getvalue())
+        video = _without_repeats(upload.name, decoded, repeats, right)
+        if len(video.frames) < min_frames:
+            raise ValueError(f"the video has {len(video.frames)} frames; the model reads "
                              f"{min_frames - 1} and predicts the next, so it needs at least {min_frames}")
     except ValueError as error:
         kept = literal(last.label) if last is not None else "the synthetic game"
         right.error(f"Cannot use {literal(upload.name)}: {error}. Still showing {kept}.")
         return last if last is not None else fallback_video
-    video = Video(frames, f"upload {upload.name}", None)
     st.session_state[_LAST_UPLOAD] = video
     return video
 
@@ -159,10 +191,19 @@ def pick_model(container: Any) -> tuple[str, PredictiveViT, list[float]]:
     return label, shipped(NAMES[label]).model, shipped_losses(NAMES[label])
 
 
+def on_one_thread(model: PredictiveViT, fn: Callable[[], T]) -> T:
+    """`fn()` (a prediction of `model`, no streamlit inside) on a thread with one torch thread
+    when the model is on the CPU (seqviz.recurrent.cells.run_sequential): these small batches
+    gain nothing from intra-op threads, and on a busy 2-core CPU the spinning OpenMP workers
+    made predicting the default video 8x slower (680 ms against 80 ms measured here)."""
+    return run_sequential(fn, next(model.parameters()).device)
+
+
 def analyse_shipped(name: str, frames: np.ndarray, movers: np.ndarray | None,
                     surprise: np.ndarray | None) -> vit_eval.Evaluation:
     """evaluate() of the shipped model `name` (a SHIPPED key) on a video."""
-    return vit_eval.evaluate(shipped(name).model, frames, movers=movers, surprise=surprise)
+    model = shipped(name).model
+    return on_one_thread(model, lambda: vit_eval.evaluate(model, frames, movers=movers, surprise=surprise))
 
 
 def analysis(label: str, model: PredictiveViT, video: Video) -> vit_eval.Evaluation:
@@ -171,30 +212,34 @@ def analysis(label: str, model: PredictiveViT, video: Video) -> vit_eval.Evaluat
         return cached(analyse_shipped, max_entries=32)(NAMES[label], video.frames, video.movers,
                                                        video.surprise)
     store = st.session_state.setdefault(_ANALYSIS, {})
-    key = (mine().version, video.key)
+    own = mine()
+    key = (own.version, len(own.losses), video.key)
     if key not in store:
         store.clear()
-        store[key] = vit_eval.evaluate(model, video.frames, movers=video.movers, surprise=video.surprise)
+        store[key] = on_one_thread(model, lambda: vit_eval.evaluate(model, video.frames, movers=video.movers,
+                                                                    surprise=video.surprise))
     return store[key]
 
 
 def _attention_shipped(name: str, frames: np.ndarray, target: int) -> np.ndarray:
-    return vit_eval.attention_maps(shipped(name).model, frames, target)
+    model = shipped(name).model
+    return on_one_thread(model, lambda: vit_eval.attention_maps(model, frames, target))
 
 
 def attention(label: str, model: PredictiveViT, frames: np.ndarray, target: int) -> np.ndarray:
     """(layers, heads, P, F, grid, grid) attention maps for frame `target` (cached for shipped models)."""
     if label != MINE:
         return cached(_attention_shipped, max_entries=64)(NAMES[label], frames, target)
-    return vit_eval.attention_maps(model, frames, target)
+    return on_one_thread(model, lambda: vit_eval.attention_maps(model, frames, target))
 
 
 def _rollout_shipped(name: str, frames: np.ndarray, start: int, steps: int) -> np.ndarray:
-    return vit_eval.rollout(shipped(name).model, frames, start, steps)
+    model = shipped(name).model
+    return on_one_thread(model, lambda: vit_eval.rollout(model, frames, start, steps))
 
 
 def cached_rollout(label: str, model: PredictiveViT, video: Video, start: int, steps: int) -> np.ndarray:
     """An autoregressive rollout of `steps` frames from frame `start`: float (steps, H, W, 3)."""
     if label != MINE:
         return cached(_rollout_shipped, max_entries=32)(NAMES[label], video.frames, start, steps)
-    return vit_eval.rollout(model, video.frames, start, steps)
+    return on_one_thread(model, lambda: vit_eval.rollout(model, video.frames, start, steps))

@@ -4,19 +4,68 @@
 from __future__ import annotations
 
 import dataclasses
+import time
 
+import numpy as np
 import streamlit as st
 import torch
 
 from seqviz.core.train import Progress
 from seqviz.plots import vit as plots
 from seqviz.ui import params, sidebar
-from seqviz.ui.training import run_training
+from seqviz.ui.training import current_job, run_training
 from seqviz.ui.vit import page as vit_page
 from seqviz.vit import train as vit_train
-from seqviz.vit.model import PredictiveViT, ViTConfig, flops_per_step, memory_estimate_bytes, parameter_count
+from seqviz.vit import video as videos
+from seqviz.vit.model import PredictiveViT, ViTConfig, build, flops_per_step, memory_estimate_bytes, parameter_count
 
 BATCH = 16
+TIMED_STEPS = 3          # after one warm-up step: their median is the step time of the estimate
+_STEP_TIMES = "_vit_step_times"
+
+
+def _step_key(config: ViTConfig, frames, device: torch.device) -> tuple:
+    return (config, str(device), frames.shape)
+
+
+def measured_step_seconds(config: ViTConfig, frames, device: torch.device) -> float:
+    """Seconds per training step of `config` on `device`, timed now on this machine: one
+    warm-up step, then the median of TIMED_STEPS steps (the page's own step, batch BATCH).
+    Kept in this session per configuration and device, never shared between sessions."""
+    store = st.session_state.setdefault(_STEP_TIMES, {})
+    key = _step_key(config, frames, device)
+    if key not in store:
+        model = build(config, 0).to(device)
+        settings = vit_train.TrainSettings(steps=TIMED_STEPS + 1, batch_size=BATCH)
+        step = vit_train.make_step(model, videos.to_tensor(frames), settings, device)
+        step(0)
+        times = []
+        for index in range(1, TIMED_STEPS + 1):
+            start = time.perf_counter()
+            step(index)                      # .item() of the loss waits for the device
+            times.append(time.perf_counter() - start)
+        store[key] = float(np.median(times))
+    return store[key]
+
+
+def estimated_seconds(config: ViTConfig, steps: int, frames, device: torch.device) -> float | None:
+    """The estimated time of `steps` steps, if this session has measured the step time."""
+    seconds = st.session_state.get(_STEP_TIMES, {}).get(_step_key(config, frames, device))
+    return None if seconds is None else steps * seconds
+
+
+def estimate_caption(config: ViTConfig, steps: int, frames, device: torch.device) -> str | None:
+    """The estimated time of a run of `steps`, from a step time measured now (not while a
+    training of this session runs: it would slow both and skew the measure)."""
+    job = current_job("vit_train")
+    if job is not None and job.running and estimated_seconds(config, steps, frames, device) is None:
+        return None
+    seconds = measured_step_seconds(config, frames, device)
+    compiled = " plus the compilation," if device.type == "cuda" and steps >= 300 else ""
+    return (f"Estimated time for {steps:,} steps: {steps * seconds:,.0f} s{compiled} (one step of this "
+            f"configuration took {seconds * 1000:,.0f} ms, the median of {TIMED_STEPS} timed steps after a "
+            f"warm-up, measured on {device.type.upper()} in this session; it does not count the page's own "
+            "redraws while training, nor other work on this machine).")
 
 
 def hyperparameters() -> tuple[ViTConfig, int]:
@@ -41,7 +90,7 @@ def hyperparameters() -> tuple[ViTConfig, int]:
     m[0].metric("Parameters", f"{parameter_count(config):,}")
     m[1].metric("FLOPs per step", f"{flops_per_step(config, BATCH) / 1e9:.2f} G",
                 help=f"forward + backward ≈ 3 × forward, batch {BATCH}, {config.tokens} tokens")
-    c.caption(f"{config.tokens:,} tokens; about {memory_estimate_bytes(config, BATCH) / 2**20:,.0f} MiB "
+    c.caption(f"{config.tokens:,} tokens; an estimated {memory_estimate_bytes(config, BATCH) / 2**20:,.0f} MiB "
               "to train (weights, optimiser state, activations)")
     return config, steps
 
@@ -55,10 +104,11 @@ def largest_config_budget(device: torch.device) -> str:
 def train_card(video: vit_page.Video, device: torch.device) -> None:
     """Train / Stop, live progress and loss curve; the result becomes this session's model.
 
-    Not an st.fragment: in Streamlit 1.67 a click inside a running fragment queues a rerun
-    of that fragment without interrupting it, so Stop would wait for the whole training.
-    Drawn in the page's own run, a Stop click reruns the page, which interrupts training at
-    its next progress report; the weights so far stay (the model is kept at every report)."""
+    Not an st.fragment: in Streamlit 1.67 a click inside a running fragment is queued until
+    that run ends. Training runs in this session's thread (seqviz.ui.training); the page's
+    run watches it, and Stop sets its flag, so it ends before its next step; the weights so
+    far stay (the model is kept at every report). Before training, the estimated time of the
+    run comes from a step time measured now (measured_step_seconds)."""
     config, steps = hyperparameters()
     budget = vit_train.training_budget(config, BATCH, device)
     if not budget.fits:
@@ -69,6 +119,9 @@ def train_card(video: vit_page.Video, device: torch.device) -> None:
         st.warning(f"The video has {len(video.frames)} frames; {config.frames} input frames need at "
                    f"least {config.frames + 1}. Your last model is kept.")
         return
+    estimate = estimate_caption(config, steps, video.frames, device)
+    if estimate:
+        st.caption(estimate)
     own = vit_page.mine()
     if own is not None and own.notice:
         st.warning(vit_page.plain(own.notice), icon=":material/memory:")
@@ -77,12 +130,16 @@ def train_card(video: vit_page.Video, device: torch.device) -> None:
         chart.plotly_chart(plots.loss_curves({"your model": list(own.losses)}), key="vit_own_loss")
         st.caption(f"Your model (training run {own.version} in this session): {own.config.depth} "
                    f"layers, width {own.config.width}, {len(own.losses)} steps on {own.device} in "
-                   f"{own.seconds:.0f} s (measured).")
+                   f"{own.seconds:.1f} s, {own.seconds / max(1, len(own.losses)) * 1000:,.0f} ms per step "
+                   "(measured while it trained" + (f"; estimated {own.estimate_s:,.0f} s for {own.steps_asked:,} "
+                                                   "steps before it started)." if own.estimate_s else ")."))
     version = (own.version + 1) if own else 1
 
     def redraw(progress: Progress) -> None:
         if progress.step % 25 == 0 or progress.step == progress.total:
             chart.plotly_chart(plots.loss_curves({"your model": [h["loss"] for h in progress.history]}))
+
+    estimate_s = estimated_seconds(config, steps, video.frames, device)
 
     def train(on_progress):
         settings = vit_train.TrainSettings(steps=steps, batch_size=BATCH, seed=sidebar.seed(),
@@ -90,7 +147,8 @@ def train_card(video: vit_page.Video, device: torch.device) -> None:
 
         def keep(model: PredictiveViT, progress: Progress, device_name: str) -> None:
             vit_page.set_mine(vit_page.OwnModel(model, config, tuple(h["loss"] for h in progress.history),
-                                                version, device_name, progress.elapsed_s))
+                                                version, device_name, progress.elapsed_s,
+                                                estimate_s=estimate_s, steps_asked=steps))
 
         return vit_train.train_keeping_last_good(config, video.frames, settings, device, on_state=keep,
                                                  on_progress=on_progress)
