@@ -6,6 +6,7 @@ so a rerun computes what is on screen and a lecturer can link straight to a tab.
 import streamlit as st
 
 from seqviz.ui import cards, registry, sidebar
+from seqviz.ui.vit import ablations as vit_ablations
 from seqviz.ui.vit import cards as vit_cards
 from seqviz.ui.vit import page as vit_page
 from seqviz.ui.vit import prediction
@@ -21,7 +22,8 @@ st.markdown(
     "into small square patches; every patch of every input frame becomes a token that knows where "
     "(row, column) and when (which frame) it is; a few encoder layers let the tokens exchange "
     "information; a linear head turns the tokens of the last frame into the *change* to the next "
-    "frame. Everything below is computed live by real models, trained on the video you choose.")
+    "frame. Everything below is computed live by real models. The shipped ones trained on 64 short "
+    "games and are tested on games they never saw; you can train your own on the video you choose.")
 device = sidebar.device_for("batched")
 model_column, video_column = st.columns([1, 2])
 label, model, curve = vit_page.pick_model(model_column)
@@ -33,6 +35,10 @@ if len(video.frames) <= config.frames:
                "Showing the synthetic game instead.")
     video = vit_page.game_video(sidebar.seed(), True, "synthetic game")
 target = prediction.frame_slider(model_column, video, config.frames)
+if video.ball is not None:
+    seen = vit_page.training_game_notice(label, sidebar.seed())
+    model_column.caption(("Note: " + seen + ".") if seen else
+                         "This game is not one the model trained on: what it gets right here, it learned as a rule.")
 
 tabs = dict(zip(TABS, st.tabs(TABS, key="vit_tab", bind="query-params")))
 if tabs["Prediction"].open:
@@ -49,7 +55,7 @@ if tabs["Attention"].open:
         vit_cards.attention_card(label, model, video, target)
 if tabs["Ablations"].open:
     with tabs["Ablations"]:
-        vit_cards.ablation_card(target)
+        vit_ablations.ablation_card()
 if tabs["Train your own"].open:
     with tabs["Train your own"]:
         with cards.question_card(

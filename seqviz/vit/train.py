@@ -130,20 +130,27 @@ def make_step_on(model: PredictiveViT, inputs: torch.Tensor, targets: torch.Tens
     return step
 
 
-def train(config: ViTConfig, frames: np.ndarray, settings: TrainSettings, device: torch.device, *,
-          model: PredictiveViT | None = None, on_progress: Callable[[Progress], None] | None = None,
+def train(config: ViTConfig, frames: np.ndarray | tuple[torch.Tensor, torch.Tensor], settings: TrainSettings,
+          device: torch.device, *, model: PredictiveViT | None = None,
+          on_progress: Callable[[Progress], None] | None = None,
           should_stop: Callable[[], bool] | None = None, report_every: int = 5) -> TrainResult:
-    """Train a model (a new one built from `settings.seed` unless given) on one video."""
+    """Train a model (a new one built from `settings.seed` unless given) on one video, uint8
+    (T, H, W, 3), or on windows of many (inputs, targets), as seqviz.vit.games.training_windows
+    makes them."""
     if model is None:
         model = build(config, settings.seed)
     model.to(device)
-    step = make_step(model, videos.to_tensor(frames), settings, device)
+    if isinstance(frames, tuple):
+        step = make_step_on(model, *frames, settings, device)
+    else:
+        step = make_step(model, videos.to_tensor(frames), settings, device)
     history = train_loop(step, settings.steps, on_progress=on_progress, should_stop=should_stop,
                          report_every=report_every)
     return TrainResult(model.eval(), tuple(h["loss"] for h in history), device)
 
 
-def train_keeping_last_good(config: ViTConfig, frames: np.ndarray, settings: TrainSettings,
+def train_keeping_last_good(config: ViTConfig, frames: np.ndarray | tuple[torch.Tensor, torch.Tensor],
+                            settings: TrainSettings,
                             device: torch.device, *, on_state: Callable[[PredictiveViT, Progress, str], None],
                             on_progress: Callable[[Progress], None] | None = None,
                             report_every: int = 5) -> TrainResult:

@@ -60,6 +60,9 @@ def test_each_tab_runs_alone_and_its_widgets_move():
     assert "frame 40" in at.get("plotly_chart")[0].proto.spec
     at.selectbox(key="vit_model").set_value("No positions").run()
     assert_clean(at)
+    at.radio(key="vit_model_seed").set_value("2").run()
+    assert_clean(at)
+    assert "No positions, seed 2 model" in at.get("plotly_chart")[0].proto.spec
     at.toggle(key="vit_texture").set_value(False).run()
     assert_clean(at)
 
@@ -79,7 +82,14 @@ def test_each_tab_runs_alone_and_its_widgets_move():
         at.slider(key=key).set_value(value).run()
         assert_clean(at)
     assert "Layer 2, head 3: attention of patch (1, 6)" in at.get("plotly_chart")[0].proto.spec
-    assert "Weight on the patches of the ball and paddle" in _captions(at)
+    text = " ".join(m.value for m in at.markdown)
+    weight, uniform = re.search(r"Weight of this patch on the ball's patches of the input frames: ([\d.]+)\*\*; "
+                                r"they are [\d.]+% of the tokens, so uniform attention would give them ([\d.]+)",
+                                text).groups()
+    assert 0 <= float(weight) <= 1 and 0 < float(uniform) < 1
+    measured = re.search(r"this model's patches put on average ([\d.]+) of their weight on the ball's input "
+                         r"patches .*where uniform attention would put ([\d.]+)", _captions(at))
+    assert measured and float(measured.group(1)) > float(measured.group(2))   # it does look at the ball
 
     _open_tab(at, "Train your own")
     metrics = {m.label: m.value for m in at.metric}
@@ -116,24 +126,35 @@ def test_the_estimate_before_training_comes_from_a_step_time_measured_in_this_se
     assert f"Estimated time for 1,000 steps: {1000 * seconds:,.0f} s" in _captions(at)
 
 
-def test_page_shows_the_ablation_table():
+def test_the_ablation_tab_measures_every_variant_and_seed_and_says_what_it_measured():
+    from seqviz.vit import ablations, experiment
+
     at = _open_tab(open_page(PAGE), "Ablations")
-    assert len(at.dataframe) == 1 and len(at.dataframe[0].value) == 5
+    assert len(at.dataframe) == 1
     table = at.dataframe[0].value.set_index("model")
-    assert (table["PSNR (dB)"] > table["copying: PSNR"]).all()
+    assert list(table.index) == [v.label for v in experiment.VARIANTS.values()]
     text = " ".join(m.value for m in at.markdown)
-    assert "all five beat copying the last frame" in text
-
-
-def test_the_ablation_table_on_the_unseen_game_backs_the_explanation():
-    at = _open_tab(open_page(PAGE), "Ablations")
-    at.toggle(key="vit_unseen").set_value(True).run()
+    found = ablations.findings({name: [experiment.load_checkpoint(name, seed).metrics for seed in experiment.SEEDS]
+                                for name in experiment.VARIANTS})
+    for name in ("full", "no_attention", "no_pos_flat"):
+        assert found.entering[name].text() in text              # the page's numbers are the models'
+        cell = table.loc[experiment.VARIANTS[name].label, "ball entering a patch ÷ copying"]
+        assert cell.startswith(f"{found.entering[name].mean:.2f} ± ")
+    assert "No self-attention" in text and ablations.verdict(found.entering["no_attention"]) in text
+    at.slider(key="vit_ablation_game").set_value(3).run()
     assert_clean(at)
-    table = at.dataframe[0].value.set_index("model")
-    gain = table.loc["No self-attention", "PSNR (dB)"] - table.loc["No self-attention", "copying: PSNR"]
+    assert "Held-out game 20003" in at.get("plotly_chart")[1].proto.spec
+
+
+def test_the_one_video_mode_shows_memorisation_with_numbers():
+    at = _open_tab(open_page(PAGE), "Ablations")
+    at.radio(key="vit_ablation_mode").set_value("One video (memorisation)").run()
+    assert_clean(at)
+    table = at.dataframe[0].value
+    assert len(table) == 2 and table["measured on"].str.contains("held-out").any()
+    seen, unseen = (float(v) for v in table["PSNR (dB)"])
     text = " ".join(m.value for m in at.markdown)
-    assert f"no better than copying ({gain:+.2f} dB)" in text
-    assert table.loc["No positions", "PSNR (dB)"] > table.loc["Full", "PSNR (dB)"]
+    assert "Trained on one long game" in text and seen > unseen
 
 
 def test_repeated_frames_are_found_said_and_dropped_by_default(tmp_path):
@@ -230,6 +251,15 @@ def test_garbage_upload_shows_an_error_and_keeps_the_last_good_video(tmp_path):
     assert any(f"` {odd} `" in e.value for e in at.error)
     at.file_uploader(key="vit_upload").upload("short.avi", _avi_bytes(tmp_path, frames=2), "video/x-msvideo").run()
     assert "needs at least 4" in " ".join(e.value for e in at.error)
+
+
+def test_training_on_the_games_with_the_weighted_loss_learns_from_their_windows():
+    at = _open_tab(open_page(PAGE), "Train your own")
+    at.radio(key="vit_train_on").set_value("the 64 training games")
+    at.radio(key="vit_loss").set_value("change-weighted MSE")
+    own = _train(at)
+    assert own.trained_on == "the 64 training games, change-weighted MSE" and len(own.losses) == 10
+    assert "on the 64 training games, change-weighted MSE" in _captions(at)
 
 
 def test_training_live_on_an_upload_uses_its_frames_and_drops_the_notice(tmp_path):

@@ -70,7 +70,7 @@ def test_uploading_a_real_video_file_shows_it_and_its_prediction(server_url, pag
 
 def _own_steps(page) -> int | None:
     """The step count in the "Your model: ..." caption, or None before any training."""
-    found = re.search(r"Your model \(training run \d+ in this session\): .*?, (\d+) steps on CPU",
+    found = re.search(r"Your model \(training run \d+ in this session, on [^)]*\): .*?, (\d+) steps on CPU",
                       page.inner_text("body"))
     return int(found.group(1)) if found else None
 
@@ -85,7 +85,7 @@ def test_training_live_in_the_browser(server_url, page):
     wait_until_idle(page)
     for run in (1, 2):                                      # train, then stop, twice
         page.get_by_role("button", name="Train on this video").click()
-        page.wait_for_function(f"document.body.innerText.includes('training run {run} in this session')",
+        page.wait_for_function(f"document.body.innerText.includes('training run {run} in this session,')",
                                timeout=120_000)
         wait_until_idle(page)
         assert_no_exception(page)

@@ -1,19 +1,17 @@
-"""Cards of the predictive ViT page (Dosovitskiy et al. 2020): rollout, failures,
-attention maps and the ablations of the shipped checkpoints."""
+"""Cards of the predictive ViT page (Dosovitskiy et al. 2020): rollout, failures and
+attention maps (the ablations are in seqviz.ui.vit.ablations)."""
 
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import streamlit as st
 
 from seqviz.plots import vit as plots
 from seqviz.ui import cards, params
-from seqviz.ui.cache import cached
 from seqviz.ui.charts import show_chart
 from seqviz.ui.vit import page as vit_page
+from seqviz.ui.vit import shipped as shipped_models
 from seqviz.vit import evaluate as vit_eval
-from seqviz.vit.ablations import SEED, SHIPPED, UNSEEN_SEED, Findings, findings
 from seqviz.vit.model import PredictiveViT
 
 
@@ -66,6 +64,18 @@ def failure_card(video: vit_page.Video, result: vit_eval.Evaluation, frames_in: 
                           help=f"copying the last frame: {getattr(copy, field):.3f}")
         inside, outside = errors.items, errors.background
         m[3].metric("items vs background", f"{inside / outside:.0f}×" if outside > 0 and np.isfinite(inside) else "–")
+        if result.classes is not None:
+            st.markdown("**The ball, where the information has to come from elsewhere.** Pixels where the "
+                        "ball enters a patch that held none of it in the last input frame: nothing in that "
+                        "patch announced it, so only a model whose patches exchange information can draw it. "
+                        "At a bounce, the wall or paddle that turns the ball is in the input, but the turn is "
+                        "not in the ball's past motion.")
+            c = st.columns(3)
+            for column, (key, title) in zip(c, vit_eval.PIXEL_CLASSES.items()):
+                value, base = result.classes[key], result.copy_classes[key]
+                column.metric(f"|error|, {title}", f"{value:.3f}" if np.isfinite(value) else "–",
+                              delta=(f"{value / base:.2f}× copying's {base:.3f}" if np.isfinite(value) and base > 0
+                                     else None), delta_color="off")
         mask = video.surprise[frames_in:]                                       # (T-F, H, W)
         if mask.any():
             truth = video.frames[frames_in:] / 255.0                            # (T-F, H, W, 3)
@@ -84,11 +94,11 @@ def attention_card(label: str, model: PredictiveViT, video: vit_page.Video, targ
         "Where does a patch of the predicted frame look?",
         "Each token of the last input frame becomes one patch of the prediction. Its attention "
         "weights over all tokens of all input frames (a softmax: they sum to 1) say whose values it "
-        "mixes in. To read the ball's velocity, a patch next to the ball would have to attend to "
-        "the ball's patches in the earlier frames; on the synthetic game the page measures how "
-        "much of the chosen patch's weight lands on the ball and paddle, against the share that "
-        "uniform attention would give them. Heads can specialise differently; later layers attend "
-        "to tokens that already mixed information.",
+        "mixes in. For a patch the ball is about to enter, the ball's patches in the input frames "
+        "hold the information it needs; on the synthetic game the page measures how much of the "
+        "chosen patch's weight lands on them, against the share that uniform attention would give "
+        "them, and, over the held-out games, how much the patches the ball enters put there. Heads "
+        "can specialise differently; later layers attend to tokens that already mixed information.",
     ):
         c = model.config
         if not c.use_attention:
@@ -109,108 +119,27 @@ def attention_card(label: str, model: PredictiveViT, video: vit_page.Video, targ
                    key="vit_attention", filename="vit_attention")
         st.caption("Weight on each input frame: " + ", ".join(
             f"t−{c.frames - i}: {w:.2f}" for i, w in enumerate(weights.sum((1, 2)))))
-        if video.movers is not None:
-            weight, share = vit_eval.attention_on(weights, video.movers[target - c.frames:target],
-                                                  c.patch_size)
-            st.caption(f"Weight on the patches of the ball and paddle: {weight:.2f}; they are "
-                       f"{share:.0%} of the tokens, so uniform attention would give them {share:.2f}.")
-
-
-def _ablation_video(flat: bool, seed: int) -> vit_page.Video:
-    return vit_page.game_video(seed, not flat, f"game seed {seed}" + (", flat" if flat else ""))
-
-
-ABLATION_COLUMNS = {"PSNR (dB)": "%.2f", "SSIM": "%.3f", "|error| ball & paddle": "%.3f",
-                    "|error| items": "%.3f", "|error| background": "%.3f", "copying: PSNR": "%.2f",
-                    "copying: |error| ball & paddle": "%.3f"}
-
-
-def _row(label: str, final_loss: float, result: vit_eval.Evaluation) -> dict[str, object]:
-    return {"model": label, "final loss": final_loss, "PSNR (dB)": result.mean_psnr,
-            "SSIM": result.mean_ssim, "|error| ball & paddle": result.errors.ball_paddle,
-            "|error| items": result.errors.items, "|error| background": result.errors.background,
-            "copying: PSNR": result.copy_mean_psnr,
-            "copying: |error| ball & paddle": result.copy_errors.ball_paddle}
-
-
-def evaluations(seed: int) -> dict[str, vit_eval.Evaluation]:
-    """Every shipped model evaluated on a game of its own background with `seed` (cached)."""
-    results = {}
-    for name, shipped in SHIPPED.items():
-        video = _ablation_video(shipped.flat, seed)
-        results[name] = cached(vit_page.analyse_shipped, max_entries=32)(name, video.frames, video.movers,
-                                                                          video.surprise)
-    return results
-
-
-def ablation_explanation(found: Findings) -> str:
-    """What the ablations show, in sentences whose every comparison is the one measured."""
-    gain = (f"all five beat copying the last frame, by {found.seen_gain_min:.1f} to "
-            f"{found.seen_gain_max:.1f} dB" if found.seen_gain_min > 0 else
-            f"the gains over copying the last frame range from {found.seen_gain_min:+.1f} to "
-            f"{found.seen_gain_max:+.1f} dB")
-    no_attention = found.no_attention_unseen_gain
-    verdict = ("no better than copying" if abs(no_attention) < 0.5 else
-               "better than copying" if no_attention > 0 else "worse than copying")
-    ball = "worse" if found.no_attention_unseen_ball > found.copy_unseen_ball else "better"
-    pos_seen, pos_unseen = found.no_pos_seen_change, found.no_pos_unseen_change
-    why = (" What the game needs is local and visible (the ball's recent positions, and which one "
-           "is the newest, since a query patch of the last frame sees its own content; the walls "
-           "are drawn), while learned positions let the full model memorise its training video. A "
-           "task where place matters without being visible (say, an item that always appears in one "
-           "corner) would reverse this." if pos_unseen > 0 else "")
-    return (
-        f"All five models share seed {SEED}, the same 1024-frame game (its first 96 frames are the default "
-        "video above), 1200 steps and every hyperparameter but the one named. One seed per model: "
-        "differences of a few tenths of a dB may not survive another seed.\n\n"
-        f"**On the video they learned**, {gain}: a small model can partly *memorise* one video (a "
-        "patch's own content already says where in the scrolling texture it is and what comes "
-        "next). **On a game none of them saw** (toggle below), only what was learned as a rule "
-        "carries over:\n\n"
-        "- **No self-attention**: each patch is predicted from its own pixels in the last frame alone. "
-        "It cannot see the ball coming from the neighbouring patch, the background sliding in from "
-        f"the right, or even the same patch a frame earlier. On the unseen game it is {verdict} "
-        f"({no_attention:+.2f} dB) and {ball} on the ball and paddle (|error| "
-        f"{found.no_attention_unseen_ball:.3f} against copying's {found.copy_unseen_ball:.3f}).\n"
-        "- **No positions**: tokens know neither where nor when they are; the model treats the "
-        "patches as an unordered set (permute them and the output is permuted the same way). Against "
-        f"the full model it changes the PSNR by {pos_seen:+.2f} dB on the learned video and by "
-        f"{pos_unseen:+.2f} dB on the unseen one ({found.no_pos_flat_unseen_change:+.2f} dB with a "
-        f"flat background).{why}\n"
-        "- **Flat background**: with nothing to scroll, most pixels are trivially predictable"
-        + (" and every model scores higher than its textured twin; the ball is the whole difficulty."
-           if found.flat_higher else "; the ball is the whole difficulty.")
-    )
-
-
-def ablation_card(target: int) -> None:
-    seen, unseen = evaluations(SEED), evaluations(UNSEEN_SEED)
-    with cards.question_card(
-        "What do self-attention and positional embeddings each contribute?",
-        ablation_explanation(findings(seen, unseen)),
-    ):
-        show_unseen = params.toggle(f"Measure on a game none of them saw (seed {UNSEEN_SEED})", False,
-                                    key="vit_unseen")
-        results, seed = (unseen, UNSEEN_SEED) if show_unseen else (seen, SEED)
-        rows, curves, panels = [], {}, {False: [], True: []}
-        for name, shipped in SHIPPED.items():
-            curves[shipped.label] = vit_page.shipped_losses(name)
-            result = results[name]
-            rows.append(_row(shipped.label, vit_page.shipped(name).metrics.get("final_loss", float("nan")),
-                             result))
-            index = min(len(result.predicted) - 1, max(0, target - int(result.times[0])))
-            if not panels[shipped.flat]:
-                video = _ablation_video(shipped.flat, seed)
-                panels[shipped.flat].append((f"truth ({video.label})", video.frames[result.times[index]]))
-            panels[shipped.flat].append((shipped.label, result.predicted[index]))
-        formats = {name: st.column_config.NumberColumn(format=fmt) for name, fmt in ABLATION_COLUMNS.items()}
-        st.dataframe(pd.DataFrame(rows), hide_index=True,
-                     column_config={**formats, "final loss": st.column_config.NumberColumn(format="%.5f")})
-        st.caption("Measured now by seqviz.vit.evaluate, the function that produced the table in "
-                   "models/MODELS.md; the final loss (mean of the last 20 training steps) was recorded "
-                   "in training. |error| is the mean absolute error per pixel and colour, in [0, 1].")
-        show_chart(plots.loss_curves(curves), key="vit_ablation_loss", filename="vit_ablation_loss")
-        for flat in (False, True):
-            show_chart(plots.image_panels(panels[flat], f"Predictions of frame {target}, "
-                                          + ("flat" if flat else "textured") + " background", height=260),
-                       key=f"vit_ablation_{'flat' if flat else 'textured'}", filename="vit_ablation")
+        if video.ball is not None:
+            weight, share = vit_eval.attention_on(weights, video.ball[target - c.frames:target], c.patch_size)
+            entering = vit_eval.pixel_classes(video.ball, video.bounce, c.frames, c.patch_size)["entering"]
+            query = entering[target - c.frames, row * c.patch_size:(row + 1) * c.patch_size,
+                             col * c.patch_size:(col + 1) * c.patch_size].any()
+            st.markdown(f"**Weight of this patch on the ball's patches of the input frames: {weight:.2f}**; "
+                        f"they are {share:.1%} of the tokens, so uniform attention would give them "
+                        f"{share:.2f} ({weight / share:.1f}× uniform)." if share > 0 else
+                        "The ball is in none of the input frames' patches here.")
+            frames_entering = np.nonzero(entering.any((1, 2)))[0] + c.frames
+            st.caption(("The ball enters this patch in frame " + str(target) + "." if query else
+                        "The ball does not enter this patch in this frame.")
+                       + (" Frames where the ball enters some patch: "
+                          + ", ".join(str(t) for t in frames_entering[:12])
+                          + ("…" if len(frames_entering) > 12 else "") + "." if len(frames_entering) else ""))
+        if label != vit_page.MINE and vit_page.REFS[label][0] == "full":
+            measured = shipped_models.ball_attention(vit_page.REFS[label][1])
+            layer_head = np.unravel_index(int(measured.mass.argmax()), measured.mass.shape)
+            st.caption(f"Over the {measured.queries:,} (frame, patch) pairs of the held-out games where the "
+                       f"ball enters a patch, this model's patches put on average {measured.mass.max():.2f} of "
+                       f"their weight on the ball's input patches (layer {layer_head[0] + 1}, head "
+                       f"{layer_head[1] + 1}; per layer and head: "
+                       + ", ".join(f"{v:.2f}" for v in measured.mass.ravel())
+                       + f"), where uniform attention would put {measured.uniform:.2f}.")

@@ -13,20 +13,22 @@ from typing import Any, TypeVar
 import numpy as np
 import streamlit as st
 
-from seqviz.core import checkpoints
 from seqviz.recurrent.cells import run_sequential
 from seqviz.ui import params, sidebar
 from seqviz.ui.cache import cached
+from seqviz.ui.vit import shipped as shipped_models
 from seqviz.vit import evaluate as vit_eval
+from seqviz.vit import experiment
 from seqviz.vit import video as videos
-from seqviz.vit.ablations import SHIPPED
+from seqviz.vit.games import TRAIN_GAMES
 from seqviz.vit.model import PredictiveViT, ViTConfig
 
 T = TypeVar("T")
 VIDEO_FRAMES, VIDEO_SIZE = videos.DEFAULT_VIDEO["num_frames"], videos.DEFAULT_VIDEO["size"]
 MINE = "Mine (trained here)"
 MODEL_KEY = "vit_model"
-NAMES = {model.label: name for name, model in SHIPPED.items()}   # the picker's label -> SHIPPED key
+SEED_KEY = "vit_model_seed"
+DEFAULT_LABEL = experiment.VARIANTS["full"].label
 _LAST_UPLOAD, _MINE, _ANALYSIS = "_vit_last_upload", "_vit_mine", "_vit_analysis"
 
 
@@ -47,6 +49,8 @@ class Video:
     label: str
     surprise: np.ndarray | None      # bool (T, H, W) where random items changed pixels, game only
     movers: np.ndarray | None = None  # bool (T, H, W) ball and paddle, game only
+    ball: np.ndarray | None = None    # bool (T, H, W) the ball, game only
+    bounce: np.ndarray | None = None  # bool (T,) the ball's path turned into frame t, game only
     repeats: np.ndarray | None = None  # bool (T,) frames that repeat the one before (kept), uploads only
 
     @property
@@ -67,6 +71,7 @@ class OwnModel:
     notice: str | None = None        # why it trained elsewhere than asked (a GPU failure)
     estimate_s: float | None = None  # the time estimated for the run before it started
     steps_asked: int = 0
+    trained_on: str = "this video"   # or "the 64 training games", and the loss
 
 
 def game(seed: int, textured: bool) -> videos.GameVideo:
@@ -75,7 +80,7 @@ def game(seed: int, textured: bool) -> videos.GameVideo:
 
 def game_video(seed: int, textured: bool, label: str) -> Video:
     clip = cached(game)(seed, textured)
-    return Video(clip.frames, label, clip.surprise, clip.movers)
+    return Video(clip.frames, label, clip.surprise, clip.movers, clip.ball, clip.bounce)
 
 
 DUPLICATE_TOLERANCE = 0.5             # mean |difference| in uint8 units under which a frame repeats
@@ -143,20 +148,23 @@ def pick_video(min_frames: int) -> Video:
     return video
 
 
-def _build(config: dict[str, Any]) -> PredictiveViT:
-    return PredictiveViT(ViTConfig(**config))
+def shipped_ref(label: str) -> str:
+    """The picker's label of a shipped model -> "name:seed" (the cache key of its results)."""
+    name, seed = REFS[label]
+    return f"{name}:{seed}"
 
 
-@st.cache_resource(show_spinner=False)
-def shipped(name: str) -> checkpoints.Checkpoint:
-    """A shipped checkpoint (a SHIPPED key; shared by every session): model in eval mode, no gradients."""
-    checkpoint = checkpoints.load_model(checkpoints.MODELS_DIR / SHIPPED[name].file, _build)
-    checkpoint.model.requires_grad_(False)
-    return checkpoint
+def shipped(ref: str):
+    """The shipped checkpoint of a "name:seed" reference (loaded once per process)."""
+    name, seed = ref.split(":")
+    return shipped_models.checkpoint(name, int(seed))
 
 
-def shipped_losses(name: str) -> list[float]:
-    return list(shipped(name).record.get("loss", []))
+REFS: dict[str, tuple[str, int]] = {
+    **{f"{variant.label}, seed {seed}": (name, seed) for name, variant in experiment.VARIANTS.items()
+       for seed in experiment.SEEDS},
+    shipped_models.ONE_VIDEO_LABEL: (experiment.ONE_VIDEO, 0),
+}
 
 
 def mine() -> OwnModel | None:
@@ -177,18 +185,42 @@ def show_own_model() -> None:
 
 
 def pick_model(container: Any) -> tuple[str, PredictiveViT, list[float]]:
-    """The model picker: the shipped models and this session's own (the default once trained).
-    Returns (label, model, loss curve)."""
+    """The model picker: the shipped models (a variant and its training seed, or the one-video
+    model) and this session's own (the default once trained). Returns (label, model, loss curve)."""
     own = mine()
-    label = params.choice("Model", list(NAMES) + [MINE], MINE if own is not None else SHIPPED["full"].label,
-                          key=MODEL_KEY, container=container, widget="selectbox")
+    choices = list(shipped_models.LABELS) + [MINE]
+    label = params.choice("Model", choices, MINE if own is not None else DEFAULT_LABEL,
+                          key=MODEL_KEY, container=container, widget="selectbox",
+                          help="The five variants trained on 64 games; the one-video model memorised one "
+                               "long game (the exercise's set-up); yours trains on this page.")
     if label == MINE and own is None:
-        container.info("You have not trained a model yet (see *Train your own* below): using the "
+        container.info("You have not trained a model yet (see *Train your own*): using the "
                        "shipped full model meanwhile.")
-        label = SHIPPED["full"].label
+        label = DEFAULT_LABEL
     if label == MINE:
         return label, own.model, list(own.losses)
-    return label, shipped(NAMES[label]).model, shipped_losses(NAMES[label])
+    if shipped_models.LABELS[label] in experiment.VARIANTS:
+        seed = params.choice("Training seed", [str(s) for s in experiment.SEEDS], str(experiment.SEEDS[0]),
+                             key=SEED_KEY, container=container, horizontal=True,
+                             help="Each variant was trained from three seeds (initial weights and batch "
+                                  "order); conclusions should hold for all three.")
+        label = f"{label}, seed {seed}"
+    checkpoint = shipped(shipped_ref(label))
+    return label, checkpoint.model, list(checkpoint.record.get("loss", []))
+
+
+def training_game_notice(label: str, seed: int) -> str | None:
+    """Whether the synthetic game at `seed` is one the chosen shipped model trained on."""
+    if label == MINE:
+        return None
+    name, _ = REFS[label]
+    if name == experiment.ONE_VIDEO:
+        return ("this model trained on the game of seed 0 (1024 frames; the first 96 are this video): "
+                "it is being measured on the video it learned" if seed == 0 else None)
+    if seed in TRAIN_GAMES.seeds:
+        return (f"seed {seed} is one of the {TRAIN_GAMES.count} games this model trained on (seeds "
+                f"{TRAIN_GAMES.seeds.start}–{TRAIN_GAMES.seeds.stop - 1}): choose another seed for an unseen game")
+    return None
 
 
 def on_one_thread(model: PredictiveViT, fn: Callable[[], T]) -> T:
@@ -199,47 +231,49 @@ def on_one_thread(model: PredictiveViT, fn: Callable[[], T]) -> T:
     return run_sequential(fn, next(model.parameters()).device)
 
 
-def analyse_shipped(name: str, frames: np.ndarray, movers: np.ndarray | None,
-                    surprise: np.ndarray | None) -> vit_eval.Evaluation:
-    """evaluate() of the shipped model `name` (a SHIPPED key) on a video."""
-    model = shipped(name).model
-    return on_one_thread(model, lambda: vit_eval.evaluate(model, frames, movers=movers, surprise=surprise))
+def analyse_shipped(ref: str, frames: np.ndarray, movers: np.ndarray | None, surprise: np.ndarray | None,
+                    ball: np.ndarray | None = None, bounce: np.ndarray | None = None) -> vit_eval.Evaluation:
+    """evaluate() of the shipped model `ref` ("name:seed") on a video."""
+    model = shipped(ref).model
+    return on_one_thread(model, lambda: vit_eval.evaluate(model, frames, movers=movers, surprise=surprise,
+                                                          ball=ball, bounce=bounce))
 
 
 def analysis(label: str, model: PredictiveViT, video: Video) -> vit_eval.Evaluation:
     """The evaluation of `model` on the video (cached per model and video)."""
     if label != MINE:
-        return cached(analyse_shipped, max_entries=32)(NAMES[label], video.frames, video.movers,
-                                                       video.surprise)
+        return cached(analyse_shipped, max_entries=32)(shipped_ref(label), video.frames, video.movers,
+                                                       video.surprise, video.ball, video.bounce)
     store = st.session_state.setdefault(_ANALYSIS, {})
     own = mine()
     key = (own.version, len(own.losses), video.key)
     if key not in store:
         store.clear()
-        store[key] = on_one_thread(model, lambda: vit_eval.evaluate(model, video.frames, movers=video.movers,
-                                                                    surprise=video.surprise))
+        store[key] = on_one_thread(model, lambda: vit_eval.evaluate(
+            model, video.frames, movers=video.movers, surprise=video.surprise, ball=video.ball,
+            bounce=video.bounce))
     return store[key]
 
 
-def _attention_shipped(name: str, frames: np.ndarray, target: int) -> np.ndarray:
-    model = shipped(name).model
+def _attention_shipped(ref: str, frames: np.ndarray, target: int) -> np.ndarray:
+    model = shipped(ref).model
     return on_one_thread(model, lambda: vit_eval.attention_maps(model, frames, target))
 
 
 def attention(label: str, model: PredictiveViT, frames: np.ndarray, target: int) -> np.ndarray:
     """(layers, heads, P, F, grid, grid) attention maps for frame `target` (cached for shipped models)."""
     if label != MINE:
-        return cached(_attention_shipped, max_entries=64)(NAMES[label], frames, target)
+        return cached(_attention_shipped, max_entries=64)(shipped_ref(label), frames, target)
     return on_one_thread(model, lambda: vit_eval.attention_maps(model, frames, target))
 
 
-def _rollout_shipped(name: str, frames: np.ndarray, start: int, steps: int) -> np.ndarray:
-    model = shipped(name).model
+def _rollout_shipped(ref: str, frames: np.ndarray, start: int, steps: int) -> np.ndarray:
+    model = shipped(ref).model
     return on_one_thread(model, lambda: vit_eval.rollout(model, frames, start, steps))
 
 
 def cached_rollout(label: str, model: PredictiveViT, video: Video, start: int, steps: int) -> np.ndarray:
     """An autoregressive rollout of `steps` frames from frame `start`: float (steps, H, W, 3)."""
     if label != MINE:
-        return cached(_rollout_shipped, max_entries=32)(NAMES[label], video.frames, start, steps)
+        return cached(_rollout_shipped, max_entries=32)(shipped_ref(label), video.frames, start, steps)
     return on_one_thread(model, lambda: vit_eval.rollout(model, video.frames, start, steps))

@@ -15,6 +15,8 @@ from seqviz.plots import vit as plots
 from seqviz.ui import params, sidebar
 from seqviz.ui.training import current_job, run_training
 from seqviz.ui.vit import page as vit_page
+from seqviz.vit import experiment
+from seqviz.vit import games as game_sets
 from seqviz.vit import train as vit_train
 from seqviz.vit import video as videos
 from seqviz.vit.model import PredictiveViT, ViTConfig, build, flops_per_step, memory_estimate_bytes, parameter_count
@@ -68,6 +70,30 @@ def estimate_caption(config: ViTConfig, steps: int, frames, device: torch.device
             "redraws while training, nor other work on this machine).")
 
 
+SOURCES = ["this video", "the 64 training games"]
+LOSSES = ["plain MSE", "change-weighted MSE"]
+
+
+@st.cache_resource(show_spinner=False, max_entries=2)
+def game_windows(frames: int):
+    """Windows of the shipped models' 64 training games (shared by every session; read-only)."""
+    return game_sets.training_windows(game_sets.make_games(game_sets.TRAIN_GAMES), frames)
+
+
+def data_and_loss() -> tuple[str, float]:
+    """What to train on and with which loss; returns (source, change weight)."""
+    a, b = st.columns(2)
+    source = params.choice("Train on", SOURCES, SOURCES[0], key="vit_train_on", container=a, horizontal=True,
+                           help="this video: the exercise's set-up, one video (a model can memorise it); the "
+                                "64 training games: the shipped models' data (textured background), so the "
+                                "model can be tried on games it never saw (change the sidebar seed)")
+    loss = params.choice("Loss", LOSSES, LOSSES[0], key="vit_loss", container=b, horizontal=True,
+                         help=f"change-weighted: pixels that change from the last input frame weigh "
+                              f"{1 + experiment.SETTINGS.change_weight:g}, the others 1, as for the shipped "
+                              "models; with plain MSE the ball, about 1.5 % of the pixels, barely counts")
+    return source, (experiment.SETTINGS.change_weight if loss == LOSSES[1] else 0.0)
+
+
 def hyperparameters() -> tuple[ViTConfig, int]:
     """Widgets for the model and the number of steps; returns the config and steps."""
     a, b, c = st.columns(3)
@@ -82,7 +108,7 @@ def hyperparameters() -> tuple[ViTConfig, int]:
                                   "sin/cos of the row, column and frame; none: no positions at all")
     attention = params.toggle("Self-attention", True, key="vit_attn", container=a,
                               help="Off: a token-wise feed-forward layer takes its place (the ablation)")
-    steps = params.log_select_slider("Training steps", [10, 30, 100, 300, 600, 1000, 2000], 600,
+    steps = params.log_select_slider("Training steps", [10, 30, 100, 300, 600, 1000, 2000, 3000], 600,
                                      key="vit_steps", container=b)
     config = ViTConfig(frames=frames, image_size=vit_page.VIDEO_SIZE, patch_size=patch, width=width,
                        depth=depth, heads=heads, use_attention=attention, pos_embedding=position)
@@ -110,6 +136,7 @@ def train_card(video: vit_page.Video, device: torch.device) -> None:
     far stay (the model is kept at every report). Before training, the estimated time of the
     run comes from a step time measured now (measured_step_seconds)."""
     config, steps = hyperparameters()
+    source, change_weight = data_and_loss()
     budget = vit_train.training_budget(config, BATCH, device)
     if not budget.fits:
         st.warning(vit_page.plain(f"{budget.message}. Fewer frames or a larger patch, please; "
@@ -128,7 +155,7 @@ def train_card(video: vit_page.Video, device: torch.device) -> None:
     chart = st.empty()
     if own is not None:
         chart.plotly_chart(plots.loss_curves({"your model": list(own.losses)}), key="vit_own_loss")
-        st.caption(f"Your model (training run {own.version} in this session): {own.config.depth} "
+        st.caption(f"Your model (training run {own.version} in this session, on {own.trained_on}): {own.config.depth} "
                    f"layers, width {own.config.width}, {len(own.losses)} steps on {own.device} in "
                    f"{own.seconds:.1f} s, {own.seconds / max(1, len(own.losses)) * 1000:,.0f} ms per step "
                    "(measured while it trained" + (f"; estimated {own.estimate_s:,.0f} s for {own.steps_asked:,} "
@@ -143,17 +170,21 @@ def train_card(video: vit_page.Video, device: torch.device) -> None:
 
     def train(on_progress):
         settings = vit_train.TrainSettings(steps=steps, batch_size=BATCH, seed=sidebar.seed(),
-                                           compile=device.type == "cuda" and steps >= 300)
+                                           compile=device.type == "cuda" and steps >= 300,
+                                           change_weight=change_weight,
+                                           warmup_steps=min(100, steps // 10) if change_weight else 0)
+        data = game_windows(config.frames) if source == SOURCES[1] else video.frames
 
         def keep(model: PredictiveViT, progress: Progress, device_name: str) -> None:
             vit_page.set_mine(vit_page.OwnModel(model, config, tuple(h["loss"] for h in progress.history),
                                                 version, device_name, progress.elapsed_s,
-                                                estimate_s=estimate_s, steps_asked=steps))
+                                                estimate_s=estimate_s, steps_asked=steps,
+                                                trained_on=f"{source}, {LOSSES[bool(change_weight)]}"))
 
-        return vit_train.train_keeping_last_good(config, video.frames, settings, device, on_state=keep,
+        return vit_train.train_keeping_last_good(config, data, settings, device, on_state=keep,
                                                  on_progress=on_progress)
 
-    result = run_training("vit_train", train, label="Train on this video", on_report=redraw)
+    result = run_training("vit_train", train, label=f"Train on {source}", on_report=redraw)
     if result is not None:
         if result.notice:
             vit_page.set_mine(dataclasses.replace(vit_page.mine(), notice=result.notice))
