@@ -12,6 +12,7 @@ BLUE, ORANGE, GREEN, VERMILLION, PURPLE, SKY, YELLOW, BLACK = OKABE_ITO
 GREY = "#7f7f7f"
 LIGHT_GREY = "#bbbbbb"   # reference lines: chance, bounds, guides
 DARK_GREY = "#444444"    # markers: the token's step, the input outline
+TRANSPARENT = "rgba(0, 0, 0, 0)"   # an invisible fill (a box plot drawn as its points only)
 
 # Which network: the same hue on every recurrent figure.
 MODEL_COLORS = {"rnn-tanh": BLUE, "rnn-relu": SKY, "lstm": VERMILLION, "gru": GREEN, "tcn": ORANGE}

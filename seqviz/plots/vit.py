@@ -14,7 +14,7 @@ import plotly.colors
 import plotly.graph_objects as go
 
 from seqviz.plots.common import base_layout, style
-from seqviz.plots.palette import ERROR_SCALE, GREY, VALUES_SCALE, VERMILLION, categorical
+from seqviz.plots.palette import ERROR_SCALE, GREY, TRANSPARENT, VALUES_SCALE, VERMILLION, categorical
 
 __all__ = ["video_animation", "image_panels", "metric_curves", "attention_overlay",
            "loss_curves", "moving_average", "colorize", "to_uint8", "ratio_chart"]
@@ -230,7 +230,7 @@ def ratio_chart(ratios: dict[str, dict[str, Sequence[float]]], *, target: float 
         xs = [m for m in models for _ in per_model[m]]
         ys = [float(v) for m in models for v in per_model[m]]
         fig.add_trace(go.Box(x=xs, y=ys, name=f"{name} (each seed)", marker_color=color, boxpoints="all",
-                             fillcolor="rgba(0,0,0,0)", line=dict(width=0), pointpos=0, jitter=0.3,
+                             fillcolor=TRANSPARENT, line=dict(width=0), pointpos=0, jitter=0.3,
                              offsetgroup=str(index), legendgroup=name, showlegend=False,
                              hovertemplate="%{x}: %{y:.3f}<extra>one seed</extra>"))
     fig.add_hline(y=1.0, line=dict(color=BASELINE_COLOR, dash="solid"),

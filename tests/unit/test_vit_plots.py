@@ -64,3 +64,16 @@ def test_colours_come_from_the_palette():
     source = inspect.getsource(plots)
     literal = re.findall(r"#[0-9a-fA-F]{6}\b|rgba?\(|color=\"[a-z]+\"", source)
     assert literal == []
+
+
+def test_the_ratio_chart_draws_each_seed_and_the_mean_with_copying_at_one():
+    ratios = {"entering": {"Full": [0.3, 0.35, 0.4], "No self-attention": [1.0, 0.98, 1.02]},
+              "rest": {"Full": [0.6, 0.62, 0.64], "No self-attention": [0.9, 0.91, 0.95]}}
+    fig = plots.ratio_chart(ratios, target=0.5)
+    bars = [t for t in fig.data if t.type == "bar"]
+    points = [t for t in fig.data if t.type == "box"]
+    assert [list(b.x) for b in bars] == [["Full", "No self-attention"]] * 2
+    np.testing.assert_allclose(bars[0].y, [0.35, 1.0])
+    np.testing.assert_allclose(points[1].y, [0.6, 0.62, 0.64, 0.9, 0.91, 0.95])
+    assert bars[0].marker.color == points[0].marker.color == palette.categorical(0)
+    assert sorted(shape.y0 for shape in fig.layout.shapes) == [0.5, 1.0]
