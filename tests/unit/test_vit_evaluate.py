@@ -181,3 +181,15 @@ def test_the_notebook_api_loads_and_predicts_on_the_models_device():
         seqviz.vit.load_shipped("nope")
     with pytest.raises(ValueError, match="seeds"):
         seqviz.vit.load_shipped("full", seed=7)
+
+
+def test_the_one_video_models_stored_metrics_are_what_evaluate_gives():
+    checkpoint = experiment.load_checkpoint(experiment.ONE_VIDEO)
+    command = "python -m seqviz.vit.train --preset full --seed 0 --out models/vit_one_video.pt"
+    assert checkpoint.record["command"] == command
+    assert vit.ViTConfig(**checkpoint.config) == vit.PRESETS["full"]
+    for prefix, seed in (("", 0), ("unseen_", 1000)):
+        game = video.game_with_masks(**video.DEFAULT_VIDEO, seed=seed)
+        measured = vit_eval.evaluate(checkpoint.model, game.frames, movers=game.movers, surprise=game.surprise)
+        for key, digits in (("psnr", 2), ("ssim", 3), ("copy_psnr", 2), ("error_ball_paddle", 3)):
+            assert f"{checkpoint.metrics[prefix + key]:.{digits}f}" == f"{measured.summary()[key]:.{digits}f}"
