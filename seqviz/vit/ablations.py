@@ -115,10 +115,14 @@ def explanation(found: Findings, attention: tuple[float, float] | None = None) -
         f"entering one. Ball entering: {e['no_pos_flat'].text()}, {verdict(e['no_pos_flat'])} "
         f"(full model on the flat background: {e['full_flat'].text()}).",
         f"- **No positions, textured background**: ball entering {e['no_pos'].text()}, "
-        f"{verdict(e['no_pos'])}. The scrolling texture makes most patches look different, so content "
-        "can stand in for place"
-        + (" and the model does nearly as well as with positions." if e["no_pos"].mean <= 1.25 * full.mean
-           else ", but only partly: it does clearly worse than with positions."),
+        f"{verdict(e['no_pos'])}. "
+        + ("The scrolling texture makes patches look different, but drawing the ball in the right patch "
+           "needs to know where the ball's patch lies relative to this one, and content does not say that."
+           if e["no_pos"].low > NO_BETTER else
+           "The scrolling texture makes patches look different, and that partly stands in for place."
+           if e["no_pos"].mean > 1.25 * full.mean else
+           "The scrolling texture makes patches look different, and that stands in for place almost as "
+           "well as positions do."),
         "- PSNR over copying (all pixels): " + "; ".join(
             f"{name.replace('_', ' ')} {gain.mean:+.2f} dB" for name, gain in found.psnr_gain.items()) + ".",
     ]
