@@ -95,8 +95,9 @@ def explanation(found: Findings, attention: tuple[float, float] | None = None) -
         "are |error| divided by copying the last frame's |error| on the same pixels: 1 is no better "
         "than copying, 0 is perfect.",
         f"- **Full model**, ball entering a patch: {e['full'].text()}, {verdict(full)} ({target}). "
-        "Nothing inside such a patch announced the ball, so the model drew it from what other patches "
-        "held: information moved across patch borders.",
+        + ("Nothing inside such a patch announced the ball, so the model drew it from what other patches "
+           "held: information moved across patch borders." if full.high < NO_BETTER else
+           "It does not reliably draw the ball where nothing inside the patch announced it."),
     ]
     if attention is not None and not math.isnan(attention[0]):
         mass, uniform = attention
