@@ -20,6 +20,8 @@ __all__ = ["Spread", "spread", "TARGET_RATIO", "NO_BETTER", "Findings", "finding
 
 TARGET_RATIO = 0.5     # the full model's |error| on ball-entering pixels, at most this times copying's
 NO_BETTER = 0.9        # a ratio above this is "no better than copying" (within 10 %)
+SHORT = {"full": "full", "no_attention": "no self-attention", "no_pos": "no positions",
+         "full_flat": "full (flat)", "no_pos_flat": "no positions (flat)"}
 
 
 @dataclass(frozen=True)
@@ -108,8 +110,10 @@ def explanation(found: Findings, attention: tuple[float, float] | None = None) -
                         ", barely more than uniform: the weights alone do not show where it looks."))
     lines += [
         f"- **No self-attention**: each patch sees only itself in the last frame. Ball entering: "
-        f"{e['no_attention'].text()}, {verdict(e['no_attention'])}: where the information must come from "
-        f"another patch, nothing can bring it. At bounces {b['no_attention'].text()} "
+        f"{e['no_attention'].text()}, {verdict(e['no_attention'])}"
+        + (": where the information must come from another patch, nothing can bring it. "
+           if e["no_attention"].low > NO_BETTER else ". ")
+        + f"At bounces {b['no_attention'].text()} "
         f"(full model: {b['full'].text()}).",
         f"- **No positions, flat background**: every empty patch of a flat background is the same token, "
         f"so without positions the model gives them all the same prediction and cannot draw the ball "
@@ -125,7 +129,7 @@ def explanation(found: Findings, attention: tuple[float, float] | None = None) -
            "The scrolling texture makes patches look different, and that stands in for place almost as "
            "well as positions do."),
         "- PSNR over copying (all pixels): " + "; ".join(
-            f"{name.replace('_', ' ')} {gain.mean:+.2f} dB" for name, gain in found.psnr_gain.items()) + ".",
+            f"{SHORT.get(name, name)} {gain.mean:+.2f} dB" for name, gain in found.psnr_gain.items()) + ".",
     ]
     return "\n".join(lines)
 
