@@ -11,7 +11,16 @@ From a notebook::
     predicted = predict_all(model, frames)                  # (93, 32, 32, 3) in [0, 1]
 """
 
-from seqviz.vit.evaluate import predict_all
-from seqviz.vit.experiment import load_shipped
-
 __all__ = ["load_shipped", "predict_all"]
+
+
+def __getattr__(name: str):
+    """load_shipped and predict_all, imported when first asked for (so that running a module of
+    this package with python -m does not import it twice)."""
+    if name == "load_shipped":
+        from seqviz.vit.experiment import load_shipped
+        return load_shipped
+    if name == "predict_all":
+        from seqviz.vit.evaluate import predict_all
+        return predict_all
+    raise AttributeError(f"module 'seqviz.vit' has no attribute {name!r}")

@@ -128,6 +128,10 @@ def explanation(found: Findings, attention: tuple[float, float] | None = None) -
            if e["no_pos"].mean > 1.25 * full.mean else
            "The scrolling texture makes patches look different, and that stands in for place almost as "
            "well as positions do."),
+        *([f"- **Flat background, still pixels**: copying the last frame is almost exact there, and the "
+           f"flat models are worse than copying on them (full {found.rest['full_flat'].mean:.2f}×, no "
+           f"positions {found.rest['no_pos_flat'].mean:.2f}×): the change-weighted loss counts those pixels "
+           "least."] if min(found.rest["full_flat"].low, found.rest["no_pos_flat"].low) > 1 else []),
         "- PSNR over copying (all pixels): " + "; ".join(
             f"{SHORT.get(name, name)} {gain.mean:+.2f} dB" for name, gain in found.psnr_gain.items()) + ".",
     ]
