@@ -171,4 +171,4 @@ def memorisation(seen: Mapping[str, float], unseen: Mapping[str, float]) -> str:
         f"Trained on one long game, the model is {gain(seen):+.2f} dB over copying on the video it learned, "
         f"with {seen_ratio:.2f}× copying's |error| where the ball enters a patch; on the 8 held-out games "
         f"{gain(unseen):+.2f} dB and {unseen_ratio:.2f}×: {drop}. One training seed: the many-games models "
-        "above are the ones to draw conclusions from.")
+        "are the ones to draw conclusions from, three training seeds each.")
