@@ -83,12 +83,12 @@ def test_each_tab_runs_alone_and_its_widgets_move():
         assert_clean(at)
     assert "Layer 2, head 3: attention of patch (1, 6)" in at.get("plotly_chart")[0].proto.spec
     text = " ".join(m.value for m in at.markdown)
-    weight, uniform = re.search(r"Weight of this patch on the ball's patches of the input frames: ([\d.]+)\*\*; "
-                                r"they are [\d.]+% of the tokens, so uniform attention would give them ([\d.]+)",
+    weight, uniform = re.search(r"Weight of this patch on the ball's patches of the input frames: (\d+\.\d+)\*\*; "
+                                r"they are [\d.]+% of the tokens, so uniform attention would give them (\d+\.\d+)",
                                 text).groups()
     assert 0 <= float(weight) <= 1 and 0 < float(uniform) < 1
-    measured = re.search(r"this model's patches put on average ([\d.]+) of their weight on the ball's input "
-                         r"patches .*where uniform attention would put ([\d.]+)", _captions(at))
+    measured = re.search(r"this model's patches put on average (\d+\.\d+) of their weight on the ball's input "
+                         r"patches .*where uniform attention would put (\d+\.\d+)", _captions(at))
     assert measured and float(measured.group(1)) > float(measured.group(2))   # it does look at the ball
 
     _open_tab(at, "Train your own")
