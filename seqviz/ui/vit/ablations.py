@@ -39,7 +39,7 @@ def _table(found: ablations.Findings) -> pd.DataFrame:
 
 def _example(seed_shown: int) -> None:
     """One held-out frame where the ball enters patches: truth, copying and every variant."""
-    textured, flat = shipped.test_games(False), shipped.test_games(True)
+    textured, flat = shipped.test_games(False), shipped.test_games(True)      # the same seeds
     config = experiment.CONFIG
     game_index = seed_shown % len(textured)
     game = textured[game_index]
@@ -57,14 +57,31 @@ def _example(seed_shown: int) -> None:
                                           f"frame {target}: {int(counts[index])} pixels of the ball enter "
                                           "new patches (training seed 0)", height=240),
                key="vit_ablation_example", filename="vit_ablation_example")
-    flat_game = flat[game_index]
-    flat_masks = pixel_classes(flat_game.ball, flat_game.bounce, config.frames, config.patch_size)["entering"]
-    flat_panels = [("truth", flat_game.frames[target]),
-                   ("ball entering (mask)", np.repeat(flat_masks[index, :, :, None], 3, -1).astype(float))]
+    with st.expander("A held-out game on a flat background, and the training curves"):
+        _flat_example(flat[game_index], game_index)
+        curves = {variant.label: list(shipped.checkpoint(name, 0).record.get("loss", []))
+                  for name, variant in experiment.VARIANTS.items()}
+        show_chart(plots.loss_curves(curves), key="vit_ablation_loss", filename="vit_ablation_loss")
+        st.caption("The loss is the change-weighted MSE the models trained with (pixels that change from the "
+                   "last input frame weigh 6, the others 1), on training batches, seed 0.")
+
+
+def _flat_example(flat_game, game_index: int) -> None:
+    """The flat-background twin of a held-out seed (its own ball path: the flat background draws no
+    texture from the seed), at its frame with the most ball-entering pixels."""
+    config = experiment.CONFIG
+    masks = pixel_classes(flat_game.ball, flat_game.bounce, config.frames, config.patch_size)["entering"]
+    counts = masks.sum((1, 2))
+    index = int(np.argmax(counts))
+    target = index + config.frames
+    panels = [("truth", flat_game.frames[target]), ("copying the last frame", flat_game.frames[target - 1]),
+              ("ball entering (mask)", np.repeat(masks[index, :, :, None], 3, -1).astype(float))]
     for name, variant in experiment.VARIANTS.items():
         if variant.flat:
-            flat_panels.append((variant.label, shipped.pooled(name, 0).games[game_index].predicted[index]))
-    show_chart(plots.image_panels(flat_panels, f"The same game on a flat background, frame {target}", height=240),
+            panels.append((variant.label, shipped.pooled(name, 0).games[game_index].predicted[index]))
+    show_chart(plots.image_panels(panels, f"Held-out game {game_sets.TEST_GAMES.first_seed + game_index}, flat "
+                                          f"background, frame {target}: {int(counts[index])} pixels of the ball "
+                                          "enter new patches (training seed 0)", height=240),
                key="vit_ablation_example_flat", filename="vit_ablation_example_flat")
 
 
@@ -72,7 +89,7 @@ def _many_games(found: ablations.Findings) -> None:
     ratios = {PIXEL_CLASSES[key]: {experiment.VARIANTS[name].label: [
         row[f"error_{key}"] / row[f"copy_error_{key}"] for row in rows] for name, rows in shipped.scores().items()}
         for key, _ in ablations.TABLE_COLUMNS}
-    show_chart(plots.ratio_chart(ratios, target=ablations.TARGET_RATIO), key="vit_ablation_ratios",
+    show_chart(plots.ratio_chart(ratios, target=ablations.TARGET_RATIO, height=330), key="vit_ablation_ratios",
                filename="vit_ablation_ratios")
     st.dataframe(_table(found), hide_index=True)
     pixels = shipped.pooled("full", 0).pixels
@@ -85,11 +102,6 @@ def _many_games(found: ablations.Findings) -> None:
     seed_shown = params.slider("Held-out game to show", 0, game_sets.TEST_GAMES.count - 1, 0,
                                key="vit_ablation_game")
     _example(seed_shown)
-    curves = {variant.label: list(shipped.checkpoint(name, 0).record.get("loss", []))
-              for name, variant in experiment.VARIANTS.items()}
-    show_chart(plots.loss_curves(curves), key="vit_ablation_loss", filename="vit_ablation_loss")
-    st.caption("The loss is the change-weighted MSE the models trained with (pixels that change from the "
-               "last input frame weigh 6, the others 1), on training batches, seed 0.")
 
 
 def _one_video() -> None:

@@ -129,8 +129,11 @@ def attention_card(label: str, model: PredictiveViT, video: vit_page.Video, targ
                         f"{share:.2f} ({weight / share:.1f}× uniform)." if share > 0 else
                         "The ball is in none of the input frames' patches here.")
             frames_entering = np.nonzero(entering.any((1, 2)))[0] + c.frames
+            here = entering[target - c.frames].reshape(c.grid, c.patch_size, c.grid, c.patch_size).any((1, 3))
+            patches = ", ".join(f"({r}, {q})" for r, q in zip(*np.nonzero(here)))
             st.caption(("The ball enters this patch in frame " + str(target) + "." if query else
                         "The ball does not enter this patch in this frame.")
+                       + (f" In frame {target} it enters patch(es) {patches} (row, column)." if patches else "")
                        + (" Frames where the ball enters some patch: "
                           + ", ".join(str(t) for t in frames_entering[:12])
                           + ("…" if len(frames_entering) > 12 else "") + "." if len(frames_entering) else ""))
