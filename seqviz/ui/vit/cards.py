@@ -75,7 +75,7 @@ def failure_card(video: vit_page.Video, result: vit_eval.Evaluation, frames_in: 
                 value, base = result.classes[key], result.copy_classes[key]
                 column.metric(f"|error|, {title}", f"{value:.3f}" if np.isfinite(value) else "–",
                               delta=(f"{value / base:.2f}× copying's {base:.3f}" if np.isfinite(value) and base > 0
-                                     else None), delta_color="off")
+                                     else None), delta_color="off", delta_arrow="off")
         mask = video.surprise[frames_in:]                                       # (T-F, H, W)
         if mask.any():
             truth = video.frames[frames_in:] / 255.0                            # (T-F, H, W, 3)
