@@ -65,10 +65,12 @@ if tabs["Train your own"].open:
             "Training a configuration is refused when its estimate exceeds what one job may use on this "
             "device; for the largest (8 frames, patch 2) that check says now: "
             f"{vit_page.plain(vit_training.largest_config_budget(device))}. Width and layers set the "
-            "parameter count. Training uses AdamW on random windows of the video chosen above, MSE loss, "
-            "and bf16 autocast with torch.compile on a GPU. Before you train, the page times a few steps "
-            "of the chosen configuration on this device and estimates the whole run from them; after, it "
-            "shows the time the run took.",
+            "parameter count. Training uses AdamW on random windows of the video chosen above (the exercise's "
+            "set-up) or of the shipped models' 64 training games, with plain or change-weighted MSE (the "
+            "shipped models' loss; they also use fixed sinusoidal positions, width 64, 2 layers and 3000 "
+            "steps of batch 32), and bf16 autocast with torch.compile on a GPU. Before you train, the page "
+            "times a few steps of the chosen configuration on this device and estimates the whole run from "
+            "them; after, it shows the time the run took.",
             expanded=True,
         ):
             vit_training.train_card(video, device)
