@@ -112,6 +112,10 @@ class TrainingJob:
                 result = self._train(self._on_progress)
         except _Stopped:
             pass
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except BaseException:  # noqa: BLE001 - a streamlit script-control exception (the session's run
+            self._stop.set()   # was stopped) reached this thread through a streamlit call: end as stopped
         except NonFiniteLoss as failure:
             error = f"{failure}. The last good weights were kept"
         except MemoryError:

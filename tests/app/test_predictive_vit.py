@@ -251,6 +251,11 @@ def test_garbage_upload_shows_an_error_and_keeps_the_last_good_video(tmp_path):
     assert any(f"` {odd} `" in e.value for e in at.error)
     at.file_uploader(key="vit_upload").upload("short.avi", _avi_bytes(tmp_path, frames=2), "video/x-msvideo").run()
     assert "needs at least 4" in " ".join(e.value for e in at.error)
+    at.file_uploader(key="vit_upload").upload("four.avi", _avi_bytes(tmp_path, frames=4), "video/x-msvideo").run()
+    assert_clean(at)                                          # one frame to predict: no slider, a caption
+    assert "Frame to predict: 3 (the only one: the video has 4 frames)" in _captions(at)
+    for tab in TABS[:4]:
+        _open_tab(at, tab)
 
 
 def test_training_on_the_games_with_the_weighted_loss_learns_from_their_windows():

@@ -118,3 +118,20 @@ def test_stopping_a_long_training_keeps_the_steps_so_far(server_url, page):
         steps = _own_steps(page)
         assert steps is not None and 0 < steps < 2000
     screenshot(page, "predictive_vit_stopped")
+
+
+def test_moving_around_the_page_while_training_does_not_end_the_training(server_url, page):
+    """The page reruns (another tab, a widget) while the training thread works; the thread calls no
+    streamlit, so no rerun can interrupt it: it reaches its last step."""
+    page.goto(f"{server_url}/predictive_vit?vit_steps=1000&vit_width=16&vit_depth=1&vit_tab=Train+your+own")
+    wait_until_idle(page)
+    page.get_by_role("button", name="Train on this video").click()
+    page.wait_for_function("/step [\\d,]+\\/1,000/.test(document.body.innerText)", timeout=120_000)
+    for tab in ("Prediction", "Rollout", "Train your own"):
+        page.get_by_role("tab", name=tab).click()
+        page.wait_for_timeout(700)
+    page.wait_for_function("document.body.innerText.includes('training run 1 in this session,')", timeout=300_000)
+    wait_until_idle(page)
+    assert_no_exception(page)
+    assert _own_steps(page) == 1000
+    assert "stopped at step" not in page.inner_text("body")

@@ -30,6 +30,7 @@ MODEL_KEY = "vit_model"
 SEED_KEY = "vit_model_seed"
 DEFAULT_LABEL = experiment.VARIANTS["full"].label
 _LAST_UPLOAD, _MINE, _ANALYSIS = "_vit_last_upload", "_vit_mine", "_vit_analysis"
+_HOLDER = "_vit_mine_holder"
 
 
 def plain(text: str) -> str:
@@ -167,12 +168,28 @@ REFS: dict[str, tuple[str, int]] = {
 }
 
 
+def own_holder() -> dict:
+    """A plain dict in this session's state that the training thread writes the model into: the
+    thread never calls streamlit (a streamlit call from it would be interrupted by the page's
+    own reruns, a widget moved or Stop pressed, and end the training)."""
+    return st.session_state.setdefault(_HOLDER, {})
+
+
 def mine() -> OwnModel | None:
     """This session's own model, or None before the first training."""
+    latest = own_holder().get("model")
+    if latest is not None and st.session_state.get(_MINE) is not latest:
+        st.session_state[_MINE] = latest
     return st.session_state.get(_MINE)
 
 
-def set_mine(own: OwnModel) -> None:
+def set_mine(own: OwnModel, holder: dict | None = None) -> None:
+    """Keep `own` as this session's model. From the training thread, pass the holder that the
+    page's run got from own_holder(): nothing else is touched there."""
+    if holder is not None:
+        holder["model"] = own
+        return
+    own_holder()["model"] = own
     st.session_state[_MINE] = own
 
 

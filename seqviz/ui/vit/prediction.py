@@ -23,6 +23,9 @@ COPY = "copy last frame"    # the baseline's name, as its line is labelled in th
 def frame_slider(container, video: vit_page.Video, frames_in: int) -> int:
     """The frame to predict, shared by the prediction, rollout, attention and ablation tabs."""
     low, high = frames_in, len(video.frames) - 1
+    if high <= low:                       # frames_in + 1 frames: one frame to predict
+        container.caption(f"Frame to predict: {low} (the only one: the video has {len(video.frames)} frames)")
+        return low
     return params.slider("Frame to predict", low, high, low + 17, key="vit_t", container=container)
 
 

@@ -167,19 +167,23 @@ def train_card(video: vit_page.Video, device: torch.device) -> None:
             chart.plotly_chart(plots.loss_curves({"your model": [h["loss"] for h in progress.history]}))
 
     estimate_s = estimated_seconds(config, steps, video.frames, device)
+    holder = vit_page.own_holder()        # taken here: the training thread calls no streamlit
+
+    # everything the thread needs is read here, in the page's run: the thread calls no streamlit
+    settings = vit_train.TrainSettings(steps=steps, batch_size=BATCH, seed=sidebar.seed(),
+                                       compile=device.type == "cuda" and steps >= 300,
+                                       change_weight=change_weight,
+                                       warmup_steps=min(100, steps // 10) if change_weight else 0)
+    data = game_windows(config.frames) if source == SOURCES[1] else video.frames
 
     def train(on_progress):
-        settings = vit_train.TrainSettings(steps=steps, batch_size=BATCH, seed=sidebar.seed(),
-                                           compile=device.type == "cuda" and steps >= 300,
-                                           change_weight=change_weight,
-                                           warmup_steps=min(100, steps // 10) if change_weight else 0)
-        data = game_windows(config.frames) if source == SOURCES[1] else video.frames
 
         def keep(model: PredictiveViT, progress: Progress, device_name: str) -> None:
             vit_page.set_mine(vit_page.OwnModel(model, config, tuple(h["loss"] for h in progress.history),
                                                 version, device_name, progress.elapsed_s,
                                                 estimate_s=estimate_s, steps_asked=steps,
-                                                trained_on=f"{source}, {LOSSES[bool(change_weight)]}"))
+                                                trained_on=f"{source}, {LOSSES[bool(change_weight)]}"),
+                              holder)
 
         return vit_train.train_keeping_last_good(config, data, settings, device, on_state=keep,
                                                  on_progress=on_progress)
