@@ -22,8 +22,9 @@ st.markdown(
     "into small square patches; every patch of every input frame becomes a token that knows where "
     "(row, column) and when (which frame) it is; a few encoder layers let the tokens exchange "
     "information; a linear head turns the tokens of the last frame into the *change* to the next "
-    "frame. Everything below is computed live by real models. The shipped ones trained on 64 short "
-    "games and are tested on games they never saw; you can train your own on the video you choose.")
+    "frame. Everything below is computed live by real models. The shipped variants trained on 64 short "
+    "games (three training seeds each) and are tested on games they never saw; one more memorised a "
+    "single long game, as in the original exercise; you can train your own in the last tab.")
 device = sidebar.device_for("batched")
 model_column, video_column = st.columns([1, 2])
 label, model, curve = vit_page.pick_model(model_column)
