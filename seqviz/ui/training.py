@@ -112,10 +112,6 @@ class TrainingJob:
                 result = self._train(self._on_progress)
         except _Stopped:
             pass
-        except (KeyboardInterrupt, SystemExit):
-            raise
-        except BaseException:  # noqa: BLE001 - a streamlit script-control exception (the session's run
-            self._stop.set()   # was stopped) reached this thread through a streamlit call: end as stopped
         except NonFiniteLoss as failure:
             error = f"{failure}. The last good weights were kept"
         except MemoryError:
@@ -125,6 +121,10 @@ class TrainingJob:
                      "model, or the CPU" if "out of memory" in str(failure).lower() else
                      f"{type(failure).__name__}: {failure}")
             traceback.print_exc()
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except BaseException:  # noqa: BLE001 - a streamlit script-control exception (the session's run
+            self._stop.set()   # was stopped) reached this thread through a streamlit call: end as stopped
         latest = self.latest
         steps = latest.step if latest else 0
         total = latest.total if latest else 0

@@ -60,3 +60,14 @@ def test_failures_become_messages():
 
     outcome = TrainingJob(train).start().wait(60)
     assert outcome.error and "step 3" in outcome.summary and not outcome.stopped
+
+
+def test_a_streamlit_script_control_exception_in_the_thread_ends_the_job_as_stopped():
+    from streamlit.runtime.scriptrunner_utils.exceptions import StopException
+
+    def train(on_progress, should_stop):
+        on_progress(Progress(4, 10, {"loss": 0.5}, 0.0))
+        raise StopException()                   # what a streamlit call raises once the run is stopped
+
+    outcome = TrainingJob(train).start().wait(60)
+    assert outcome is not None and outcome.stopped and outcome.error is None and outcome.steps_done == 4
