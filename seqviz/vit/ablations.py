@@ -21,7 +21,8 @@ __all__ = ["Spread", "spread", "TARGET_RATIO", "NO_BETTER", "Findings", "finding
 TARGET_RATIO = 0.5     # the full model's |error| on ball-entering pixels, at most this times copying's
 NO_BETTER = 0.9        # a ratio above this is "no better than copying" (within 10 %)
 SHORT = {"full": "full", "no_attention": "no self-attention", "no_pos": "no positions",
-         "full_flat": "full (flat)", "no_pos_flat": "no positions (flat)"}
+         "full_flat": "full (flat)", "no_pos_flat": "no positions (flat)", "full_tube": "full (tubes)",
+         "no_attention_tube": "no self-attention (tubes)"}
 
 
 @dataclass(frozen=True)
@@ -128,6 +129,13 @@ def explanation(found: Findings, attention: tuple[float, float] | None = None) -
            if e["no_pos"].mean > 1.25 * full.mean else
            "The scrolling texture makes patches look different, and that stands in for place almost as "
            "well as positions do."),
+        *([f"- **Tube tokens** (one token per patch across the input frames, so a patch without "
+           f"attention still sees its own past): ball entering, with attention {e['full_tube'].text()}, "
+           f"{verdict(e['full_tube'])}; without {e['no_attention_tube'].text()}, "
+           f"{verdict(e['no_attention_tube'])}"
+           + (". Seeing its own past does not help a patch draw a ball that comes from its neighbour: "
+              "only mixing between patches does." if e["no_attention_tube"].low > NO_BETTER else ".")]
+          if "full_tube" in e and "no_attention_tube" in e else []),
         *([f"- **Flat background, still pixels**: copying the last frame is almost exact there, and the "
            f"flat models are worse than copying on them (full {found.rest['full_flat'].mean:.2f}×, no "
            f"positions {found.rest['no_pos_flat'].mean:.2f}×): the change-weighted loss counts those pixels "

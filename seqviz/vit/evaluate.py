@@ -209,14 +209,16 @@ def rollout(model: PredictiveViT, frames: np.ndarray, start: int, steps: int) ->
 @torch.inference_mode()
 def attention_maps(model: PredictiveViT, frames: np.ndarray, target: int) -> np.ndarray:
     """Attention of the last input frame's tokens when predicting frame `target`:
-    float (layers, heads, P, F, grid, grid), each query's weights summing to 1."""
+    float (layers, heads, P, F, grid, grid), each query's weights summing to 1 (F is 1 for
+    tube tokens, which each hold one patch of every input frame)."""
     c = model.config
     if not c.use_attention:
         raise ValueError("this model has no self-attention (the ablation), so no attention maps")
     window = to_tensor(frames[target - c.frames:target])[None].to(model_device(model))  # (1, F, C, H, W)
     _, weights = model(window, return_attention=True)                     # (1, L, heads, N, N)
     last = weights[0, :, :, -c.patches_per_frame:, :].float().cpu()       # (L, heads, P, N)
-    return last.reshape(c.depth, c.heads, c.patches_per_frame, c.frames, c.grid, c.grid).numpy()
+    shown = 1 if c.token_kind == "tube" else c.frames                    # a tube token spans every frame
+    return last.reshape(c.depth, c.heads, c.patches_per_frame, shown, c.grid, c.grid).numpy()
 
 
 def attention_on(weights: np.ndarray, mask: np.ndarray, patch_size: int) -> tuple[float, float]:

@@ -4,9 +4,11 @@ Every variant trains on the same many games (seqviz.vit.games.TRAIN_GAMES, or th
 flat-background twins) with the same settings, from each of SEEDS, and is measured on
 the held-out games by seqviz.vit.games.evaluate_games. The variants differ in one thing:
 self-attention replaced by a token-wise feed-forward layer (no patch sees another), no
-positions (the model cannot tell one patch from another by place), or a flat background
-(nothing but the ball, the paddle and the items to predict). A sixth model, "one video",
-is the exercise's original set-up: one long game, memorised, measured on an unseen one.
+positions (the model cannot tell one patch from another by place), a flat background
+(nothing but the ball, the paddle and the items to predict), or tube tokens (one token per
+patch across the input frames, so that without attention a patch still sees its own past
+and only the mixing between patches is gone). One more model, "one video", is the
+exercise's original set-up: one long game, memorised, measured on an unseen one.
 
     python -m seqviz.vit.experiment --seeds 0 1 2
 
@@ -60,6 +62,9 @@ VARIANTS: dict[str, Variant] = {
     "no_pos": Variant("No positions", replace(CONFIG, pos_embedding="none"), False),
     "full_flat": Variant("Full, flat background", CONFIG, True),
     "no_pos_flat": Variant("No positions, flat background", replace(CONFIG, pos_embedding="none"), True),
+    "full_tube": Variant("Full, tube tokens", replace(CONFIG, token_kind="tube"), False),
+    "no_attention_tube": Variant("No self-attention, tube tokens",
+                                 replace(CONFIG, token_kind="tube", use_attention=False), False),
 }
 
 

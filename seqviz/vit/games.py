@@ -151,7 +151,8 @@ def attention_to_ball(model: PredictiveViT, games: list[videos.GameVideo]) -> Ba
         for row, index in enumerate(indices):
             target = index + c.frames
             queries = entering[index].reshape(g, p, g, p).any((1, 3)).reshape(-1)   # (P,)
-            ball_tokens = held[target - c.frames:target].reshape(-1)                # (F*P,) frame-major
+            window = held[target - c.frames:target]                                 # (F, P)
+            ball_tokens = (window.any(0) if c.token_kind == "tube" else window).reshape(-1)  # (N,)
             on_ball = last[row][:, :, queries][..., ball_tokens].sum(-1)            # (L, h, q)
             total += on_ball.sum(-1)
             shares += ball_tokens.mean() * queries.sum()

@@ -8,7 +8,10 @@ tokens of the last input frame back to patches, added to that frame: the model
 predicts the change from the last frame. Two ablations:
 `use_attention=False` puts a token-wise feed-forward layer where self-attention was
 (no information moves between patches), and `pos_embedding="none"` drops positions
-(the model becomes permutation-equivariant over patches).
+(the model becomes permutation-equivariant over patches). With `token_kind="tube"` a
+token is one patch across all the input frames (its pixels in every frame, projected
+together, with a position in space only): then no attention removes only the mixing
+between patches, not the view of a patch's own past.
 
 Self-attention is seqviz.attention.attention.attention (the explicit softmax when the
 weights are wanted, the fused kernel when not) and the fixed positions are
@@ -32,6 +35,7 @@ __all__ = ["ViTConfig", "PRESETS", "POS_EMBEDDINGS", "PredictiveViT", "build", "
            "flops_per_step", "memory_estimate_bytes", "validate"]
 
 POS_EMBEDDINGS = ("learned", "sinusoidal", "none")
+TOKENS = ("frame", "tube")    # one token per patch of each frame, or per patch across the frames
 
 
 @dataclass(frozen=True)
@@ -46,6 +50,7 @@ class ViTConfig:
     use_attention: bool = True
     pos_embedding: str = "learned"
     channels: int = 3
+    token_kind: str = "frame"     # "tube": one token per patch, its pixels in every input frame
 
     @property
     def grid(self) -> int:
@@ -57,7 +62,7 @@ class ViTConfig:
 
     @property
     def tokens(self) -> int:
-        return self.frames * self.patches_per_frame
+        return self.patches_per_frame if self.token_kind == "tube" else self.frames * self.patches_per_frame
 
     @property
     def patch_dim(self) -> int:
@@ -82,6 +87,8 @@ def validate(config: ViTConfig) -> list[str]:
                         f"{config.image_size}")
     if config.heads < 1 or config.width % config.heads:
         problems.append(f"the width {config.width} is not divisible by {config.heads} heads")
+    if config.token_kind not in TOKENS:
+        problems.append(f"token_kind must be one of {TOKENS}")
     if config.pos_embedding not in POS_EMBEDDINGS:
         problems.append(f"pos_embedding must be one of {POS_EMBEDDINGS}")
     if config.depth < 1 or config.width < 1 or config.mlp_ratio <= 0:
@@ -145,7 +152,8 @@ class PredictiveViT(nn.Module):
             raise ValueError("; ".join(problems))
         self.config = config
         c = config
-        self.embed = nn.Linear(c.patch_dim, c.width)
+        tube = c.token_kind == "tube"
+        self.embed = nn.Linear(c.patch_dim * (c.frames if tube else 1), c.width)
         if c.pos_embedding == "learned":      # drawn by init_parameters
             self.space = nn.Parameter(torch.zeros(c.patches_per_frame, c.width))   # (P, width)
             self.time = nn.Parameter(torch.zeros(c.frames, c.width))               # (F, width)
@@ -156,6 +164,10 @@ class PredictiveViT(nn.Module):
             space = torch.cat([sinusoidal(c.grid, half)[rows], sinusoidal(c.grid, c.width - half)[cols]], -1)
             self.register_buffer("space", space, persistent=False)          # (P, width)
             self.register_buffer("time", sinusoidal(c.frames, c.width) * 0.5, persistent=False)
+        if tube and c.pos_embedding == "learned":
+            del self.time                     # a tube token spans every frame: no frame position
+        elif tube and c.pos_embedding == "sinusoidal":
+            self.register_buffer("time", torch.zeros(1, c.width), persistent=False)
         self.blocks = nn.ModuleList(Block(c) for _ in range(c.depth))
         self.norm = nn.LayerNorm(c.width)
         self.head = nn.Linear(c.width, c.patch_dim)
@@ -173,7 +185,8 @@ class PredictiveViT(nn.Module):
         learned positions 0.02 * N(0, 1) from `generator`, and the head back to zero."""
         if self.config.pos_embedding == "learned":
             self.space.copy_(rng.normal(tuple(self.space.shape), generator, std=0.02))
-            self.time.copy_(rng.normal(tuple(self.time.shape), generator, std=0.02))
+            if self.config.token_kind == "frame":
+                self.time.copy_(rng.normal(tuple(self.time.shape), generator, std=0.02))
         self._zero_head()
 
     def patchify(self, frames: torch.Tensor) -> torch.Tensor:
@@ -195,10 +208,17 @@ class PredictiveViT(nn.Module):
     def forward(self, frames: torch.Tensor, return_attention: bool = False):
         c = self.config
         b = frames.shape[0]
-        tokens = self.embed(self.patchify(frames))                      # (B, F, P, width)
-        if c.pos_embedding != "none":
-            tokens = tokens + self.time[None, :, None, :] + self.space[None, None, :, :]
-        x = tokens.reshape(b, c.tokens, c.width)                        # (B, F*P, width), frame-major
+        patches = self.patchify(frames)                                 # (B, F, P, C*p*p)
+        if c.token_kind == "tube":
+            tube = patches.permute(0, 2, 1, 3).reshape(b, c.patches_per_frame, -1)  # (B, P, F*C*p*p)
+            x = self.embed(tube)                                        # (B, P, width)
+            if c.pos_embedding != "none":
+                x = x + self.space[None]
+        else:
+            tokens = self.embed(patches)                                # (B, F, P, width)
+            if c.pos_embedding != "none":
+                tokens = tokens + self.time[None, :, None, :] + self.space[None, None, :, :]
+            x = tokens.reshape(b, c.tokens, c.width)                    # (B, F*P, width), frame-major
         attention = []
         for block in self.blocks:
             x, weights = block(x, return_attention)
@@ -235,7 +255,8 @@ def flops_per_step(config: ViTConfig, batch_size: int = 16) -> float:
     n, d, hidden = c.tokens, c.width, c.width * c.mlp_ratio
     mix = (2 * n * d * 3 * d + 4 * n * n * d + 2 * n * d * d) if c.use_attention else 4 * n * d * d
     per_layer = mix + 4 * n * d * hidden
-    forward = 2 * n * c.patch_dim * d + c.depth * per_layer + 2 * c.patches_per_frame * d * c.patch_dim
+    embed = 2 * c.frames * c.patches_per_frame * c.patch_dim * d     # the same pixels in either token kind
+    forward = embed + c.depth * per_layer + 2 * c.patches_per_frame * d * c.patch_dim
     return 3.0 * forward * batch_size
 
 

@@ -101,6 +101,9 @@ def test_each_tab_runs_alone_and_its_widgets_move():
     at.toggle(key="vit_attn").set_value(False).run()
     assert_clean(at)
     assert "Estimated time for 600 steps" in _captions(at)
+    at.selectbox(key="vit_tokens").set_value("tube").run()
+    assert_clean(at)
+    assert "16 tokens;" in _captions(at)          # (32 / 8)² patches, each one token for both frames
 
 
 def test_a_link_opens_its_tab_and_a_bad_tab_name_falls_back_to_the_first():

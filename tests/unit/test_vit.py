@@ -154,3 +154,20 @@ def test_sinusoidal_positions_are_the_shared_table():
     torch.testing.assert_close(model.space[:, half:], table.repeat(config.grid, 1))            # columns
     torch.testing.assert_close(model.time, 0.5 * positional.sinusoidal(config.frames, config.width))
     assert not hasattr(vit, "sinusoid")
+
+
+def test_tube_tokens_see_their_own_past_and_without_attention_nothing_else():
+    tube = dataclasses.replace(SMALL, token_kind="tube", use_attention=False)
+    assert tube.tokens == SMALL.patches_per_frame and not vit.validate(tube)
+    assert vit.validate(dataclasses.replace(SMALL, token_kind="cube"))
+    model = _model(tube)
+    x = _frames(tube)
+    assert _changed_patches(model, x, frame=0, patch=5) == {5}            # its own past reaches it
+    assert _changed_patches(model, x, frame=1, patch=5) == {5}            # and no other patch
+    mixing = _model(dataclasses.replace(tube, use_attention=True))
+    assert len(_changed_patches(mixing, x, frame=0, patch=5)) == SMALL.patches_per_frame
+    zero = vit.build(tube, 0)                                             # zero head: copies
+    with torch.no_grad():
+        torch.testing.assert_close(zero(x), x[:, -1])
+    learned = vit.build(dataclasses.replace(tube, pos_embedding="learned"), 0)
+    assert not hasattr(learned, "time") and learned.space.shape == (SMALL.patches_per_frame, SMALL.width)

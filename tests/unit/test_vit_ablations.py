@@ -5,7 +5,7 @@ import pytest
 
 from seqviz.vit import ablations
 
-NAMES = ("full", "no_attention", "no_pos", "full_flat", "no_pos_flat")
+NAMES = ("full", "no_attention", "no_pos", "full_flat", "no_pos_flat", "full_tube", "no_attention_tube")
 
 
 def _summaries(entering: dict[str, list[float]]) -> dict[str, list[dict[str, float]]]:
@@ -37,7 +37,8 @@ def test_the_verdict_reads_the_worst_seed_as_well_as_the_mean(ratios, expected):
 
 def test_the_explanation_quotes_the_numbers_and_turns_with_them():
     good = _summaries({"full": [0.3, 0.35, 0.4], "no_attention": [1.0, 0.99, 1.0], "no_pos": [0.97, 0.98, 0.99],
-                       "full_flat": [0.2, 0.25, 0.3], "no_pos_flat": [1.0, 1.0, 1.0]})
+                       "full_flat": [0.2, 0.25, 0.3], "no_pos_flat": [1.0, 1.0, 1.0],
+                       "full_tube": [0.2, 0.22, 0.24], "no_attention_tube": [0.97, 0.98, 0.99]})
     found = ablations.findings(good)
     assert found.target_met
     assert found.psnr_gain["full"].mean == pytest.approx(5.0)
@@ -45,6 +46,9 @@ def test_the_explanation_quotes_the_numbers_and_turns_with_them():
     assert "0.35 ± 0.05 [0.30–0.40] over 3 seeds, less than half" in text and "the aim, is met" in text
     assert "information moved across patch borders" in text and "7.5× more" in text
     assert "nothing can bring it" in text and "content does not say that" in text
+    assert "without 0.98 ± 0.01 [0.97–0.99] over 3 seeds, no better than copying. Seeing its own past" in text
+    assert "Tube tokens" not in ablations.explanation(ablations.findings(
+        {k: v for k, v in good.items() if "tube" not in k}))
     bad = dict(good, full=good["no_attention"], no_pos=good["full_flat"])
     text = ablations.explanation(ablations.findings(bad))
     assert "**not reached**" in text and "information moved" not in text

@@ -160,10 +160,13 @@ def test_the_claims_about_the_ablations_hold_over_every_seed(shipped):
     assert ablations.verdict(found.entering["no_pos_flat"]) == "no better than copying"
     assert found.entering["full"].high < found.entering["no_attention"].low      # every seed apart
     assert found.entering["full_flat"].high < found.entering["no_pos_flat"].low
+    # with tube tokens a patch sees its own past even without attention: still no better than copying
+    assert ablations.verdict(found.entering["no_attention_tube"]) == "no better than copying"
+    assert found.entering["full_tube"].high < found.entering["no_attention_tube"].low
     text = ablations.explanation(found)
     assert found.entering["full"].text() in text and found.entering["no_attention"].text() in text
     models_md = re.sub(r"\s+", " ", (checkpoints.MODELS_DIR / "MODELS.md").read_text())
-    for variant in ("full", "no_attention", "no_pos_flat"):
+    for variant in ("full", "no_attention", "no_pos_flat", "full_tube", "no_attention_tube"):
         assert found.entering[variant].text() in models_md, variant
 
 

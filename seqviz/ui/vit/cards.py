@@ -113,14 +113,21 @@ def attention_card(label: str, model: PredictiveViT, video: vit_page.Video, targ
         col = bounded_slider("Patch column", 0, c.grid - 1, c.grid // 2, key="vit_col", container=cols[3])
         maps = vit_page.attention(label, model, frames, target)
         weights = maps[layer - 1, head - 1, row * c.grid + col]                   # (F, grid, grid)
-        show_chart(plots.attention_overlay(frames[target - c.frames:target], weights, (row, col),
+        tube = c.token_kind == "tube"                 # one token per patch spans every input frame
+        shown = frames[target - 1:target] if tube else frames[target - c.frames:target]
+        show_chart(plots.attention_overlay(shown, weights, (row, col),
                                            c.patch_size, f"Layer {layer}, head {head}: attention of "
                                            f"patch ({row}, {col}) (outlined) predicting frame {target}"),
                    key="vit_attention", filename="vit_attention")
-        st.caption("Weight on each input frame: " + ", ".join(
-            f"t−{c.frames - i}: {w:.2f}" for i, w in enumerate(weights.sum((1, 2)))))
+        if tube:
+            st.caption(f"Tube tokens: each token holds one patch of all {c.frames} input frames, so the map "
+                       "has one panel (drawn over the last input frame).")
+        else:
+            st.caption("Weight on each input frame: " + ", ".join(
+                f"t−{c.frames - i}: {w:.2f}" for i, w in enumerate(weights.sum((1, 2)))))
         if video.ball is not None:
-            weight, share = vit_eval.attention_on(weights, video.ball[target - c.frames:target], c.patch_size)
+            ball = video.ball[target - c.frames:target]                          # (F, H, W)
+            weight, share = vit_eval.attention_on(weights, ball.any(0)[None] if tube else ball, c.patch_size)
             entering = vit_eval.pixel_classes(video.ball, video.bounce, c.frames, c.patch_size)["entering"]
             query = entering[target - c.frames, row * c.patch_size:(row + 1) * c.patch_size,
                              col * c.patch_size:(col + 1) * c.patch_size].any()
@@ -137,8 +144,9 @@ def attention_card(label: str, model: PredictiveViT, video: vit_page.Video, targ
                        + (" Frames where the ball enters some patch: "
                           + ", ".join(str(t) for t in frames_entering[:12])
                           + ("…" if len(frames_entering) > 12 else "") + "." if len(frames_entering) else ""))
-        if label != vit_page.MINE and vit_page.REFS[label][0] == "full":
-            measured = shipped_models.ball_attention(vit_page.REFS[label][1])
+        if label != vit_page.MINE and label in vit_page.REFS:
+            name, seed = vit_page.REFS[label]
+            measured = shipped_models.ball_attention(seed, name)
             layer_head = np.unravel_index(int(measured.mass.argmax()), measured.mass.shape)
             st.caption(f"Over the {measured.queries:,} (frame, patch) pairs of the held-out games where the "
                        f"ball enters a patch, this model's patches put on average {measured.mass.max():.2f} of "

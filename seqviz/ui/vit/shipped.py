@@ -46,10 +46,11 @@ def one_video_on_its_video() -> game_sets.Pooled:
     return game_sets.evaluate_games(checkpoint(experiment.ONE_VIDEO).model, [game])
 
 
-@st.cache_resource(show_spinner=False)
-def ball_attention(seed: int = 0) -> game_sets.BallAttention:
-    """Where the full model's patches look when the ball is about to enter them (held-out games)."""
-    return game_sets.attention_to_ball(checkpoint("full", seed).model, test_games(False))
+@st.cache_resource(show_spinner=False, max_entries=16)
+def ball_attention(seed: int = 0, name: str = "full") -> game_sets.BallAttention:
+    """Where a shipped model's patches look when the ball is about to enter them (held-out games)."""
+    flat = experiment.VARIANTS[name].flat if name in experiment.VARIANTS else False
+    return game_sets.attention_to_ball(checkpoint(name, seed).model, test_games(flat))
 
 
 def scores() -> dict[str, list[dict[str, float]]]:

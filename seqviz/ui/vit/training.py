@@ -110,8 +110,14 @@ def hyperparameters() -> tuple[ViTConfig, int]:
                               help="Off: a token-wise feed-forward layer takes its place (the ablation)")
     steps = params.log_select_slider("Training steps", [10, 30, 100, 300, 600, 1000, 2000, 3000], 600,
                                      key="vit_steps", container=b)
+    tokens = params.choice("Tokens", ["per frame", "tube"], "per frame", key="vit_tokens", container=c,
+                           widget="selectbox",
+                           help="per frame: one token per patch of each input frame (the exercise's design); "
+                                "tube: one token per patch holding its pixels in every input frame, so "
+                                "switching self-attention off removes only the mixing between patches")
     config = ViTConfig(frames=frames, image_size=vit_page.VIDEO_SIZE, patch_size=patch, width=width,
-                       depth=depth, heads=heads, use_attention=attention, pos_embedding=position)
+                       depth=depth, heads=heads, use_attention=attention, pos_embedding=position,
+                       token_kind="tube" if tokens == "tube" else "frame")
     m = c.columns(2)
     m[0].metric("Parameters", f"{parameter_count(config):,}")
     m[1].metric("FLOPs per step", f"{flops_per_step(config, BATCH) / 1e9:.2f} G",
