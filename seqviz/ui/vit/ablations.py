@@ -52,7 +52,8 @@ def _example(seed_shown: int) -> None:
     for name, variant in experiment.VARIANTS.items():
         if variant.flat:
             continue
-        panels.append((variant.label, shipped.pooled(name, 0).games[game_index].predicted[index]))
+        panels.append((ablations.SHORT.get(name, variant.label),
+                       shipped.pooled(name, 0).games[game_index].predicted[index]))
     show_chart(plots.image_panels(panels, f"Held-out game {game_sets.TEST_GAMES.first_seed + game_index}, "
                                           f"frame {target}: {int(counts[index])} pixels of the ball enter "
                                           "new patches (training seed 0)", height=240),
@@ -78,7 +79,8 @@ def _flat_example(flat_game, game_index: int) -> None:
               ("ball entering (mask)", np.repeat(masks[index, :, :, None], 3, -1).astype(float))]
     for name, variant in experiment.VARIANTS.items():
         if variant.flat:
-            panels.append((variant.label, shipped.pooled(name, 0).games[game_index].predicted[index]))
+            panels.append((ablations.SHORT.get(name, variant.label),
+                       shipped.pooled(name, 0).games[game_index].predicted[index]))
     show_chart(plots.image_panels(panels, f"Held-out game {game_sets.TEST_GAMES.first_seed + game_index}, flat "
                                           f"background, frame {target}: {int(counts[index])} pixels of the ball "
                                           "enter new patches (training seed 0)", height=240),
@@ -89,18 +91,19 @@ def _many_games(found: ablations.Findings) -> None:
     ratios = {PIXEL_CLASSES[key]: {experiment.VARIANTS[name].label: [
         row[f"error_{key}"] / row[f"copy_error_{key}"] for row in rows] for name, rows in shipped.scores().items()}
         for key, _ in ablations.TABLE_COLUMNS}
-    show_chart(plots.ratio_chart(ratios, target=ablations.TARGET_RATIO, height=330), key="vit_ablation_ratios",
+    show_chart(plots.ratio_chart(ratios, target=ablations.TARGET_RATIO, height=310), key="vit_ablation_ratios",
                filename="vit_ablation_ratios")
     st.dataframe(_table(found), hide_index=True)
     pixels = shipped.pooled("full", 0).pixels
-    st.caption(f"{len(experiment.SEEDS)} training seeds per model, measured now on "
+    pick, note = st.columns([1, 2])
+    note.caption(f"{len(experiment.SEEDS)} training seeds per model, measured now on "
                f"{game_sets.TEST_GAMES.count} held-out games of {game_sets.TEST_GAMES.num_frames} frames "
                f"(seeds {game_sets.TEST_GAMES.seeds.start}–{game_sets.TEST_GAMES.seeds.stop - 1}; the models "
                f"trained on seeds {game_sets.TRAIN_GAMES.seeds.start}–{game_sets.TRAIN_GAMES.seeds.stop - 1}). "
                f"Pixels per class: {', '.join(f'{PIXEL_CLASSES[k]} {v:,}' for k, v in pixels.items())}. "
                "models/MODELS.md holds the same table, from the same function.")
     seed_shown = params.slider("Held-out game to show", 0, game_sets.TEST_GAMES.count - 1, 0,
-                               key="vit_ablation_game")
+                               key="vit_ablation_game", container=pick)
     _example(seed_shown)
 
 
