@@ -1,0 +1,1 @@
+"""Video captioning: a captioned clip dataset of moving shapes (data.py)."""
