@@ -85,6 +85,7 @@ class Evaluation:
     copy_errors: RegionErrors | None
     classes: dict[str, float] | None = None        # class_errors of the prediction (game only)
     copy_classes: dict[str, float] | None = None   # and of copying the last frame
+    class_pixels: dict[str, int] | None = None     # how many pixels each class holds
 
     @property
     def mean_psnr(self) -> float:
@@ -176,14 +177,16 @@ def evaluate(model: PredictiveViT, frames: np.ndarray, *, movers: np.ndarray | N
     if movers is not None and surprise is not None:
         errors = region_errors(truth, predicted, movers[f:], surprise[f:])
         copy_errors = region_errors(truth, copy, movers[f:], surprise[f:])
-    classes = copy_classes = None
+    classes = copy_classes = class_pixels = None
     if ball is not None and bounce is not None:
         masks = pixel_classes(ball, bounce, f, model.config.patch_size)
         classes, copy_classes = class_errors(truth, predicted, masks), class_errors(truth, copy, masks)
+        class_pixels = {name: int(mask.sum()) for name, mask in masks.items()}
     return Evaluation(times=np.arange(f, len(frames)), predicted=predicted, psnr=psnr, ssim=ssim,
                       copy_psnr=copy_psnr, copy_ssim=copy_ssim,
                       mse=float(((truth - predicted) ** 2).mean()), errors=errors,
-                      copy_errors=copy_errors, classes=classes, copy_classes=copy_classes)
+                      copy_errors=copy_errors, classes=classes, copy_classes=copy_classes,
+                      class_pixels=class_pixels)
 
 
 @torch.inference_mode()

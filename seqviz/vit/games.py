@@ -18,7 +18,7 @@ import numpy as np
 import torch
 
 from seqviz.vit import video as videos
-from seqviz.vit.evaluate import Evaluation, evaluate, mean_abs_error, pixel_classes
+from seqviz.vit.evaluate import Evaluation, evaluate, pixel_classes
 from seqviz.vit.model import PredictiveViT
 
 __all__ = ["GameSet", "TRAIN_GAMES", "TEST_GAMES", "make_games", "training_windows", "Pooled",
@@ -93,19 +93,16 @@ class Pooled:
 def evaluate_games(model: PredictiveViT, games: list[videos.GameVideo]) -> Pooled:
     """evaluate() on each game, pooled: PSNR and SSIM averaged over every predicted frame, the
     |error| of each pixel class over every pixel of that class in every game."""
-    f = model.config.frames
     results, sums, copy_sums, counts = [], {}, {}, {}
     for game in games:
         result = evaluate(model, game.frames, movers=game.movers, surprise=game.surprise,
                           ball=game.ball, bounce=game.bounce)
         results.append(result)
-        truth, copy = game.frames[f:] / 255.0, game.frames[f - 1:-1] / 255.0
-        for name, mask in pixel_classes(game.ball, game.bounce, f, model.config.patch_size).items():
-            count = int(mask.sum())
+        for name, count in result.class_pixels.items():      # each class's mean, weighted by its pixels
             counts[name] = counts.get(name, 0) + count
             if count:
-                sums[name] = sums.get(name, 0.0) + mean_abs_error(truth, result.predicted, mask) * count
-                copy_sums[name] = copy_sums.get(name, 0.0) + mean_abs_error(truth, copy, mask) * count
+                sums[name] = sums.get(name, 0.0) + result.classes[name] * count
+                copy_sums[name] = copy_sums.get(name, 0.0) + result.copy_classes[name] * count
     errors = {name: sums.get(name, math.nan) / counts[name] if counts[name] else math.nan for name in counts}
     copy_errors = {name: copy_sums.get(name, math.nan) / counts[name] if counts[name] else math.nan
                    for name in counts}
