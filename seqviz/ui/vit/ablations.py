@@ -38,28 +38,11 @@ def _table(found: ablations.Findings) -> pd.DataFrame:
 
 
 def _example(seed_shown: int) -> None:
-    """One held-out frame where the ball enters patches: truth, copying and every variant."""
-    textured, flat = shipped.test_games(False), shipped.test_games(True)      # the same seeds
-    config = experiment.CONFIG
-    game_index = seed_shown % len(textured)
-    game = textured[game_index]
-    masks = pixel_classes(game.ball, game.bounce, config.frames, config.patch_size)["entering"]
-    counts = masks.sum((1, 2))
-    index = int(np.argmax(counts))                                   # the frame with most entering pixels
-    target = index + config.frames
-    panels = [("truth", game.frames[target]), ("copying the last frame", game.frames[target - 1]),
-              ("ball entering (mask)", np.repeat(masks[index, :, :, None], 3, -1).astype(float))]
-    for name, variant in experiment.VARIANTS.items():
-        if variant.flat:
-            continue
-        panels.append((ablations.SHORT.get(name, variant.label),
-                       shipped.pooled(name, 0).games[game_index].predicted[index]))
-    show_chart(plots.image_panels(panels, f"Held-out game {game_sets.TEST_GAMES.first_seed + game_index}, "
-                                          f"frame {target}: {int(counts[index])} pixels of the ball enter "
-                                          "new patches (training seed 0)", height=240),
-               key="vit_ablation_example", filename="vit_ablation_example")
+    """One held-out game, textured, then (in an expander) its flat-background twin and the curves."""
+    game_index = seed_shown % game_sets.TEST_GAMES.count
+    _example_panels(game_index, flat=False)
     with st.expander("A held-out game on a flat background, and the training curves"):
-        _flat_example(flat[game_index], game_index)
+        _example_panels(game_index, flat=True)
         curves = {variant.label: list(shipped.checkpoint(name, 0).record.get("loss", []))
                   for name, variant in experiment.VARIANTS.items()}
         show_chart(plots.loss_curves(curves), key="vit_ablation_loss", filename="vit_ablation_loss")
@@ -67,24 +50,28 @@ def _example(seed_shown: int) -> None:
                    "last input frame weigh 6, the others 1), on training batches, seed 0.")
 
 
-def _flat_example(flat_game, game_index: int) -> None:
-    """The flat-background twin of a held-out seed (its own ball path: the flat background draws no
-    texture from the seed), at its frame with the most ball-entering pixels."""
+def _example_panels(game_index: int, *, flat: bool) -> None:
+    """A held-out game at its frame with the most ball-entering pixels: truth, copying, the mask and
+    every variant of that background (training seed 0). A seed's flat twin has its own ball path:
+    the flat background draws no texture from the seed."""
     config = experiment.CONFIG
-    masks = pixel_classes(flat_game.ball, flat_game.bounce, config.frames, config.patch_size)["entering"]
+    game = shipped.test_games(flat)[game_index]
+    masks = pixel_classes(game.ball, game.bounce, config.frames, config.patch_size)["entering"]
     counts = masks.sum((1, 2))
     index = int(np.argmax(counts))
     target = index + config.frames
-    panels = [("truth", flat_game.frames[target]), ("copying the last frame", flat_game.frames[target - 1]),
+    panels = [("truth", game.frames[target]), ("copying the last frame", game.frames[target - 1]),
               ("ball entering (mask)", np.repeat(masks[index, :, :, None], 3, -1).astype(float))]
     for name, variant in experiment.VARIANTS.items():
-        if variant.flat:
+        if variant.flat == flat:
             panels.append((ablations.SHORT.get(name, variant.label),
-                       shipped.pooled(name, 0).games[game_index].predicted[index]))
-    show_chart(plots.image_panels(panels, f"Held-out game {game_sets.TEST_GAMES.first_seed + game_index}, flat "
-                                          f"background, frame {target}: {int(counts[index])} pixels of the ball "
-                                          "enter new patches (training seed 0)", height=240),
-               key="vit_ablation_example_flat", filename="vit_ablation_example_flat")
+                           shipped.pooled(name, 0).games[game_index].predicted[index]))
+    background = ", flat background" if flat else ""
+    show_chart(plots.image_panels(panels, f"Held-out game {game_sets.TEST_GAMES.first_seed + game_index}"
+                                          f"{background}, frame {target}: {int(counts[index])} pixels of the "
+                                          "ball enter new patches (training seed 0)", height=240),
+               key=f"vit_ablation_example{'_flat' if flat else ''}",
+               filename=f"vit_ablation_example{'_flat' if flat else ''}")
 
 
 def _many_games(found: ablations.Findings) -> None:

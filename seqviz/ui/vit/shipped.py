@@ -30,11 +30,15 @@ def test_games(flat: bool) -> list:
     return game_sets.make_games(game_sets.TEST_GAMES.flat() if flat else game_sets.TEST_GAMES)
 
 
+def _games_of(name: str) -> list:
+    """The held-out games of a shipped model's background (the one-video model: textured)."""
+    return test_games(experiment.VARIANTS[name].flat if name in experiment.VARIANTS else False)
+
+
 @st.cache_resource(show_spinner=False, max_entries=32)
 def pooled(name: str, seed: int) -> game_sets.Pooled:
     """A shipped variant measured on the held-out games of its background."""
-    flat = experiment.VARIANTS[name].flat if name in experiment.VARIANTS else False
-    return game_sets.evaluate_games(checkpoint(name, seed).model, test_games(flat))
+    return game_sets.evaluate_games(checkpoint(name, seed).model, _games_of(name))
 
 
 @st.cache_resource(show_spinner=False)
@@ -49,8 +53,7 @@ def one_video_on_its_video() -> game_sets.Pooled:
 @st.cache_resource(show_spinner=False, max_entries=16)
 def ball_attention(seed: int = 0, name: str = "full") -> game_sets.BallAttention:
     """Where a shipped model's patches look when the ball is about to enter them (held-out games)."""
-    flat = experiment.VARIANTS[name].flat if name in experiment.VARIANTS else False
-    return game_sets.attention_to_ball(checkpoint(name, seed).model, test_games(flat))
+    return game_sets.attention_to_ball(checkpoint(name, seed).model, _games_of(name))
 
 
 def scores() -> dict[str, list[dict[str, float]]]:
