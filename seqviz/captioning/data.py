@@ -19,13 +19,15 @@ Frames are drawn with OpenCV, uint8 (T, H, W, 3).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
 
 __all__ = ["SHAPES", "COLOURS", "ACTIONS", "REVERSED", "SPLITS", "Event", "Clip", "caption_of",
-           "vocabulary", "encode", "decode", "render", "make_clips", "make_order_pair", "parse"]
+           "SUBJECTS", "vocabulary", "encode", "decode", "render", "frame_labels", "make_clips", "iter_clips",
+           "make_order_pair",           "parse"]
 
 SHAPES = ("circle", "square", "triangle")
 COLOURS = {"red": (230, 60, 60), "green": (60, 200, 90), "blue": (70, 110, 240), "yellow": (240, 210, 60)}
@@ -34,6 +36,7 @@ ACTIONS = ("moves left", "moves right", "moves up", "moves down", "turns", "grow
 REVERSED = {"moves left": "moves right", "moves right": "moves left", "moves up": "moves down",
             "moves down": "moves up", "grows": "shrinks", "shrinks": "grows", "appears": "disappears",
             "disappears": "appears"}       # what the same frames played backwards show
+SUBJECTS = tuple((colour, shape) for colour in COLOURS for shape in SHAPES)
 SPLITS = {"train": 0, "validation": 1, "test": 2}
 BACKGROUND = (24, 24, 32)
 SPECIAL = ("<pad>", "<bos>", "<eos>")
@@ -64,6 +67,7 @@ class Clip:
     events: tuple[Event, ...]
     late: bool = False
     pair: int | None = None
+    states: tuple = field(default=(), repr=False)     # the shapes at each frame (see frame_labels)
 
 
 def caption_of(events: tuple[Event, ...]) -> str:
@@ -192,21 +196,43 @@ def _start_of(action: str, size: int, rng: np.random.Generator) -> tuple[float, 
     return float(rng.uniform(low_x, high_x)), float(rng.uniform(low_y, high_y)), r
 
 
-def render(events: tuple[Event, ...], bases: list[_Shape], num_frames: int, size: int) -> np.ndarray:
-    """Draw every frame: each event's shape as that event leaves it at frame t."""
-    frames = np.empty((num_frames, size, size, 3), np.uint8)
-    for t in range(num_frames):
+def _states(events: tuple[Event, ...], bases: list[_Shape], t: int, size: int) -> tuple[_Shape, ...]:
+    """Every shape of the clip at frame t: where, how big, turned how, and whether it is visible."""
+    out = []
+    for event, base in zip(events, bases):
+        state = _state(event, base, t, size)
+        if event.action == "appears" and t < event.start:
+            state.visible = False
+        if event.action == "disappears" and t > event.end:
+            state.visible = False
+        out.append(state)
+    return tuple(out)
+
+
+def render(states: tuple[tuple[_Shape, ...], ...], size: int) -> np.ndarray:
+    """Draw every frame from the shapes' states at that frame."""
+    frames = np.empty((len(states), size, size, 3), np.uint8)
+    for t, shapes in enumerate(states):
         image = np.empty((size, size, 3), np.uint8)
         image[:] = BACKGROUND
-        for event, base in zip(events, bases):
-            state = _state(event, base, t, size)
-            if event.action == "appears" and t < event.start:
-                state.visible = False
-            if event.action == "disappears" and t > event.end:
-                state.visible = False
+        for state in shapes:
             _draw(image, state)
         frames[t] = image
     return frames
+
+
+def frame_labels(clip: Clip) -> np.ndarray:
+    """What each frame shows, slot by slot (one slot per colour and shape, SUBJECTS order):
+    float32 (T, len(SUBJECTS), 5) of visible, x / size, y / size, radius / (0.16 size) and
+    angle / 45 degrees; zero for a shape that is not in the frame."""
+    size = clip.frames.shape[1]
+    out = np.zeros((len(clip.states), len(SUBJECTS), 5), np.float32)
+    for t, shapes in enumerate(clip.states):
+        for s in shapes:
+            if s.visible and s.size >= 1:
+                out[t, SUBJECTS.index((s.colour, s.shape))] = (1.0, s.x / size, s.y / size, s.size / (0.16 * size),
+                                                                s.angle / 45.0)
+    return out
 
 
 def _generator(seed: int, split: str, stream: int = 0) -> np.random.Generator:
@@ -217,9 +243,8 @@ def _generator(seed: int, split: str, stream: int = 0) -> np.random.Generator:
 
 def _subjects(rng: np.random.Generator, count: int) -> list[tuple[str, str]]:
     """`count` distinct (colour, shape) pairs: no two events of a clip share a subject."""
-    pairs = [(c, s) for c in COLOURS for s in SHAPES]
-    picks = rng.choice(len(pairs), size=count, replace=False)
-    return [pairs[int(i)] for i in picks]
+    picks = rng.choice(len(SUBJECTS), size=count, replace=False)
+    return [SUBJECTS[int(i)] for i in picks]
 
 
 def _clip(rng: np.random.Generator, num_frames: int, size: int, late: bool) -> Clip:
@@ -242,13 +267,20 @@ def _clip(rng: np.random.Generator, num_frames: int, size: int, late: bool) -> C
         events.append(Event(colour, shape, action, start, end))
         bases.append(_Shape(colour, shape, x, y, r))
     events = tuple(events)
-    return Clip(render(events, bases, num_frames, size), caption_of(events), events, late=late)
+    states = tuple(_states(events, bases, t, size) for t in range(num_frames))
+    return Clip(render(states, size), caption_of(events), events, late=late, states=states)
 
 
 def make_clips(n: int, *, seed: int, split: str = "test", num_frames: int = 24, size: int = 32,
                late_share: float = 0.2) -> list[Clip]:
     """`n` clips of `num_frames` frames of size x size, from `seed` and `split` alone.
     About `late_share` of them are late clips (see the module's docstring)."""
+    return list(iter_clips(n, seed=seed, split=split, num_frames=num_frames, size=size, late_share=late_share))
+
+
+def iter_clips(n: int, *, seed: int, split: str = "test", num_frames: int = 24, size: int = 32,
+               late_share: float = 0.2) -> Iterator[Clip]:
+    """The clips of make_clips one at a time (for sets too large to hold as frames)."""
     if not 16 <= num_frames <= 32:
         raise ValueError(f"clips have 16 to 32 frames, not {num_frames}")
     if not 32 <= size <= 64:
@@ -256,7 +288,8 @@ def make_clips(n: int, *, seed: int, split: str = "test", num_frames: int = 24, 
     if n < 0:
         raise ValueError("n must not be negative")
     rng = _generator(seed, split)
-    return [_clip(rng, num_frames, size, late=bool(rng.random() < late_share)) for _ in range(n)]
+    for _ in range(n):
+        yield _clip(rng, num_frames, size, late=bool(rng.random() < late_share))
 
 
 def make_order_pair(index: int, *, seed: int, split: str = "test", num_frames: int = 24,
@@ -268,7 +301,8 @@ def make_order_pair(index: int, *, seed: int, split: str = "test", num_frames: i
     action = str(rng.choice(sorted(REVERSED)))
     x, y, r = _start_of(action, size, rng)
     event = Event(colour, shape, action, 0, num_frames - 1)
-    frames = render((event,), [_Shape(colour, shape, x, y, r)], num_frames, size)
+    states = tuple(_states((event,), [_Shape(colour, shape, x, y, r)], t, size) for t in range(num_frames))
+    frames = render(states, size)
     backwards = Event(colour, shape, REVERSED[action], 0, num_frames - 1)
-    return (Clip(frames, caption_of((event,)), (event,), pair=index),
-            Clip(frames[::-1].copy(), caption_of((backwards,)), (backwards,), pair=index))
+    return (Clip(frames, caption_of((event,)), (event,), pair=index, states=states),
+            Clip(frames[::-1].copy(), caption_of((backwards,)), (backwards,), pair=index, states=states[::-1]))

@@ -62,7 +62,7 @@ def init_parameters(module: nn.Module, generator: torch.Generator) -> nn.Module:
             child.weight.copy_(uniform(tuple(child.weight.shape), bound, generator))
             if child.bias is not None:
                 child.bias.copy_(uniform(tuple(child.bias.shape), bound, generator))
-        elif isinstance(child, (nn.RNNBase,)):
+        elif isinstance(child, (nn.RNNBase, nn.RNNCellBase)):
             bound = 1 / math.sqrt(child.hidden_size)
             for p in own:
                 p.copy_(uniform(tuple(p.shape), bound, generator))

@@ -82,7 +82,8 @@ def test_the_frames_show_each_action(action):
     event = data.Event("red", shape, action, 2, 17)
     rng = np.random.default_rng(0)
     x, y, r = data._start_of(action, 48, rng)
-    frames = data.render((event,), [data._Shape("red", shape, x, y, r)], 20, 48)
+    base = [data._Shape("red", shape, x, y, r)]
+    frames = data.render(tuple(data._states((event,), base, t, 48) for t in range(20)), 48)
     first, middle, last = (_pixels(frames[t]) for t in (2, 10, 17))
     if action == "appears":
         assert len(first) == 0 and len(last) > 0
@@ -98,3 +99,20 @@ def test_the_frames_show_each_action(action):
                 "turns": abs(dx) < 1 and abs(dy) < 1 and not np.array_equal(frames[2], frames[17]),
                 "bounces": abs(dx) < 2 and middle.mean(0)[1] - first.mean(0)[1] > 10}
     assert expected[action], (action, dx, dy, len(first), len(last))
+
+
+def test_frame_labels_say_which_shapes_are_where_in_each_frame():
+    hits = []
+    for clip in data.make_clips(40, seed=3, split="validation"):
+        labels = data.frame_labels(clip)
+        assert labels.shape == (len(clip.frames), len(data.SUBJECTS), 5)
+        for t in (0, len(clip.frames) // 2, len(clip.frames) - 1):
+            shown = {data.SUBJECTS[i] for i in np.flatnonzero(labels[t, :, 0])}
+            assert shown <= {(e.colour, e.shape) for e in clip.events}
+            for colour, shape in shown:                        # the slot's position holds that colour
+                _, x, y, _, _ = labels[t, data.SUBJECTS.index((colour, shape))]
+                pixel = clip.frames[t, int(y * clip.frames.shape[1]), int(x * clip.frames.shape[2])]
+                hits.append(tuple(pixel) == data.COLOURS[colour])
+    assert np.mean(hits) > 0.95                                # the rest: covered by another shape
+    forward, backward = data.make_order_pair(0, seed=1)
+    assert np.array_equal(data.frame_labels(forward)[::-1], data.frame_labels(backward))

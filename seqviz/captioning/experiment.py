@@ -1,0 +1,247 @@
+"""The shipped captioners: how they are trained, measured on the test clips, and loaded.
+
+Every variant trains on the same training clips (the "train" split of DATA_SEED) from each
+seed of SEEDS, and is measured on the same test clips (the "test" split, never seen in
+training) plus ORDER_PAIRS order pairs, after 25, 50, 75 and 100 % of each clip. The live
+model is also measured under wait-k for every k from 1 to the clip length, and re-decoding.
+
+    python -m seqviz.captioning.experiment --seeds 0 1 2
+
+writes models/caption_<variant>_s<seed>.pt (+ .json), models/caption_seeds.csv (one row per
+variant, seed and fraction seen) and models/caption_waitk.csv (one row per seed and policy).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import time
+from dataclasses import dataclass, replace
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from seqviz.captioning import inference, metrics
+from seqviz.captioning.data import Clip, make_clips, make_order_pair
+from seqviz.captioning.models import Captioner, CaptionerConfig, build
+from seqviz.captioning.train import TrainSettings, train
+from seqviz.core import checkpoints, records
+
+__all__ = ["VARIANTS", "SHIPPED", "SEEDS", "SETTINGS", "FRACTIONS", "TestSet", "test_set", "QualityRow",
+           "WaitKRow", "measure", "measure_wait_k", "train_variant", "checkpoint_path", "load_checkpoint",
+           "load_shipped", "read_quality", "read_wait_k", "command", "main"]
+
+VARIANTS = {
+    "per-frame": CaptionerConfig(kind="per-frame"),
+    "offline": CaptionerConfig(kind="offline", bidirectional=True, scoring="additive"),
+    "offline-multiplicative": CaptionerConfig(kind="offline", bidirectional=True, scoring="multiplicative"),
+    "offline-flow": CaptionerConfig(kind="offline", bidirectional=True, flow=True),
+    "live": CaptionerConfig(kind="live"),
+}
+SHIPPED = {"per-frame": "per-frame", "offline": "offline", "live": "live"}      # load_shipped(kind) -> variant
+SEEDS = (0, 1, 2)
+SETTINGS = TrainSettings()
+DATA_SEED = 0
+TEST_CLIPS = 400
+ORDER_PAIRS = 50
+FRACTIONS = (0.25, 0.5, 0.75, 1.0)
+QUALITY_CSV = checkpoints.MODELS_DIR / "caption_seeds.csv"
+WAIT_K_CSV = checkpoints.MODELS_DIR / "caption_waitk.csv"
+
+
+@dataclass(frozen=True)
+class TestSet:
+    """The test clips: TEST_CLIPS clips of the test split, then ORDER_PAIRS order pairs (both
+    clips of each pair, one after the other)."""
+
+    clips: tuple[Clip, ...]
+
+    @property
+    def frames(self) -> np.ndarray:
+        return np.stack([clip.frames for clip in self.clips])
+
+    @property
+    def references(self) -> list[str]:
+        return [clip.caption for clip in self.clips]
+
+    @property
+    def truths(self) -> list[tuple]:
+        return [clip.events for clip in self.clips]
+
+
+@lru_cache(maxsize=2)
+def test_set(clips: int = TEST_CLIPS, pairs: int = ORDER_PAIRS, seed: int = DATA_SEED) -> TestSet:
+    out = make_clips(clips, seed=seed, split="test")
+    for index in range(pairs):
+        out += make_order_pair(index, seed=seed, split="test")
+    return TestSet(tuple(out))
+
+
+@dataclass(frozen=True)
+class QualityRow:
+    variant: str
+    seed: int
+    fraction: float
+    bleu4: float
+    rouge_l: float
+    cider: float
+    order: float             # exact event order, every test clip
+    order_multi: float       # clips with two or more events
+    order_late: float        # clips whose only event starts in the last quarter
+    order_pairs: float       # order pairs with both clips right
+    guess_multi: float       # what guessing the order of the right events gives on the multi-event clips
+
+
+@dataclass(frozen=True)
+class WaitKRow:
+    seed: int
+    policy: str              # "wait-k" or "re-decode"
+    k: int
+    average_lagging: float   # frames, Ma et al. 2019
+    bleu4: float
+    rouge_l: float
+    cider: float
+    order: float
+    order_multi: float
+
+
+def _quality(predictions: list[str], tests: TestSet) -> dict[str, float]:
+    scores = metrics.corpus_scores(predictions, tests.references, meteor=False)
+    clips = tests.clips
+    right = [metrics.order_correct(p, clip.events) for p, clip in zip(predictions, clips)]
+
+    def share(select) -> float:
+        chosen = [ok for ok, clip in zip(right, clips) if select(clip)]
+        return float(np.mean(chosen)) if chosen else math.nan
+
+    pairs: dict[int, list[bool]] = {}
+    for ok, clip in zip(right, clips):
+        if clip.pair is not None:
+            pairs.setdefault(clip.pair, []).append(ok)
+    multi = [clip.events for clip in clips if len(clip.events) >= 2]
+    return {"bleu4": scores["BLEU-4"], "rouge_l": scores["ROUGE-L"], "cider": scores["CIDEr"],
+            "order": float(np.mean(right)), "order_multi": share(lambda c: len(c.events) >= 2),
+            "order_late": share(lambda c: c.late),
+            "order_pairs": float(np.mean([all(v) for v in pairs.values()])) if pairs else math.nan,
+            "guess_multi": metrics.guess_order_accuracy(multi) if multi else math.nan}
+
+
+def measure(model: Captioner, variant: str, seed: int, tests: TestSet | None = None,
+            fractions=FRACTIONS) -> list[QualityRow]:
+    """Quality on the test clips after each fraction of every clip."""
+    tests = tests or test_set()
+    frames = tests.frames
+    rows = []
+    for fraction in fractions:
+        predictions = [d.caption for d in inference.captions(model, frames, fraction=fraction)]
+        rows.append(QualityRow(variant, seed, fraction, **_quality(predictions, tests)))
+    return rows
+
+
+def measure_wait_k(model: Captioner, seed: int, tests: TestSet | None = None, ks=None) -> list[WaitKRow]:
+    """The live model's quality and Average Lagging under wait-k for each k (default 1..T), and
+    under re-decoding at every frame (its lag taken from when each final word was last revised)."""
+    tests = tests or test_set()
+    frames = tests.frames
+    total = frames.shape[1]
+    rows = []
+    for k in ks or range(1, total + 1):
+        decoded = inference.captions(model, frames, wait_k=k)
+        lags = [metrics.average_lagging(d.seen, total) for d in decoded if d.words]
+        q = _quality([d.caption for d in decoded], tests)
+        rows.append(WaitKRow(seed, "wait-k", k, float(np.mean(lags)), q["bleu4"], q["rouge_l"], q["cider"],
+                             q["order"], q["order_multi"]))
+    delays = [inference.final_delays(steps) for steps in inference.redecode_all(model, frames)]
+    final = [d.caption for d in inference.captions(model, frames)]
+    q = _quality(final, tests)
+    lags = [metrics.average_lagging(d, total) for d in delays if d]
+    rows.append(WaitKRow(seed, "re-decode", 1, float(np.mean(lags)), q["bleu4"], q["rouge_l"], q["cider"],
+                         q["order"], q["order_multi"]))
+    return rows
+
+
+def checkpoint_path(variant: str, seed: int, directory: Path = checkpoints.MODELS_DIR) -> Path:
+    return Path(directory) / f"caption_{variant}_s{seed}.pt"
+
+
+def train_variant(name: str, seed: int, settings: TrainSettings = SETTINGS, *, log=None):
+    """Train one variant from one seed on the training clips (CPU); returns the model and its losses."""
+    model = build(VARIANTS[name], seed)
+    settings = replace(settings, seed=seed, data_seed=DATA_SEED)
+    start = time.perf_counter()
+    history = train(model, settings, report_every=250, on_progress=log and (
+        lambda p: log(f"{name} s{seed} step {p.step} loss {p.metrics['loss']:.4f} "
+                      f"words {p.metrics['word_accuracy']:.3f} {p.elapsed_s:.0f}s")))
+    return model, history, time.perf_counter() - start
+
+
+def load_checkpoint(name: str, seed: int = 0) -> checkpoints.Checkpoint:
+    if name not in VARIANTS:
+        raise ValueError(f"no shipped captioner {name!r}; choose one of {', '.join(VARIANTS)}")
+    if seed not in SEEDS:
+        raise ValueError(f"the shipped captioners were trained from seeds {SEEDS}, not {seed}")
+    return checkpoints.load_model(checkpoint_path(name, seed), lambda config: Captioner(CaptionerConfig(**config)))
+
+
+def load_shipped(kind: str, seed: int = 0) -> Captioner:
+    """A shipped captioner: kind "per-frame", "offline" or "live" (or any VARIANTS key), on the
+    CPU in eval mode."""
+    return load_checkpoint(SHIPPED.get(kind, kind), seed).model
+
+
+def read_quality(path: Path = QUALITY_CSV) -> list[QualityRow]:
+    return list(records.read_records(QualityRow, path))
+
+
+def read_wait_k(path: Path = WAIT_K_CSV) -> list[WaitKRow]:
+    return list(records.read_records(WaitKRow, path))
+
+
+def command(name: str, seed: int, steps: int = SETTINGS.steps) -> str:
+    """The command that makes exactly the file of one variant and seed."""
+    return (f"python -m seqviz.captioning.experiment --variants {name} --seeds {seed}"
+            + (f" --steps {steps}" if steps != SETTINGS.steps else ""))
+
+
+def _merge(path: Path, rows: list, cls, key) -> None:
+    kept = [row for row in (list(records.read_records(cls, path)) if path.exists() else [])
+            if key(row) not in {key(r) for r in rows}]
+    records.write_records(sorted(kept + rows, key=lambda r: key(r)), cls, path)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="Train the shipped captioners and measure them on the test clips.")
+    parser.add_argument("--seeds", type=int, nargs="+", default=list(SEEDS))
+    parser.add_argument("--variants", nargs="+", choices=list(VARIANTS), default=list(VARIANTS))
+    parser.add_argument("--steps", type=int, default=SETTINGS.steps)
+    parser.add_argument("--out", type=Path, default=checkpoints.MODELS_DIR)
+    args = parser.parse_args(argv)
+    torch.set_num_threads(1)
+    settings = replace(SETTINGS, steps=args.steps)
+    quality, lagging = [], []
+    for name in args.variants:
+        for seed in args.seeds:
+            model, history, seconds = train_variant(name, seed, settings, log=lambda line: print(line, flush=True))
+            rows = measure(model, name, seed)
+            quality += rows
+            if VARIANTS[name].kind == "live":
+                lagging += measure_wait_k(model, seed)
+            final = rows[-1]
+            metrics_ = {"order_multi": final.order_multi, "order": final.order, "bleu4": final.bleu4,
+                        "cider": final.cider, "seconds": round(seconds, 1)}
+            record = {"command": command(name, seed, args.steps), "variant": name, "seed": seed, "metrics": metrics_,
+                      "loss": [round(h["loss"], 5) for h in history]}
+            checkpoints.save(checkpoint_path(name, seed, args.out), model, VARIANTS[name], metrics_, record)
+            print(" | ".join(f"{name} s{seed} {r.fraction:.0%}: order {r.order:.3f} multi {r.order_multi:.3f} "
+                             f"late {r.order_late:.3f} pairs {r.order_pairs:.3f} BLEU-4 {r.bleu4:.3f}"
+                             for r in rows) + f" {seconds:.0f}s", flush=True)
+    order = list(VARIANTS)
+    _merge(args.out / QUALITY_CSV.name, quality, QualityRow, lambda r: (order.index(r.variant), r.seed, r.fraction))
+    if lagging:
+        _merge(args.out / WAIT_K_CSV.name, lagging, WaitKRow, lambda r: (r.seed, r.policy, r.k))
+
+
+if __name__ == "__main__":
+    main()
