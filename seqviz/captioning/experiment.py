@@ -14,6 +14,7 @@ variant, seed and fraction seen) and models/caption_waitk.csv (one row per seed 
 from __future__ import annotations
 
 import argparse
+import itertools
 import math
 import time
 from dataclasses import dataclass, replace
@@ -24,14 +25,14 @@ import numpy as np
 import torch
 
 from seqviz.captioning import inference, metrics
-from seqviz.captioning.data import Clip, make_clips, make_order_pair
-from seqviz.captioning.models import Captioner, CaptionerConfig, build
-from seqviz.captioning.train import TrainSettings, train
+from seqviz.captioning.data import Clip, iter_clips, make_clips, make_order_pair
+from seqviz.captioning.models import Captioner, CaptionerConfig, build, flow_tensor
+from seqviz.captioning.train import TrainSettings, train, training_data
 from seqviz.core import checkpoints, records
 
 __all__ = ["VARIANTS", "SHIPPED", "SEEDS", "SETTINGS", "FRACTIONS", "TestSet", "test_set", "QualityRow",
            "WaitKRow", "measure", "measure_wait_k", "train_variant", "checkpoint_path", "load_checkpoint",
-           "load_shipped", "read_quality", "read_wait_k", "command", "main"]
+           "load_shipped", "read_quality", "read_wait_k", "command", "models_table", "main"]
 
 VARIANTS = {
     "per-frame": CaptionerConfig(kind="per-frame"),
@@ -166,12 +167,34 @@ def checkpoint_path(variant: str, seed: int, directory: Path = checkpoints.MODEL
     return Path(directory) / f"caption_{variant}_s{seed}.pt"
 
 
+@lru_cache(maxsize=1)
+def _read_by_frame_cnn(seed: int, settings: TrainSettings):
+    """The frame CNN of `seed` trained on single frames, and the training clips read through it.
+    It is the same for every variant of a seed (the CNN's weights are drawn first, from the seed,
+    whatever comes after it), so it is made once per seed."""
+    model = build(VARIANTS["offline"], seed)
+    data = training_data(model, settings)
+    return {k: v for k, v in model.frames.state_dict().items() if not k.startswith(("motion", "mix"))}, data
+
+
+@lru_cache(maxsize=1)
+def _flow(settings: TrainSettings) -> torch.Tensor:
+    clips = iter_clips(settings.train_clips, seed=settings.data_seed, split="train")
+    return torch.cat([flow_tensor([clip.frames for clip in itertools.islice(clips, 500)])
+                      for _ in range(0, settings.train_clips, 500)])
+
+
 def train_variant(name: str, seed: int, settings: TrainSettings = SETTINGS, *, log=None):
     """Train one variant from one seed on the training clips (CPU); returns the model and its losses."""
     model = build(VARIANTS[name], seed)
     settings = replace(settings, seed=seed, data_seed=DATA_SEED)
     start = time.perf_counter()
-    history = train(model, settings, report_every=250, on_progress=log and (
+    frames, data = _read_by_frame_cnn(seed, settings)
+    model.frames.load_state_dict(frames, strict=False)
+    for part in (model.frames.conv, model.frames.appearance, model.frames.slots):
+        part.requires_grad_(False)
+    data = replace(data, flow=_flow(settings) if model.config.flow else None)
+    history = train(model, settings, data=data, report_every=250, on_progress=log and (
         lambda p: log(f"{name} s{seed} step {p.step} loss {p.metrics['loss']:.4f} "
                       f"words {p.metrics['word_accuracy']:.3f} {p.elapsed_s:.0f}s")))
     return model, history, time.perf_counter() - start
@@ -203,6 +226,42 @@ def command(name: str, seed: int, steps: int = SETTINGS.steps) -> str:
     """The command that makes exactly the file of one variant and seed."""
     return (f"python -m seqviz.captioning.experiment --variants {name} --seeds {seed}"
             + (f" --steps {steps}" if steps != SETTINGS.steps else ""))
+
+
+def _spread(values) -> str:
+    values = [100 * v for v in values]
+    return f"{np.mean(values):.1f} [{min(values):.1f}–{max(values):.1f}]"
+
+
+def models_table(quality: list[QualityRow], wait_k: list[WaitKRow]) -> str:
+    """MODELS.md's tables: exact event order on multi-event test clips (%) after each fraction
+    of the clip, mean [lowest–highest] over the seeds, then the other metrics on whole clips,
+    then the live model's wait-k points."""
+    head = "| model | " + " | ".join(f"{f:.0%} seen" for f in FRACTIONS) + " |"
+    lines = [head, "| --- |" + " --- |" * len(FRACTIONS)]
+    for name in VARIANTS:
+        cells = [_spread([r.order_multi for r in quality if r.variant == name and r.fraction == f]) for f in FRACTIONS]
+        if all(c != "nan [nan–nan]" for c in cells):
+            lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    guess = [r.guess_multi for r in quality if r.fraction == 1.0]
+    lines += ["", f"Guessing the order of the right events: {100 * np.mean(guess):.1f}%.", "",
+              "| model (whole clip) | BLEU-4 | ROUGE-L | CIDEr | order, all clips | late clips | order pairs |",
+              "| --- | --- | --- | --- | --- | --- | --- |"]
+    for name in VARIANTS:
+        rows = [r for r in quality if r.variant == name and r.fraction == 1.0]
+        if rows:
+            mean = {key: np.mean([getattr(r, key) for r in rows]) for key in ("bleu4", "rouge_l", "cider")}
+            lines.append(f"| {name} | {mean['bleu4']:.3f} | {mean['rouge_l']:.3f} | {mean['cider']:.2f} | "
+                         f"{_spread([r.order for r in rows])} | {_spread([r.order_late for r in rows])} | "
+                         f"{_spread([r.order_pairs for r in rows])} |")
+    lines += ["", "| live policy | Average Lagging (frames) | order, multi-event clips | BLEU-4 |",
+              "| --- | --- | --- | --- |"]
+    for policy, k in sorted({(r.policy, r.k) for r in wait_k}, key=lambda p: (p[0] != "wait-k", p[1])):
+        rows = [r for r in wait_k if (r.policy, r.k) == (policy, k)]
+        label = f"wait-{k}" if policy == "wait-k" else "re-decode at every frame"
+        lines.append(f"| {label} | {np.mean([r.average_lagging for r in rows]):.2f} | "
+                     f"{_spread([r.order_multi for r in rows])} | {np.mean([r.bleu4 for r in rows]):.3f} |")
+    return "\n".join(lines)
 
 
 def _merge(path: Path, rows: list, cls, key) -> None:

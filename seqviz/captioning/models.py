@@ -29,7 +29,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from seqviz.captioning.data import vocabulary
+from seqviz.captioning.data import SUBJECTS, vocabulary
 from seqviz.core import rng
 
 __all__ = ["KINDS", "SCORINGS", "ATTENTION_MODES", "FLOW_GRID", "CaptionerConfig", "Captioner", "build",
@@ -68,7 +68,7 @@ class CaptionerConfig:
     def memory(self) -> int:
         """Width of what the decoder attends over (one vector per frame, or the average)."""
         if self.kind == "per-frame":
-            return self.feature
+            return self.feature + len(SUBJECTS) * 5
         return self.hidden * (2 if self.bidirectional else 1)
 
 
@@ -113,13 +113,25 @@ class FrameEncoder(nn.Module):
             nn.Conv2d(3, 16, 3, 2, 1), nn.ReLU(), nn.Conv2d(16, 32, 3, 2, 1), nn.ReLU(),
             nn.Conv2d(32, 64, 3, 2, 1), nn.ReLU(), nn.AdaptiveAvgPool2d(4), nn.Flatten())
         self.appearance = nn.Linear(64 * 16, feature)
+        self.slots = nn.Linear(feature, len(SUBJECTS) * 5)         # what the frame shows, slot by slot
+        width = feature + len(SUBJECTS) * 5
+        self.width = width
         self.motion = nn.Linear(2 * FLOW_GRID * FLOW_GRID, feature // 2) if flow else None
-        self.mix = nn.Linear(feature + feature // 2, feature) if flow else None
+        self.mix = nn.Linear(width + feature // 2, width) if flow else None
+
+    def read_slots(self, features: torch.Tensor) -> torch.Tensor:
+        """The slot read-out of appearance features: (..., SUBJECTS, 5) logits of visible, then
+        x, y, size and angle (see data.frame_labels)."""
+        return self.slots(features).reshape(*features.shape[:-1], len(SUBJECTS), 5)
 
     def look(self, frames: torch.Tensor) -> torch.Tensor:
-        """Appearance features of frames (B, T, 3, H, W) -> (B, T, feature), each frame alone."""
+        """Per-frame features of frames (B, T, 3, H, W) -> (B, T, width), each frame alone: the
+        CNN's features and its read-out of which shape is where (visible as a probability)."""
         b, t = frames.shape[:2]
-        return F.relu(self.appearance(self.conv(frames.reshape(b * t, *frames.shape[2:])))).reshape(b, t, -1)
+        x = F.relu(self.appearance(self.conv(frames.reshape(b * t, *frames.shape[2:])))).reshape(b, t, -1)
+        slots = self.read_slots(x)
+        slots = torch.cat([torch.sigmoid(slots[..., :1]), slots[..., 1:]], -1)
+        return torch.cat([x, slots.reshape(b, t, -1)], -1)
 
     def combine(self, appearance: torch.Tensor, flow: torch.Tensor | None = None) -> torch.Tensor:
         """Appearance features, with the flow stream mixed in when the model has one."""
@@ -166,7 +178,7 @@ class Captioner(nn.Module):
         self.words = vocabulary()
         self.frames = FrameEncoder(config.feature, config.flow)
         self.encoder = None if config.kind == "per-frame" else nn.LSTM(
-            config.feature, config.hidden, batch_first=True, bidirectional=config.bidirectional)
+            self.frames.width, config.hidden, batch_first=True, bidirectional=config.bidirectional)
         self.embed = nn.Embedding(len(self.words), config.embed)
         self.cell = nn.LSTMCell(config.embed + config.memory, config.hidden)
         self.attend = TemporalAttention(config.scoring, config.hidden, config.memory, config.attention)

@@ -19,13 +19,13 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
-from seqviz.captioning.data import SUBJECTS, Clip, encode, frame_labels, iter_clips, make_clips, vocabulary
+from seqviz.captioning.data import Clip, encode, frame_labels, iter_clips, make_clips, vocabulary
 from seqviz.captioning.models import Captioner, flow_tensor, frames_tensor
 from seqviz.core import rng
 from seqviz.core.train import Progress, train_loop
 
 __all__ = ["FrameSettings", "TrainSettings", "Batch", "pretrain_frames", "prepare", "wait_k_allowed",
-           "make_step", "train"]
+           "make_step", "training_data", "train"]
 
 
 @dataclass(frozen=True)
@@ -57,9 +57,7 @@ def pretrain_frames(model: Captioner, clips: list[Clip], settings: FrameSettings
     encoder = model.frames
     frames = torch.as_tensor(np.concatenate([clip.frames for clip in clips]))
     labels = torch.as_tensor(np.concatenate([frame_labels(clip) for clip in clips]))
-    head = torch.nn.Linear(model.config.feature, len(SUBJECTS) * 5)
-    rng.init_parameters(head, rng.torch_generator(seed + 2))
-    parameters = [*encoder.conv.parameters(), *encoder.appearance.parameters(), *head.parameters()]
+    parameters = [*encoder.conv.parameters(), *encoder.appearance.parameters(), *encoder.slots.parameters()]
     optimiser = torch.optim.AdamW(parameters, lr=settings.lr)
     schedule = torch.optim.lr_scheduler.OneCycleLR(optimiser, settings.lr, total_steps=max(1, settings.steps),
                                                    pct_start=0.1)
@@ -67,7 +65,8 @@ def pretrain_frames(model: Captioner, clips: list[Clip], settings: FrameSettings
     losses = []
     for step in range(settings.steps):
         index = torch.randint(0, len(frames), (settings.batch,), generator=generator)
-        out = head(encoder.look(frames_tensor(frames[index])[:, None])[:, 0]).reshape(-1, len(SUBJECTS), 5)
+        x = frames_tensor(frames[index])
+        out = encoder.read_slots(torch.relu(encoder.appearance(encoder.conv(x))))
         target = labels[index]
         visible = target[..., 0]
         loss = F.binary_cross_entropy_with_logits(out[..., 0], visible) + (
@@ -78,8 +77,8 @@ def pretrain_frames(model: Captioner, clips: list[Clip], settings: FrameSettings
         if step + 1 < settings.steps:
             schedule.step()
         losses.append(float(loss.detach()))
-    encoder.conv.requires_grad_(False)
-    encoder.appearance.requires_grad_(False)
+    for part in (encoder.conv, encoder.appearance, encoder.slots):
+        part.requires_grad_(False)
     return losses
 
 
@@ -168,18 +167,25 @@ def make_step(model: Captioner, data: Batch, settings: TrainSettings) -> Callabl
     return step
 
 
-def train(model: Captioner, settings: TrainSettings = TrainSettings(), *, clips: list[Clip] | None = None,
-          on_progress: Callable[[Progress], None] | None = None, should_stop: Callable[[], bool] | None = None,
-          report_every: int = 50) -> list[dict[str, float]]:
-    """Train `model` in place: first its frame CNN on single frames (unless already fixed), then
-    the captioner on `clips` (default: settings.train_clips clips of the training split of
-    settings.data_seed). Returns the captioner's history of loss and word accuracy."""
+def training_data(model: Captioner, settings: TrainSettings, clips: list[Clip] | None = None) -> Batch:
+    """Train the model's frame CNN on single frames (unless it is already fixed), then read the
+    training clips through it: `clips`, or settings.train_clips clips of the training split of
+    settings.data_seed."""
     size = model.config.size
     if any(p.requires_grad for p in model.frames.conv.parameters()):
         pretrain_frames(model, clips[:settings.frames.clips] if clips is not None else make_clips(
             settings.frames.clips, seed=settings.data_seed, split="train", size=size), settings.frames, settings.seed)
-    data = prepare(model, clips if clips is not None else iter_clips(
+    return prepare(model, clips if clips is not None else iter_clips(
         settings.train_clips, seed=settings.data_seed, split="train", size=size))
+
+
+def train(model: Captioner, settings: TrainSettings = TrainSettings(), *, clips: list[Clip] | None = None,
+          data: Batch | None = None, on_progress: Callable[[Progress], None] | None = None,
+          should_stop: Callable[[], bool] | None = None, report_every: int = 50) -> list[dict[str, float]]:
+    """Train `model` in place on training_data(model, settings, clips), or on `data` already read
+    by its fixed frame CNN. Returns the captioner's history of loss and word accuracy."""
+    if data is None:
+        data = training_data(model, settings, clips)
     step = make_step(model, data, replace(settings))
     history = train_loop(step, settings.steps, on_progress=on_progress, should_stop=should_stop,
                          report_every=report_every)
