@@ -30,8 +30,9 @@ lowered), so every caption runs to max_words: the most decoding work a caption c
 more than a trained model's shorter captions.
 
 On CUDA (by default when torch.cuda.is_available()) the same figures are measured on the
-GPU, and the GPU's captions (the live stream and the offline describe of every clip) are
-compared with the CPU's. Each device's block ends with one line
+GPU (torch's default float32 settings, so cuDNN may use TF32 convolutions), and the GPU's
+captions (the live stream and the offline describe of every clip, in full float32: see
+`compare_captions`) are compared with the CPU's. Each device's block ends with one line
 
     captioning: live_ms_per_frame=X live_worst_frame_ms=... live_rtf=Y offline_ms_per_clip=Z offline_rtf=W
     per_frame_ms_per_clip=V per_frame_rtf=U baseline_ms_per_step=B live_vs_baseline=... ... device=cpu
@@ -47,6 +48,7 @@ On a GPU machine, from the repository root: `PYTHONPATH=. python3 -m bench.capti
 from __future__ import annotations
 
 import argparse
+import contextlib
 import copy
 import os
 import re
@@ -250,16 +252,34 @@ def parse_summary(line: str) -> dict[str, float | str]:
             for key, value in SUMMARY_FIELD.findall(line[len(SUMMARY_PREFIX):])}
 
 
+@contextlib.contextmanager
+def full_float32():
+    """cuDNN convolutions and matmuls in full float32 (no TF32) for the duration; the settings
+    are restored afterwards."""
+    conv, matmul = torch.backends.cudnn.allow_tf32, torch.get_float32_matmul_precision()
+    torch.backends.cudnn.allow_tf32 = False
+    torch.set_float32_matmul_precision("highest")
+    try:
+        yield
+    finally:
+        torch.backends.cudnn.allow_tf32 = conv
+        torch.set_float32_matmul_precision(matmul)
+
+
 def compare_captions(models: dict[str, Captioner], gpu_models: dict[str, Captioner], clips: list[np.ndarray],
                      wait_k: int) -> tuple[int, int]:
     """(matched, compared): the live stream's final caption and the offline describe of every
-    clip, on the GPU against the CPU."""
+    clip, on the GPU against the CPU. The GPU runs in full float32 here: cuDNN's default TF32
+    convolutions change the features by ~1e-3, enough to flip a near tie between two words of
+    a random-weight model (a different caption from a right path); in full float32 a different
+    caption means a wrong path."""
     pairs = []
-    for clip in clips:
-        pairs.append((inference.stream(models["live"], clip, wait_k=wait_k)[-1].caption,
-                      inference.stream(gpu_models["live"], clip, wait_k=wait_k)[-1].caption))
-        pairs.append((inference.describe(models["offline"], clip).caption,
-                      inference.describe(gpu_models["offline"], clip).caption))
+    with full_float32():
+        for clip in clips:
+            pairs.append((inference.stream(models["live"], clip, wait_k=wait_k)[-1].caption,
+                          inference.stream(gpu_models["live"], clip, wait_k=wait_k)[-1].caption))
+            pairs.append((inference.describe(models["offline"], clip).caption,
+                          inference.describe(gpu_models["offline"], clip).caption))
     return sum(cpu == gpu for cpu, gpu in pairs), len(pairs)
 
 
@@ -309,8 +329,8 @@ def main(argv: list[str] | None = None) -> None:
         if device.type != "cpu":
             matched, compared = compare_captions(models, on_device, clips, args.wait_k)
             same = f"{matched}/{compared}"
-            print(f"{device.type:4s} captions against the CPU's (live stream and offline describe of each clip): "
-                  f"{matched} of {compared} the same", flush=True)
+            print(f"{device.type:4s} captions against the CPU's (live stream and offline describe of each clip, "
+                  f"in full float32): {matched} of {compared} the same", flush=True)
         report(result, frames, args.clips, args.wait_k, args.rounds, weights, device, same,
                out=lambda line: print(line, flush=True))
 
