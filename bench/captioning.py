@@ -150,8 +150,8 @@ def timed_stream(model: Captioner, frames: np.ndarray, wait_k: int) -> tuple[lis
 
 
 def baseline_cell(model: Captioner, device: torch.device) -> tuple[nn.LSTMCell, torch.Tensor]:
-    """A plain LSTM cell of the live encoder's width (seeded weights) and a clip's worth of
-    one-frame features (T, 1, feature) to step it over."""
+    """A plain LSTM cell of the live encoder's width (seeded weights) and one frame's features
+    (1, 1, feature) to step it on, once a frame (run_baseline)."""
     config = model.config
     cell = rng.init_parameters(nn.LSTMCell(config.feature, config.hidden), rng.torch_generator(WEIGHTS_SEED))
     return cell.to(device).eval(), torch.rand(1, 1, config.feature, generator=rng.torch_generator(1)).to(device)
