@@ -19,7 +19,12 @@ Checks, in order:
 - bench_train_vit, bench_train_rnn, bench_gradients: the benchmarks' CUDA lines, each run
   in its own process with small sizes (their lines are printed, indented, under the check);
 - vit_speedup: the >= 3x target of bench_train_vit (project path / fp32 eager samples/s) at
-  the largest batch it timed.
+  the largest batch it timed;
+- bench_captioning: the captioning benchmark's lines on the device (the live captioner per
+  frame, the offline and per-frame ones per clip; shipped models when models/ has them,
+  else seeded random weights), its own process; on CUDA the GPU's captions (a live stream
+  and an offline describe of each clip) must equal the CPU's. It needs OpenCV (it draws the
+  clips), and says SKIP where OpenCV is missing.
 
 A check that raises is a FAIL with the error's first line; the others still run. The
 last line is `gpu_check: N passed, M failed, total S s` (and how many were skipped). Exit
@@ -30,7 +35,7 @@ and the compile and speed-up checks are skipped: make_step compiles on CUDA only
 tests/unit/test_gpu_check.py runs it so that this script cannot rot unnoticed.
 
 On a GPU machine, from the repository root (any python3 with torch, numpy and
-scikit-image; no streamlit needed):
+scikit-image, and opencv-python-headless for the captioning check; no streamlit needed):
 
     bench/gpu_check.sh                       # or: PYTHON=/path/to/python3 bench/gpu_check.sh
     PYTHONPATH=. python3 -m bench.gpu_check [--device cuda|cpu] [--sizes auto|small|gpu]
@@ -71,6 +76,7 @@ class Sizes:
     train_vit: tuple[str, ...]
     train_rnn: tuple[str, ...]
     gradients: tuple[str, ...]
+    captioning: tuple[str, ...]
 
 
 SIZES = {
@@ -78,11 +84,13 @@ SIZES = {
                  train_vit=("--batches", "16", "1024", "--rounds", "5", "--steps-per-round", "20",
                             "--budget-s", "15"),
                  train_rnn=("--steps", "50", "--rounds", "3"),
-                 gradients=("--lengths", "100", "--rounds", "2")),
+                 gradients=("--lengths", "100", "--rounds", "2"),
+                 captioning=("--clips", "2", "--rounds", "5")),
     "small": Sizes(gradient_length=60, reference_length=30, rnn_steps=25, vit_steps=12, bench_timeout_s=120,
                    train_vit=("--batches", "16", "--rounds", "1", "--steps-per-round", "2", "--budget-s", "0.3"),
                    train_rnn=("--steps", "4", "--rounds", "1", "--kinds", "lstm", "tcn"),
-                   gradients=("--lengths", "20", "--rounds", "1", "--kinds", "rnn-tanh", "tcn")),
+                   gradients=("--lengths", "20", "--rounds", "1", "--kinds", "rnn-tanh", "tcn"),
+                   captioning=("--clips", "1", "--rounds", "1")),
 }
 GRADIENT_TOLERANCE = 5e-2    # relative: cuDNN may use TF32 for float32 recurrences and convolutions (torch's
 #                              default), and a recurrence compounds its rounding over the steps; a wrong
@@ -386,6 +394,33 @@ def check_bench_gradients(ctx: Context) -> Result:
                          figures)
 
 
+def check_bench_captioning(ctx: Context) -> Result:
+    try:
+        import cv2  # noqa: F401 - the clips and the optical flow are drawn with OpenCV
+    except ImportError:
+        return Result("SKIP", "needs OpenCV (pip install opencv-python-headless) for the captioning clips")
+    from bench import captioning
+
+    weights = ("--random-weights",) if captioning.missing_checkpoints() else ()
+    code, lines, error = _run_bench(ctx, "captioning", ("--devices", ctx.device.type, *weights,
+                                                        *ctx.sizes.captioning))
+    summaries = [captioning.parse_summary(line) for line in lines if line.startswith(captioning.SUMMARY_PREFIX)]
+    found = next((s for s in summaries if s.get("device") == ctx.device.type), None)
+    if found is None:
+        return _bench_result(code, lines, error, lambda _: False, f"no summary line for {ctx.device.type}")
+    numbers = [value for key, value in found.items() if isinstance(value, float)]
+    matched, _, compared = str(found.get("same_captions", "")).partition("/")
+    same = not ctx.cuda or (compared.isdigit() and int(compared) > 0 and matched == compared)
+    figures = (f"{found['weights']} weights: live {found['live_ms_per_frame']:.3g} ms a frame (worst "
+               f"{found['live_worst_frame_ms']:.3g} ms, RTF {found['live_rtf']:.0f}), offline "
+               f"{found['offline_ms_per_clip']:.3g} ms a clip (RTF {found['offline_rtf']:.0f}), per-frame "
+               f"{found['per_frame_ms_per_clip']:.3g} ms a clip (RTF {found['per_frame_rtf']:.0f})"
+               + (f"; captions the same as the CPU's: {found.get('same_captions', 'not compared')}" if ctx.cuda
+                  else ""))
+    return _bench_result(code, lines, error,
+                         lambda _: all(math.isfinite(v) and v > 0 for v in numbers) and same, figures)
+
+
 CHECKS: dict[str, Callable[[Context], Result]] = {
     "device": check_device,
     "oom_fallback": check_oom_fallback,
@@ -397,6 +432,7 @@ CHECKS: dict[str, Callable[[Context], Result]] = {
     "vit_speedup": check_vit_speedup,
     "bench_train_rnn": check_bench_train_rnn,
     "bench_gradients": check_bench_gradients,
+    "bench_captioning": check_bench_captioning,
 }
 
 

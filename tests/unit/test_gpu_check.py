@@ -108,3 +108,26 @@ def test_ratio_lines_name_the_batch_and_the_verdict():
     assert "at batch 16 (the page's batch): 2.00x" in page and "MISSED" in page
     assert gpu_check.RATIO.search(page).groups() == ("16", "2.00")
     assert "not measured" in train_vit.ratio_line(16, {train_vit.BASELINE: 1.0}, 5, torch.device("cuda"))
+
+
+def test_bench_captioning_on_cuda_passes_only_when_the_captions_match_the_cpus(monkeypatch):
+    summary = ("captioning: live_ms_per_frame=0.9 live_worst_frame_ms=1.5 live_rtf=37 offline_ms_per_clip=4 "
+               "offline_rtf=200 per_frame_ms_per_clip=3 per_frame_rtf=267 baseline_ms_per_step=0.05 "
+               "live_vs_baseline=18 offline_vs_baseline=3.3 per_frame_vs_baseline=2.5 frames=24 clips=2 wait_k=3 "
+               "weights=random device=cuda same_captions={}")
+    ctx = gpu_check.Context(torch.device("cuda"), gpu_check.SIZES["gpu"], float("inf"))
+    for same, status in (("4/4", "PASS"), ("3/4", "FAIL"), ("0/0", "FAIL")):
+        lines = ["cuda ...", summary.format(same)]
+        monkeypatch.setattr(gpu_check, "_run_bench", lambda *args, lines=lines: (0, lines, ""))
+        result = gpu_check.check_bench_captioning(ctx)
+        assert result.status == status, (same, result)
+        assert f"captions the same as the CPU's: {same}" in result.figures and "live 0.9 ms a frame" in result.figures
+    monkeypatch.setattr(gpu_check, "_run_bench", lambda *args: (0, [summary.replace("device=cuda", "device=cpu")], ""))
+    assert gpu_check.check_bench_captioning(ctx).status == "FAIL"          # no line for the device checked
+
+
+def test_bench_captioning_says_skip_without_opencv(monkeypatch):
+    monkeypatch.setitem(sys.modules, "cv2", None)                    # `import cv2` raises ImportError
+    ctx = gpu_check.Context(torch.device("cpu"), gpu_check.SIZES["small"], float("inf"))
+    result = gpu_check.check_bench_captioning(ctx)
+    assert result.status == "SKIP" and "OpenCV" in result.figures
