@@ -10,9 +10,8 @@ alike; medians reported):
 - live: seqviz.captioning.inference.stream(model, clip, wait_k=k) over the whole clip, as
   the app streams it: per frame, the CNN on that frame, one causal encoder step and the
   words the wait-k policy writes at that frame. Reported per frame (the clip's time over
-  its frames) and per clip. The worst single frame comes from `timed_stream`, stream()'s
-  loop with each frame timed on its own (the same work, and checked to write the same
-  steps); it is the median over the runs of each frame index, taking the slowest index,
+  its frames) and per clip. The worst single frame comes from `timed_stream`, which takes
+  stream()'s steps one at a time (inference.iter_stream) and times each; it is the median over the runs of each frame index, taking the slowest index,
   against the 33.3 ms between frames at 30 frames per second;
 - offline: inference.describe on a whole clip (CNN on every frame, the bidirectional
   encoder, greedy decoding with temporal attention);
@@ -62,7 +61,7 @@ from torch import nn
 from seqviz.captioning import experiment, inference
 from seqviz.captioning.data import make_clips
 from seqviz.captioning.inference import StreamStep
-from seqviz.captioning.models import Captioner, build, frames_tensor
+from seqviz.captioning.models import Captioner, build
 from seqviz.core import checkpoints, rng, timing
 from seqviz.core import device as devices
 
@@ -109,41 +108,18 @@ def _sync(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-@torch.no_grad()
 def timed_stream(model: Captioner, frames: np.ndarray, wait_k: int) -> tuple[list[StreamStep], list[float]]:
-    """inference.stream(model, frames, wait_k=wait_k) (its wait-k loop, step for step), with
-    the seconds of each frame's work: (the steps, seconds per frame). Frame 0 also counts the
-    decoder's start, which stream() does just before its loop."""
+    """inference.stream(model, frames, wait_k=wait_k), one step at a time (iter_stream), with the
+    seconds of each frame's work: (the steps, seconds per frame). Frame 0 also counts the
+    decoder's start."""
     device = next(model.parameters()).device
-    total, eos = len(frames), model.words.index("<eos>")
-    states, keys, steps, seconds = [], [], [], []
-    encoder_state = None
-    words: list[str] = []
-    stamps: list[int] = []
-    finished = False
+    steps, seconds = [], []
     _sync(device)
     began = time.perf_counter()
-    word, state = model.start(1, device)
-    for j in range(total):
-        feature = model.features(frames_tensor(frames[j:j + 1], device)[None])[:, 0]
-        h, encoder_state = model.encode_step(feature, encoder_state)
-        states.append(h)
-        keys.append(model.attend.keys(h))
-        memory, key = torch.stack(states, 1), torch.stack(keys, 1)      # (1, j + 1, memory), (1, j + 1, .)
-        allowed = torch.ones(1, j + 1, dtype=torch.bool, device=device)
-        written: list[int] = []
-        while not finished and (wait_k + len(words) <= j + 1 or j == total - 1):
-            logits, state, _ = model.step(word, state, memory, key, allowed, "soft")
-            word = logits.argmax(-1)
-            if int(word) == eos or len(words) == model.config.max_words:
-                finished = True
-                break
-            written.append(len(words))
-            words.append(model.words[int(word)])
-            stamps.append(j)
-        steps.append(StreamStep(j, tuple(words), tuple(stamps), tuple(written), ()))
+    for step in inference.iter_stream(model, frames, wait_k=wait_k):
         _sync(device)
         now = time.perf_counter()
+        steps.append(step)
         seconds.append(now - began)
         began = now
     return steps, seconds

@@ -9,6 +9,7 @@ word i (1-based) of a wait-k policy is written after min(k + i - 1, T) frames (M
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,7 +18,8 @@ import torch
 from seqviz.captioning.models import Captioner, flow_tensor, frames_tensor
 
 __all__ = ["Decoded", "StreamStep", "frames_seen", "encode_clips", "decode", "captions", "describe",
-           "caption", "per_frame_captions", "stream", "redecode_all", "final_delays"]
+           "caption", "per_frame_captions", "stream", "iter_stream",
+           "redecode_all", "final_delays"]
 
 
 @dataclass(frozen=True)
@@ -163,7 +165,6 @@ def per_frame_captions(model: Captioner, frames: np.ndarray) -> list[str]:
     return [d.caption for d in decode(model, features)]
 
 
-@torch.no_grad()
 def stream(model: Captioner, frames: np.ndarray, *, wait_k: int = 1, redecode: bool = False,
            attention: str = "soft") -> list[StreamStep]:
     """Feed the clip to the live captioner one frame at a time; one step per frame read.
@@ -172,6 +173,18 @@ def stream(model: Captioner, frames: np.ndarray, *, wait_k: int = 1, redecode: b
     changed. redecode=True: from frame k on, the whole caption is decoded again at every frame
     from everything read so far; words that change are revisions.
     """
+    return list(iter_stream(model, frames, wait_k=wait_k, redecode=redecode, attention=attention))
+
+
+def iter_stream(model: Captioner, frames: np.ndarray, *, wait_k: int = 1, redecode: bool = False,
+                attention: str = "soft") -> Iterator[StreamStep]:
+    """stream() one step at a time: each step is computed when asked for, as its frame arrives."""
+    with torch.no_grad():
+        yield from _stream(model, frames, wait_k, redecode, attention)
+
+
+def _stream(model: Captioner, frames: np.ndarray, wait_k: int, redecode: bool, attention: str
+            ) -> Iterator[StreamStep]:
     if model.config.kind != "live":
         raise ValueError("only the live captioner streams")
     frames = _check(model, frames)
@@ -181,15 +194,16 @@ def stream(model: Captioner, frames: np.ndarray, *, wait_k: int = 1, redecode: b
         raise ValueError("wait-k needs k >= 1")
     device = next(model.parameters()).device
     total, eos = len(frames), model.words.index("<eos>")
-    states, keys, steps = [], [], []
-    encoder_state = None
+    states, keys = [], []
+    encoder_state, previous = None, None
     words: list[str] = []
     stamps: list[int] = []
     word, state = model.start(1, device)
     finished = False
     for j in range(total):
         feature = model.features(frames_tensor(frames[j:j + 1], device)[None])[:, 0]
-        h, encoder_state = model.encode_step(feature, encoder_state)
+        h, encoder_state = model.encode_step(feature, encoder_state, previous)
+        previous = feature
         states.append(h)
         keys.append(model.attend.keys(h))
         memory, key = torch.stack(states, 1), torch.stack(keys, 1)
@@ -211,8 +225,7 @@ def stream(model: Captioner, frames: np.ndarray, *, wait_k: int = 1, redecode: b
                 written.append(len(words))
                 words.append(model.words[int(word)])
                 stamps.append(j)
-        steps.append(StreamStep(j, tuple(words), tuple(stamps), tuple(written), tuple(revised)))
-    return steps
+        yield StreamStep(j, tuple(words), tuple(stamps), tuple(written), tuple(revised))
 
 
 def redecode_all(model: Captioner, clips: np.ndarray, *, attention: str = "soft") -> list[list[StreamStep]]:

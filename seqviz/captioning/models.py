@@ -52,6 +52,7 @@ class CaptionerConfig:
     scoring: str = "additive"
     bidirectional: bool = False     # offline only
     flow: bool = False              # optical-flow stream (offline only)
+    deltas: bool = True             # the encoder also reads each frame's change since the previous one
     max_words: int = 24             # the longest caption the decoder writes
 
     def __post_init__(self):
@@ -61,6 +62,8 @@ class CaptionerConfig:
             raise ValueError(f"scoring must be one of {', '.join(SCORINGS)}, not {self.scoring!r}")
         if self.kind != "offline" and (self.bidirectional or self.flow):
             raise ValueError("only the offline captioner reads the clip in both directions or adds optical flow")
+        if self.kind == "per-frame":              # it sees no order, so no change between frames
+            object.__setattr__(self, "deltas", False)
         if not 32 <= self.size <= 64:
             raise ValueError(f"frames are 32 to 64 pixels wide, not {self.size}")
 
@@ -178,7 +181,8 @@ class Captioner(nn.Module):
         self.words = vocabulary()
         self.frames = FrameEncoder(config.feature, config.flow)
         self.encoder = None if config.kind == "per-frame" else nn.LSTM(
-            self.frames.width, config.hidden, batch_first=True, bidirectional=config.bidirectional)
+            self.frames.width * (2 if config.deltas else 1), config.hidden, batch_first=True,
+            bidirectional=config.bidirectional)
         self.embed = nn.Embedding(len(self.words), config.embed)
         self.cell = nn.LSTMCell(config.embed + config.memory, config.hidden)
         self.attend = TemporalAttention(config.scoring, config.hidden, config.memory, config.attention)
@@ -196,13 +200,17 @@ class Captioner(nn.Module):
                 return features.mean(1, keepdim=True)
             weights = keep.float() / keep.float().sum(1, keepdim=True).clamp_min(1)
             return (weights[:, :, None] * features).sum(1, keepdim=True)
+        if self.config.deltas:                   # [f_t, f_t - f_(t-1)], with f_0 - f_(-1) = 0
+            features = torch.cat([features, features - torch.cat([features[:, :1], features[:, :-1]], 1)], -1)
         return self.encoder(features)[0]
 
-    def encode_step(self, feature: torch.Tensor, state=None):
-        """One frame into the causal encoder (live model): feature (B, feature) ->
-        (state vector (B, memory), new LSTM state)."""
+    def encode_step(self, feature: torch.Tensor, state=None, previous: torch.Tensor | None = None):
+        """One frame into the causal encoder (live model): feature (B, width), and the previous
+        frame's feature (None for the first frame) -> (state vector (B, memory), new LSTM state)."""
         if self.config.kind != "live":
             raise ValueError("only the live captioner encodes frame by frame")
+        if self.config.deltas:
+            feature = torch.cat([feature, feature - (feature if previous is None else previous)], -1)
         out, state = self.encoder(feature[:, None], state)
         return out[:, 0], state
 
