@@ -77,6 +77,7 @@ def pretrain_frames(model: Captioner, clips: list[Clip], settings: FrameSettings
         if step + 1 < settings.steps:
             schedule.step()
         losses.append(float(loss.detach()))
+    optimiser.zero_grad(set_to_none=True)
     for part in (encoder.conv, encoder.appearance, encoder.slots):
         part.requires_grad_(False)
     return losses
@@ -138,7 +139,8 @@ def _allowed(model: Captioner, b: int, words: int, frames: int, generator: torch
 
 def make_step(model: Captioner, data: Batch, settings: TrainSettings) -> Callable[[int], dict[str, float]]:
     generator = rng.torch_generator(settings.seed + 1)
-    optimiser = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=settings.lr)
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    optimiser = torch.optim.AdamW(trainable, lr=settings.lr)
     schedule = torch.optim.lr_scheduler.OneCycleLR(optimiser, settings.lr, total_steps=max(1, settings.steps),
                                                    pct_start=0.1)
     n, frames = data.appearance.shape[:2]
@@ -155,7 +157,7 @@ def make_step(model: Captioner, data: Batch, settings: TrainSettings) -> Callabl
         loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), target.reshape(-1), ignore_index=pad)
         optimiser.zero_grad(set_to_none=True)
         loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), settings.clip_norm)
+        torch.nn.utils.clip_grad_norm_(trainable, settings.clip_norm)
         optimiser.step()
         if schedule.last_epoch + 1 < settings.steps:
             schedule.step()

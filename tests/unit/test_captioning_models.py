@@ -157,3 +157,16 @@ def test_training_is_seeded_and_lowers_the_loss():
     assert all(torch.equal(p, q) for p, q in zip(a.state_dict().values(), b.state_dict().values()))
     assert np.mean([h["loss"] for h in history[-5:]]) < np.mean([h["loss"] for h in history[:5]])
     assert not any(p.requires_grad for p in a.frames.conv.parameters())       # the frame CNN stays fixed
+
+
+@pytest.mark.parametrize("name", ["offline-flow", "per-frame"])
+def test_the_experiment_shares_one_frame_cnn_per_seed_without_changing_what_training_makes(name):
+    from dataclasses import replace
+
+    from seqviz.captioning import experiment
+
+    tiny = TrainSettings(steps=12, batch=8, train_clips=24, frames=FrameSettings(clips=12, steps=8, batch=32))
+    shared, _, _ = experiment.train_variant(name, 1, tiny)
+    alone = build(experiment.VARIANTS[name], 1)
+    train(alone, replace(tiny, seed=1, data_seed=experiment.DATA_SEED))
+    assert all(torch.equal(p, q) for p, q in zip(shared.state_dict().values(), alone.state_dict().values()))
