@@ -178,7 +178,7 @@ def _state(event: Event, base: _Shape, t: int, size: int) -> _Shape:
 
 def _start_of(action: str, size: int, rng: np.random.Generator) -> tuple[float, float, float]:
     """Where a shape starts (x, y) and its size, so that the whole event stays in the frame."""
-    r = size * 0.08
+    r = size * 0.1
     margin = r * 2.1
     travel = size * 0.4
     low_x, high_x, low_y, high_y = margin, size - margin, margin, size - margin

@@ -113,9 +113,9 @@ class FrameEncoder(nn.Module):
     def __init__(self, feature: int, flow: bool):
         super().__init__()
         self.conv = nn.Sequential(
-            nn.Conv2d(3, 16, 3, 2, 1), nn.ReLU(), nn.Conv2d(16, 32, 3, 2, 1), nn.ReLU(),
-            nn.Conv2d(32, 64, 3, 2, 1), nn.ReLU(), nn.AdaptiveAvgPool2d(4), nn.Flatten())
-        self.appearance = nn.Linear(64 * 16, feature)
+            nn.Conv2d(3, 16, 3, 1, 1), nn.ReLU(), nn.Conv2d(16, 32, 3, 2, 1), nn.ReLU(),
+            nn.Conv2d(32, 64, 3, 2, 1), nn.ReLU(), nn.AdaptiveAvgPool2d(8), nn.Flatten())
+        self.appearance = nn.Linear(64 * 64, feature)
         self.slots = nn.Linear(feature, len(SUBJECTS) * 5)         # what the frame shows, slot by slot
         width = feature + len(SUBJECTS) * 5
         self.width = width
