@@ -264,12 +264,6 @@ def models_table(quality: list[QualityRow], wait_k: list[WaitKRow]) -> str:
     return "\n".join(lines)
 
 
-def _merge(path: Path, rows: list, cls, key) -> None:
-    kept = [row for row in (list(records.read_records(cls, path)) if path.exists() else [])
-            if key(row) not in {key(r) for r in rows}]
-    records.write_records(sorted(kept + rows, key=lambda r: key(r)), cls, path)
-
-
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Train the shipped captioners and measure them on the test clips.")
     parser.add_argument("--seeds", type=int, nargs="+", default=list(SEEDS))
@@ -297,9 +291,10 @@ def main(argv: list[str] | None = None) -> None:
                              f"late {r.order_late:.3f} pairs {r.order_pairs:.3f} BLEU-4 {r.bleu4:.3f}"
                              for r in rows) + f" {seconds:.0f}s", flush=True)
     order = list(VARIANTS)
-    _merge(args.out / QUALITY_CSV.name, quality, QualityRow, lambda r: (order.index(r.variant), r.seed, r.fraction))
+    records.merge_records(quality, QualityRow, args.out / QUALITY_CSV.name,
+                          lambda r: (order.index(r.variant), r.seed, r.fraction))
     if lagging:
-        _merge(args.out / WAIT_K_CSV.name, lagging, WaitKRow, lambda r: (r.seed, r.policy, r.k))
+        records.merge_records(lagging, WaitKRow, args.out / WAIT_K_CSV.name, lambda r: (r.seed, r.policy, r.k))
 
 
 if __name__ == "__main__":

@@ -10,11 +10,11 @@ from __future__ import annotations
 import csv
 import dataclasses
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TypeVar
 
-__all__ = ["write_records", "read_records"]
+__all__ = ["write_records", "read_records", "merge_records"]
 
 R = TypeVar("R")
 _PARSERS = {"str": str, "int": int, "float": float}
@@ -50,3 +50,12 @@ def read_records(cls: type[R], path: str | Path) -> tuple[R, ...]:
                     raise ValueError(f"{Path(path).name} line {line}: {name}={raw[name]} is not finite")
             rows.append(cls(**values))
     return tuple(rows)
+
+
+def merge_records(rows: list, cls: type, path: str | Path, key: Callable) -> None:
+    """Write `rows` into the CSV at `path`, keeping the rows already there whose key(row) no new
+    row has, all sorted by key."""
+    path = Path(path)
+    new = {key(row) for row in rows}
+    kept = [row for row in (read_records(cls, path) if path.exists() else []) if key(row) not in new]
+    write_records(sorted(kept + list(rows), key=key), cls, path)

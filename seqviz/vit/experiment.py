@@ -176,10 +176,7 @@ def main(argv: list[str] | None = None) -> None:
                   f"(copy {row.copy_error_bounce:.3f}), rest {row.error_rest:.4f} (copy "
                   f"{row.copy_error_rest:.4f}), PSNR {row.psnr:.2f} (copy {row.copy_psnr:.2f}) "
                   f"{row.seconds:.0f}s", flush=True)
-    out = args.out / CSV.name
-    kept = [row for row in (read_rows(out) if out.exists() else [])
-            if (row.variant, row.seed) not in {(r.variant, r.seed) for r in rows}]
-    records.write_records(sorted(kept + rows, key=lambda r: (list(VARIANTS).index(r.variant), r.seed)), SeedRow, out)
+    records.merge_records(rows, SeedRow, args.out / CSV.name, lambda r: (list(VARIANTS).index(r.variant), r.seed))
     if any(not math.isfinite(row.error_entering) for row in rows):
         raise SystemExit("a test class was empty: check the test games")
 

@@ -30,3 +30,10 @@ def test_malformed_rows_are_refused_by_field(tmp_path, line, words):
     path.write_text(f"name,count,score\n{line}\n")
     with pytest.raises(ValueError, match=words.replace("(", r"\(")):
         records.read_records(Row, path)
+
+
+def test_merging_keeps_other_rows_and_replaces_rows_with_the_same_key(tmp_path):
+    path = tmp_path / "rows.csv"
+    records.merge_records([Row("b", 2, 0.2), Row("a", 1, 0.1)], Row, path, key=lambda r: r.name)
+    records.merge_records([Row("c", 3, 0.3), Row("a", 9, 0.9)], Row, path, key=lambda r: r.name)
+    assert records.read_records(Row, path) == (Row("a", 9, 0.9), Row("b", 2, 0.2), Row("c", 3, 0.3))
