@@ -12,7 +12,8 @@ alike; medians reported):
   words the wait-k policy writes at that frame. Reported per frame (the clip's time over
   its frames) and per clip. The worst single frame comes from `timed_stream`, which takes
   stream()'s steps one at a time (inference.iter_stream) and times each; it is the median
-  over the runs of each frame index, taking the slowest index, against the 33.3 ms between frames at 30 frames per second;
+  over the runs of each frame index, taking the slowest index, against the 33.3 ms between
+  frames at 30 frames per second;
 - offline: inference.describe on a whole clip (CNN on every frame, the bidirectional
   encoder, greedy decoding with temporal attention);
 - per-frame: inference.describe on a whole clip (CNN on every frame, their average, greedy
