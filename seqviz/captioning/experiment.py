@@ -240,8 +240,9 @@ def models_table(quality: list[QualityRow], wait_k: list[WaitKRow]) -> str:
     head = "| model | " + " | ".join(f"{f:.0%} seen" for f in FRACTIONS) + " |"
     lines = [head, "| --- |" + " --- |" * len(FRACTIONS)]
     for name in VARIANTS:
-        cells = [_spread([r.order_multi for r in quality if r.variant == name and r.fraction == f]) for f in FRACTIONS]
-        if all(c != "nan [nan–nan]" for c in cells):
+        if any(r.variant == name for r in quality):
+            cells = [_spread([r.order_multi for r in quality if r.variant == name and r.fraction == f])
+                     for f in FRACTIONS]
             lines.append(f"| {name} | " + " | ".join(cells) + " |")
     guess = [r.guess_multi for r in quality if r.fraction == 1.0]
     lines += ["", f"Guessing the order of the right events: {100 * np.mean(guess):.1f}%.", "",

@@ -59,7 +59,7 @@ def pretrain_frames(model: Captioner, clips: list[Clip], settings: FrameSettings
     labels = torch.as_tensor(np.concatenate([frame_labels(clip) for clip in clips]))
     parameters = [*encoder.conv.parameters(), *encoder.appearance.parameters(), *encoder.slots.parameters()]
     optimiser = torch.optim.AdamW(parameters, lr=settings.lr)
-    schedule = torch.optim.lr_scheduler.OneCycleLR(optimiser, settings.lr, total_steps=max(1, settings.steps),
+    schedule = torch.optim.lr_scheduler.OneCycleLR(optimiser, settings.lr, total_steps=max(20, settings.steps),
                                                    pct_start=0.1)
     generator = rng.torch_generator(seed + 3)
     losses = []
@@ -141,7 +141,7 @@ def make_step(model: Captioner, data: Batch, settings: TrainSettings) -> Callabl
     generator = rng.torch_generator(settings.seed + 1)
     trainable = [p for p in model.parameters() if p.requires_grad]
     optimiser = torch.optim.AdamW(trainable, lr=settings.lr)
-    schedule = torch.optim.lr_scheduler.OneCycleLR(optimiser, settings.lr, total_steps=max(1, settings.steps),
+    schedule = torch.optim.lr_scheduler.OneCycleLR(optimiser, settings.lr, total_steps=max(20, settings.steps),
                                                    pct_start=0.1)
     n, frames = data.appearance.shape[:2]
     pad = vocabulary().index("<pad>")
