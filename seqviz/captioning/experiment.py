@@ -275,8 +275,8 @@ def main(argv: list[str] | None = None) -> None:
     torch.set_num_threads(1)
     settings = replace(SETTINGS, steps=args.steps)
     quality, lagging = [], []
-    for name in args.variants:
-        for seed in args.seeds:
+    for seed in args.seeds:                  # seeds outside: one frame CNN a seed serves every variant
+        for name in args.variants:
             model, history, seconds = train_variant(name, seed, settings, log=lambda line: print(line, flush=True))
             rows = measure(model, name, seed)
             quality += rows

@@ -40,7 +40,7 @@ class FrameSettings:
 
 @dataclass(frozen=True)
 class TrainSettings:
-    steps: int = 3000
+    steps: int = 2000
     batch: int = 64
     lr: float = 3e-3
     clip_norm: float = 1.0
