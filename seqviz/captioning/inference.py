@@ -239,6 +239,11 @@ def _revise(old: StreamStep, new: tuple[str, ...], frame: int) -> StreamStep:
 
 
 def final_delays(steps: list[StreamStep]) -> list[int]:
-    """Frames read when each word of the final caption was written or last revised (for
-    Average Lagging)."""
-    return [stamp + 1 for stamp in steps[-1].stamps] if steps else []
+    """Frames read when each word of the final caption was settled, for Average Lagging: a word
+    is settled once it and every word before it have stopped changing (a reader takes the caption
+    in order; re-translation latency, Arivazhagan et al. 2020), so a word kept from frame 0 after
+    a revised one counts from the revision, and the delays never decrease."""
+    delays: list[int] = []
+    for stamp in steps[-1].stamps if steps else ():
+        delays.append(max(stamp + 1, delays[-1] if delays else 0))
+    return delays

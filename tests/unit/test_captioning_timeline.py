@@ -161,3 +161,24 @@ def test_measure_cost_times_one_call_and_reports_the_real_time_factor(clip, kind
     else:
         assert found.latency == found.seconds
         assert found.real_time_factor(30) == pytest.approx(found.seconds / (found.frames / 30))
+
+
+def test_final_delays_never_decrease_after_a_revision():
+    steps = [StreamStep(0, ("the", "red", "circle", "grows"), (0, 0, 0, 0), (0, 1, 2, 3), ()),
+             StreamStep(1, ("the", "red", "circle", "grows"), (0, 0, 0, 0), (), ()),
+             StreamStep(2, ("the", "blue", "circle", "grows"), (0, 2, 0, 0), (), (1,))]
+    delays = inference.final_delays(steps)
+    assert delays == [1, 3, 3, 3]                       # "circle grows" is settled only with "blue"
+    assert metrics.average_lagging(delays, 3) == pytest.approx((1 + (3 - 0.75)) / 2)
+    assert inference.final_delays([]) == []
+
+
+def test_final_delays_of_a_real_redecoding_stream_are_accepted_by_average_lagging():
+    model = build(CaptionerConfig(kind="live"), seed=4)
+    for clip in data.make_clips(4, seed=8, split="validation"):
+        steps = inference.stream(model, clip.frames, wait_k=1, redecode=True)
+        delays = inference.final_delays(steps)
+        assert delays == sorted(delays)
+        assert all(d >= stamp + 1 for d, stamp in zip(delays, steps[-1].stamps))
+        if delays:
+            assert metrics.average_lagging(delays, len(clip.frames)) <= len(clip.frames)   # no ValueError
