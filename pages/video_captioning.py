@@ -33,11 +33,12 @@ seed = int(params.choice("Training seed", [str(s) for s in experiment.SEEDS], st
                          help="Every captioner was trained from three seeds; conclusions should hold for all."))
 total = len(shown.frames)
 wait_k = params.slider("Live: wait-k (k frames before the first word)", 1, total, 3, key="cap_k", container=c[1])
-redecode = params.toggle("Re-decode at every frame", False, key="cap_redecode", container=c[2],
-                         help="From frame k on, the live model writes its whole caption again after every "
-                              "frame; words that change are revisions.")
+redecode = params.toggle("Re-decode", False, key="cap_redecode", container=c[2],
+                         help="Re-decode at every frame: from frame k on, the live model writes its whole "
+                              "caption again after every frame; words that change are revisions.")
 variant = params.choice("Offline model", list(shipped.OFFLINE_VARIANTS), "offline", key="cap_variant",
-                        container=c[3], widget="selectbox", format_func=shipped.OFFLINE_VARIANTS.get)
+                        container=c[3], widget="selectbox",
+                        help="; ".join(f"{name}: {words}" for name, words in shipped.OFFLINE_VARIANTS.items()))
 
 tabs = dict(zip(TABS, st.tabs(TABS, key="cap_tab", bind="query-params")))
 if tabs["Watch a clip"].open:

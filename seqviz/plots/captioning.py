@@ -126,7 +126,7 @@ def quality_latency(curve: LatencyCurve, metric: str, *, percent: bool,
                     offline: tuple[float, Spread] | None = None,
                     redecode: tuple[Spread, Spread] | None = None, chosen_k: int | None = None,
                     height: int = 400) -> go.Figure:
-    """Quality against Average Lagging (frames read before a word, on average) for wait-k, one
+    """Quality against Average Lagging (how many frames a word comes after an even writer's) for wait-k, one
     point per k (mean over seeds, bars worst to best seed), the offline model at the end,
     re-decoding at every frame, and the k chosen on the page ringed."""
     scale = 100.0 if percent else 1.0
@@ -155,7 +155,7 @@ def quality_latency(curve: LatencyCurve, metric: str, *, percent: bool,
                          marker=dict(symbol="circle-open", size=20, color=DARK_GREY, line=dict(width=2)),
                          hoverinfo="skip"))
     layout = base_layout("Quality against latency: wait-k for every k, re-decoding and offline (test clips)",
-                         x_title="Average Lagging (frames read before a word is written)",
+                         x_title="Average Lagging (frames behind a writer spreading the words evenly)",
                          y_title=metric + (" (%)" if percent else ""), height=height)
     layout["margin"] = dict(l=60, r=20, t=90, b=50)
     if percent:
@@ -176,7 +176,7 @@ def real_time_chart(factors: dict[str, float], *, fps: float, height: int = 260)
                          x_title="time taken ÷ time the frames last (log scale)", height=height)
     positive = [v for v in values if v > 0] or [1.0]
     low, high = min(min(positive), 1.0) / 3, max(max(positive), 1.0) * 5
-    layout["xaxis"].update(type="log", range=[np.log10(low), np.log10(high)])
+    layout["xaxis"].update(type="log", range=[np.log10(low), np.log10(high)], dtick=1)
     layout["yaxis"].update(type="category", autorange="reversed")
     layout["margin"] = dict(l=150, r=30, t=60, b=50)
     layout["shapes"] = [dict(type="line", x0=1, x1=1, y0=0, y1=1, yref="paper", line=dict(color=LIGHT_GREY, width=2))]

@@ -61,9 +61,9 @@ def heatmaps(shown: Shown, variant: str, seed: int, mode: str, wait_k: int, rede
     left, right = st.columns(2)
     policy = ("re-decoding: final caption, all frames read" if redecode
               else f"wait-{wait_k}: word i reads k + i − 1 frames")
+    title = f"Offline, {mode}" if variant == "offline" else f"Offline ({variant}), {mode}"
     with left:
-        show_chart(plots.attention_heatmap(offline.attention, offline.words,
-                                           f"Offline ({variant}), {mode}",
+        show_chart(plots.attention_heatmap(offline.attention, offline.words, title,
                                            chosen=row if which == "offline" else None),
                    key="cap_offline_attention", filename="offline_attention")
         st.markdown(f"Offline writes: **{offline.caption or '(nothing)'}**{_verdict(offline.caption, shown)}")

@@ -47,7 +47,7 @@ def sentences(found: dict[str, costs.Cost]) -> str:
     live = found["live"]
     budget = 1000 / FPS
     text = (f"The live captioner took {1000 * live.latency:.2f} ms per frame (median of {live.repeats} streams of "
-            f"the clip, divided by its {live.frames} frames), {live.real_time_factor():.2f}× the {budget:.1f} ms a "
+            f"the clip, divided by its {live.frames} frames), {live.real_time_factor():.3g}× the {budget:.1f} ms a "
             f"frame lasts at {FPS} fps: on {live.device.upper()} it "
             + ("keeps up with a live camera." if live.real_time_factor() < 1 else "falls behind a live camera."))
     for name, cost in found.items():

@@ -17,11 +17,18 @@ MISSING = ("The shipped measurements ({name}) are not in models/ on this server:
            "`python -m seqviz.captioning.experiment` to make them.")
 
 
+CHOICES = {"order, 2+ events": "order_multi", "order, all clips": "order", "order, late clips": "order_late",
+           "order pairs, both right": "order_pairs", "BLEU-4": "bleu4", "ROUGE-L": "rouge_l", "CIDEr": "cider"}
+
+
 def metric_picker(container=st) -> str:
-    return params.choice("Metric", list(summary.METRICS), "order_multi", key="cap_metric", container=container,
-                         widget="selectbox", format_func=summary.METRICS.get,
-                         help="Exact event order: the caption names the clip's events in the order they "
-                              "happen. BLEU-4, ROUGE-L and CIDEr compare words with the true caption.")
+    """The metric of both figures: a QualityRow field."""
+    label = params.choice("Metric", list(CHOICES), "order, 2+ events", key="cap_metric", container=container,
+                          widget="selectbox",
+                          help="Order: the caption names the clip's events exactly, in the order they happen "
+                               "(on clips of two or more events, all clips, late clips; order pairs: both clips "
+                               "of a pair right). BLEU-4, ROUGE-L and CIDEr compare words with the true caption.")
+    return CHOICES[label]
 
 
 def _share(value: float) -> str:
