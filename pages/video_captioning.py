@@ -21,7 +21,8 @@ st.markdown(
     "order or motion. **Offline** (S2VT-style) runs an LSTM over the whole clip in both directions and writes "
     "with temporal attention: it must wait for the end. **Live** runs a one-direction LSTM as the frames arrive "
     "and writes under a wait-k policy (the first word after k frames, then one per frame) or re-decodes at "
-    "every frame. All three are shipped models, trained from three seeds on clips they never see here.")
+    f"every frame. All three are shipped models, each trained from {len(experiment.SEEDS)} seeds on training clips; "
+    "the clips here come from the test split, which training never draws from.")
 shown = clips.pick_clip()
 if shown.events is None:
     st.info("Out of domain: the captioners learned coloured circles, squares and triangles on a dark "
@@ -30,7 +31,8 @@ if shown.events is None:
 c = st.columns([1, 2, 1.3, 2])
 seed = int(params.choice("Training seed", [str(s) for s in experiment.SEEDS], str(experiment.SEEDS[0]),
                          key="cap_seed", container=c[0], horizontal=True,
-                         help="Every captioner was trained from three seeds; conclusions should hold for all."))
+                         help=f"Every captioner was trained from {len(experiment.SEEDS)} seeds; conclusions should "
+                              "hold for all."))
 total = len(shown.frames)
 wait_k = params.slider("Live: wait-k (k frames before the first word)", 1, total, 3, key="cap_k", container=c[1])
 redecode = params.toggle("Re-decode", False, key="cap_redecode", container=c[2],
@@ -74,7 +76,8 @@ if tabs["Attention"].open:
 if tabs["Over the test set"].open:
     with tabs["Over the test set"], cards.question_card(
         "How good is each captioner after part of the clip, and what does waiting buy?",
-        "Each point is the mean over the three training seeds on the test clips, with a bar from the worst to "
+        f"Each point is the mean over the {len(experiment.SEEDS)} training seeds on the test clips, with a bar from "
+        "the worst to "
         "the best seed. Exact event order is the strictest measure: the caption must name every event of the "
         "clip in the order it happens. A captioner that knows the events but guesses their order scores the "
         "dashed line. Average Lagging (Ma et al. 2019) is how many frames, on average, a word comes after "

@@ -119,7 +119,7 @@ def test_set_modes(variant: str, seed: int) -> None:
         asked.add((variant, seed))
     if (variant, seed) not in asked:
         st.caption(f"Press the button to caption the {len(shipped.tests().clips)} test clips under each mode "
-                   f"with the {summary_name(variant)} model of seed {seed} (a few seconds on a CPU).")
+                   f"with the {summary_name(variant)} model of seed {seed}.")
         return
     with st.spinner("Captioning the test clips under each attention mode…"):
         scores = {mode: shipped.mode_score(variant, seed, mode) for mode in ATTENTION_MODES}
@@ -134,9 +134,18 @@ def test_set_modes(variant: str, seed: int) -> None:
         f"{summary.percent(argmax.order_multi)} reading only the frame of largest weight and "
         f"{summary.percent(sample.order_multi)} reading a frame drawn from the weights; "
         f"{summary.percent(argmax.changed)} and {summary.percent(sample.changed)} of its captions change. "
-        + ("It was trained with soft attention, so each hard read is an input it never saw in training."
-           if min(argmax.order_multi, sample.order_multi) < soft.order_multi else
-           "Here hard attention at inference costs it nothing on these clips."))
+        + _hard_verdict(soft.order_multi, min(argmax.order_multi, sample.order_multi)))
+
+
+def _hard_verdict(soft: float, hard: float) -> str:
+    """What the shown percentages say about hard attention at inference (compared as shown)."""
+    soft, hard = round(100 * soft), round(100 * hard)
+    if hard < soft:
+        return ("Hard reading loses accuracy: the model was trained with soft attention, so a single frame "
+                "in place of the weighted average is an input it never saw in training.")
+    if hard == soft:
+        return "The share it gets right is the same under the three modes on these clips."
+    return "Here hard reading does not lose accuracy on these clips."
 
 
 def variant_sentence() -> str:

@@ -72,8 +72,7 @@ def cost_card(shown: Shown, variant: str, seed: int, wait_k: int, redecode: bool
             st.session_state[_LAST] = (settings, _measure(shown, variant, seed, wait_k, redecode))
     last = st.session_state.get(_LAST)
     if last is None:
-        st.caption(f"Press **Measure** to time the three captioners on this clip on {device.type.upper()} "
-                   "(a second or two).")
+        st.caption(f"Press **Measure** to time the three captioners on this clip on {device.type.upper()}.")
         return
     done, found = last
     if done != settings:
