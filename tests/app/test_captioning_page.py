@@ -166,6 +166,10 @@ def test_the_attention_tab_shows_the_models_weights_and_modes(tests_set):
     tops = timeline.top_frames(live.attention[1], 4)
     assert all(i < 3 + 1 for i, _ in tops)                  # word 2 of wait-3 has read 4 frames
     assert _panel_titles(at.get("plotly_chart")[2]) == [f"frame {i}: α = {w:.2f}" for i, w in tops]
+    caption = " ".join(c.value for c in at.caption)
+    assert "uniform attention over the 4 frames it could read would give each 0.25" in caption
+    assert f"Under argmax attention the word read frame {tops[0][0]} alone" in caption
+    assert f'"x0":{tops[0][0]},' in at.get("plotly_chart")[1].proto.spec.replace(" ", "")   # its dashed line
     table = at.dataframe[0].value
     for mode, row in zip(("soft", "argmax", "sample"), table.itertuples()):
         written = inference.describe(model("offline"), clip.frames, attention=mode).caption

@@ -4,7 +4,6 @@ the frames a chosen word looked at most, and what hard attention at inference ch
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -44,7 +43,8 @@ def _choose_word(container, labels: list[str]) -> int:
         match = [label for label in labels if label.split(" ", 1)[0] == place]
         st.session_state[WORD_KEY] = match[0] if match else labels[0]
     choice = params.choice("Word", labels, labels[0], key=WORD_KEY, container=container, widget="selectbox",
-                           help="Its row is boxed on the heatmap and its most-attended frames shown below.")
+                           help="Its row is boxed on the heatmap, a dashed line marks the frame it looked at most, "
+                                "and its most-attended frames are shown below.")
     return labels.index(choice)
 
 
@@ -58,29 +58,38 @@ def heatmaps(shown: Shown, variant: str, seed: int, mode: str, wait_k: int, rede
     chosen_caption = offline if which == "offline" else live
     labels = plots.row_labels(chosen_caption.words, len(chosen_caption.attention))
     row = _choose_word(pick_word, labels)
+    alpha = chosen_caption.attention[row]
+    tops = timeline.top_frames(alpha, 4)
+    strongest = tops[0][0] if tops else None
     left, right = st.columns(2)
     policy = ("re-decoding: final caption, all frames read" if redecode
               else f"wait-{wait_k}: word i reads k + i − 1 frames")
     title = f"Offline, {mode}" if variant == "offline" else f"Offline ({variant}), {mode}"
     with left:
         show_chart(plots.attention_heatmap(offline.attention, offline.words, title,
-                                           chosen=row if which == "offline" else None),
+                                           chosen=row if which == "offline" else None,
+                                           frame=strongest if which == "offline" else None),
                    key="cap_offline_attention", filename="offline_attention")
         st.markdown(f"Offline writes: **{offline.caption or '(nothing)'}**{_verdict(offline.caption, shown)}")
     with right:
         readable = timeline.readable_frames(len(live.attention), total, _live_wait_k(wait_k, redecode))
         show_chart(plots.attention_heatmap(live.attention, live.words, f"Live, {mode}, {policy}",
-                                           readable=readable, chosen=row if which == "live" else None),
+                                           readable=readable, chosen=row if which == "live" else None,
+                                           frame=strongest if which == "live" else None),
                    key="cap_live_attention", filename="live_attention")
         st.markdown(f"Live writes: **{live.caption or '(nothing)'}**{_verdict(live.caption, shown)}")
-    alpha = chosen_caption.attention[row]
-    tops = timeline.top_frames(alpha, 4)
     show_chart(plots.top_frame_panels(shown.frames, tops, f"The frames “{labels[row]}” ({which}) looked at most"),
                key="cap_top_frames", filename="top_frames")
     spent = sum(weight for _, weight in tops)
-    st.caption(f"These {len(tops)} frames hold {spent:.0%} of the word's attention; uniform attention over the "
-               f"{int(np.count_nonzero(alpha))} frames it could read would give each "
-               f"{1 / max(1, np.count_nonzero(alpha)):.2f}.")
+    live_k = _live_wait_k(wait_k, redecode) if which == "live" else None
+    could_read = int(timeline.readable_frames(len(chosen_caption.attention), total, live_k)[row].sum())
+    text = (f"These {len(tops)} frames hold {spent:.0%} of the word's attention; uniform attention over the "
+            f"{could_read} frames it could read would give each {1 / could_read:.2f}.")
+    if mode == "argmax" and strongest is not None:
+        text += f" Under argmax attention the word read frame {strongest} alone (the dashed line)."
+    elif mode == "sample":
+        text += " Under sampled attention the word read one frame drawn with these weights."
+    st.caption(text)
 
 
 def summary_name(variant: str) -> str:

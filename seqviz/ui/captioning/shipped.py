@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TypeVar
 
 import numpy as np
@@ -58,8 +59,9 @@ def _read(path, reader):
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
-def _cached_table(path: str, _version: int, _reader):
-    return tuple(_reader())
+def _cached_table(path: str, version: int, _reader):
+    """A shipped table, read again when the file changes (its modification time is `version`)."""
+    return tuple(_reader(Path(path)))
 
 
 def _on_one_thread(fn: Callable[[], T]) -> T:
