@@ -45,7 +45,7 @@ def _line(at, name: str) -> str:
 def _plain_words(markdown: str) -> list[str]:
     """The words of the live caption as they stand: struck words, stamps and markup removed."""
     text = re.sub(r":(red|green)\[\*\*.*?\*\*\]", "", markdown)
-    text = re.sub(r"~~.*?~~", "", text)
+    text = re.sub(r":gray\[~~.*?~~\]", "", text)
     text = re.sub(r":orange-background\[(.*?)\]", r"\1", text).replace("**", "")
     return [w.rstrip(_SUBSCRIPTS) for w in text.split()]
 

@@ -57,7 +57,7 @@ def live_markdown(states: list[timeline.WordState]) -> str:
     this frame in bold, revised ones highlighted, and the words they replaced struck through."""
     parts = []
     for state in states:
-        old = " ".join(f"~~{word}{timeline.subscript(stamp)}~~" for word, stamp in state.replaced)
+        old = " ".join(f":gray[~~{word}{timeline.subscript(stamp)}~~]" for word, stamp in state.replaced)
         word = f"{state.word}{timeline.subscript(state.stamp)}"
         if state.revised:
             word = f":orange-background[{word}]"
