@@ -11,6 +11,7 @@ navigation = st.navigation(registry.sections(
     ("Attention", "pages/softmax_flattening.py", "pages/attention_playground.py",
      "pages/identity_attention.py", "pages/permutation.py", "pages/attention_vs_conv.py"),
     ("Vision transformers", "pages/predictive_vit.py"),
+    ("Video captioning", "pages/video_captioning.py"),
 ))
 sidebar.render()
 navigation.run()

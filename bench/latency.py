@@ -10,12 +10,15 @@ each rerun (fresh weights, so every model is recomputed: nothing comes from a ca
 The ViT page is timed twice more: after changes that need no new prediction (the frame on
 the Prediction tab; frame, layer, head, patch row and column on the Attention tab), and
 at its default settings with the sidebar seed changed before each rerun (a new game, so
-the model predicts the whole video again and every figure is rebuilt).
+the model predicts the whole video again and every figure is rebuilt). The captioning page
+is timed once more after changes that need no new inference (the frame of the clip; the
+word whose attention is shown).
 
 Targets: light pages p95 <= 150 ms (every page but the Memory tasks page, which trains,
-and the ViT page); the Gradients page p95 <= 250 ms at its default settings; the ViT
-page p95 <= 150 ms after a change that needs no new prediction and <= 300 ms for any
-rerun (its widgets moved at random, and a new game at its default settings).
+and the ViT and captioning pages); the Gradients page p95 <= 250 ms at its default settings;
+the ViT and captioning pages p95 <= 150 ms after a change that needs no new prediction and
+<= 300 ms for any rerun (their widgets moved at random; the ViT page also with a new game at
+its default settings).
 
     python -m bench.latency [--changes 40] [--pages softmax_flattening gradients]
 """
@@ -44,7 +47,10 @@ LIGHT_TARGET_MS = 150.0
 GRADIENTS_TARGET_MS = 250.0
 VIT_WIDGET_TARGET_MS = 150.0
 VIT_ANY_TARGET_MS = 300.0
+CAPTIONING_WIDGET_TARGET_MS = 150.0
 HEAVY = {"memory_tasks"}   # a page that trains on every change: no latency target
+CAPTIONING_VIEW_ONLY = {"Watch a clip": [("slider", "cap_frame")],
+                        "Attention": [("selectbox", "cap_word"), ("radio", "cap_att_of")]}
 VIT_VIEW_ONLY = {"Prediction": [("slider", "vit_t")],
                  "Attention": [("slider", key) for key in ("vit_t", "vit_layer", "vit_head", "vit_row", "vit_col")]}
 
@@ -130,7 +136,7 @@ def main() -> None:
         time_reruns(at, widgets, 3, rng)  # warm-up: imports, first cache fills
         times = time_reruns(at, widgets, changes, rng)
         target = (None if stem in HEAVY or stem == "gradients" else
-                  VIT_ANY_TARGET_MS if stem == "predictive_vit" else LIGHT_TARGET_MS)
+                  VIT_ANY_TARGET_MS if stem in ("predictive_vit", "video_captioning") else LIGHT_TARGET_MS)
         report(stem, times, base_p95, f"{count or 1} widgets moved at random", target)
         if stem == "gradients":
             at = open_page(topic.path)  # default settings; a new seed each rerun
@@ -140,6 +146,22 @@ def main() -> None:
                    GRADIENTS_TARGET_MS)
         if stem == "predictive_vit":
             vit_lines(topic.path, changes, rng, base_p95)
+        if stem == "video_captioning":
+            captioning_lines(topic.path, changes, rng, base_p95)
+
+
+def captioning_lines(path: str, changes: int, rng: random.Random, base_p95: float) -> None:
+    """The captioning page after changes that need no new inference: the frame of the clip, and
+    the word whose attention is shown (every result comes from the per-clip caches)."""
+    times = []
+    for tab, widgets in CAPTIONING_VIEW_ONLY.items():
+        at = open_page(path)
+        at.session_state["cap_tab"] = tab
+        at.run()
+        time_reruns(at, widgets, 6, rng)
+        times += time_reruns(at, widgets, changes // len(CAPTIONING_VIEW_ONLY), rng)
+    report("video_captioning, no new inference", times, base_p95, "frame; word and whose words",
+           CAPTIONING_WIDGET_TARGET_MS)
 
 
 def vit_lines(path: str, changes: int, rng: random.Random, base_p95: float) -> None:

@@ -63,6 +63,10 @@ TOPICS: tuple[Topic, ...] = (
           ":material/movie:",
           "How does a Vision Transformer predict the next frame of a video, and where "
           "does it fail?"),
+    Topic("pages/video_captioning.py", "Live and offline captioning", "Video captioning",
+          ":material/subtitles:",
+          "What can a captioner say while the video is still playing, and what does seeing the "
+          "whole clip, its order and its motion buy?"),
 )
 
 

@@ -1,0 +1,1 @@
+"""Streamlit pieces of the Video captioning section."""
