@@ -33,6 +33,13 @@ seed = int(params.choice("Training seed", [str(s) for s in experiment.SEEDS], st
                          key="cap_seed", container=c[0], horizontal=True,
                          help=f"Every captioner was trained from {len(experiment.SEEDS)} seeds; conclusions should "
                               "hold for all."))
+missing = [experiment.checkpoint_path(name, seed).name for name in experiment.VARIANTS
+           if not experiment.checkpoint_path(name, seed).is_file()]
+if missing:
+    st.error(f"The shipped captioners of seed {seed} are missing ({', '.join(missing)}). Make them with "
+             f"`python -m seqviz.captioning.experiment --seeds {seed}` (see models/MODELS.md), or pick another "
+             "training seed.", icon=":material/error:")
+    st.stop()
 total = len(shown.frames)
 wait_k = params.slider("Live: wait-k (k frames before the first word)", 1, total, 3, key="cap_k", container=c[1])
 redecode = params.toggle("Re-decode", False, key="cap_redecode", container=c[2],
