@@ -149,12 +149,7 @@ def _peak(fn: Callable[[], torch.Tensor], device: torch.device, estimate: int) -
     """Peak bytes of one call: measured on CUDA, else the estimate from tensor sizes."""
     if device.type != "cuda":
         return float(estimate), "estimated from tensor sizes"
-    torch.cuda.synchronize(device)
-    torch.cuda.reset_peak_memory_stats(device)
-    before = torch.cuda.memory_allocated(device)
-    fn()
-    torch.cuda.synchronize(device)
-    return float(torch.cuda.max_memory_allocated(device) - before), "torch.cuda.max_memory_allocated"
+    return float(memory.cuda_peak_bytes(fn, device)), "torch.cuda.max_memory_allocated"
 
 
 def _warm_up(fn: Callable[[], object], device: torch.device, stop: Callable[[], bool]) -> float:

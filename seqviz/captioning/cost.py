@@ -26,7 +26,7 @@ from torch.utils._pytree import tree_flatten
 
 from seqviz.captioning import inference
 from seqviz.captioning.models import Captioner
-from seqviz.core import timing
+from seqviz.core import memory, timing
 
 __all__ = ["Cost", "measure_cost", "peak_bytes", "parameter_bytes"]
 
@@ -106,12 +106,7 @@ def peak_bytes(fn: Callable[[], object], device: torch.device | str) -> tuple[in
     and how it was measured."""
     device = torch.device(device)
     if device.type == "cuda":
-        torch.cuda.synchronize(device)
-        torch.cuda.reset_peak_memory_stats(device)
-        before = torch.cuda.memory_allocated(device)
-        fn()
-        torch.cuda.synchronize(device)
-        return int(torch.cuda.max_memory_allocated(device) - before), "torch.cuda.max_memory_allocated"
+        return memory.cuda_peak_bytes(fn, device), "torch.cuda.max_memory_allocated"
     with _TensorPeak() as tracker:
         fn()
     return tracker.peak, "tensors created during the call, counted until freed"

@@ -8,13 +8,15 @@ per-device ceiling, so one student cannot starve the rest of the class.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
 
 from seqviz.core.device import free_memory_bytes
 
-__all__ = ["SHARE_OF_FREE", "CPU_CEILING_BYTES", "Budget", "budget_bytes", "check", "format_bytes"]
+__all__ = ["SHARE_OF_FREE", "CPU_CEILING_BYTES", "Budget", "budget_bytes", "check", "format_bytes",
+           "cuda_peak_bytes"]
 
 SHARE_OF_FREE = 0.5          # of the memory free at the moment of asking
 CPU_CEILING_BYTES = 2 << 30  # per job on a CPU server shared by a class
@@ -56,3 +58,13 @@ def check(need: float, device: torch.device | str, what: str, cap: int | None = 
     message = (f"{what} needs about {format_bytes(need)}, which {verdict} the "
                f"{format_bytes(limit)} one job may use on {torch.device(device).type} now")
     return Budget(int(need), int(limit), fits, message)
+
+
+def cuda_peak_bytes(fn: Callable[[], object], device: torch.device) -> int:
+    """The most CUDA memory held at once while `fn()` runs, above what was held before it."""
+    torch.cuda.synchronize(device)
+    torch.cuda.reset_peak_memory_stats(device)
+    before = torch.cuda.memory_allocated(device)
+    fn()
+    torch.cuda.synchronize(device)
+    return int(torch.cuda.max_memory_allocated(device) - before)
