@@ -82,7 +82,8 @@ def rtf(frames: int, seconds: float) -> float:
 
 def missing_checkpoints(directory: Path = checkpoints.MODELS_DIR) -> list[Path]:
     """The shipped captioners' files (seed 0) that are not in `directory`."""
-    paths = [experiment.checkpoint_path(experiment.SHIPPED[kind], 0, directory) for kind in KINDS]
+    paths = [experiment.frames_path(0, directory)] + [experiment.checkpoint_path(experiment.SHIPPED[kind], 0, directory)
+                                                       for kind in KINDS]
     return [path for path in paths if not path.exists()]
 
 

@@ -33,8 +33,7 @@ seed = int(params.choice("Training seed", [str(s) for s in experiment.SEEDS], st
                          key="cap_seed", container=c[0], horizontal=True,
                          help=f"Every captioner was trained from {len(experiment.SEEDS)} seeds; conclusions should "
                               "hold for all."))
-missing = [experiment.checkpoint_path(name, seed).name for name in experiment.VARIANTS
-           if not experiment.checkpoint_path(name, seed).is_file()]
+missing = [path.name for path in experiment.shipped_files(seed) if not path.is_file()]
 if missing:
     st.error(f"The shipped captioners of seed {seed} are missing ({', '.join(missing)}). Make them with "
              f"`python -m seqviz.captioning.experiment --seeds {seed}` (see models/MODELS.md), or pick another "

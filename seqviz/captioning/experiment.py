@@ -31,7 +31,8 @@ from seqviz.captioning.train import TrainSettings, train, training_data
 from seqviz.core import checkpoints, records
 
 __all__ = ["VARIANTS", "SHIPPED", "SEEDS", "SETTINGS", "FRACTIONS", "TestSet", "test_set", "QualityRow",
-           "WaitKRow", "measure", "measure_wait_k", "train_variant", "checkpoint_path", "load_checkpoint",
+           "WaitKRow", "measure", "measure_wait_k", "train_variant", "checkpoint_path", "frames_path",
+           "shipped_files", "load_checkpoint",
            "load_shipped", "read_quality", "read_wait_k", "command", "models_table", "main"]
 
 VARIANTS = {
@@ -43,6 +44,7 @@ VARIANTS = {
 }
 SHIPPED = {"per-frame": "per-frame", "offline": "offline", "live": "live"}      # load_shipped(kind) -> variant
 SEEDS = (0, 1, 2)
+SHARED = ("frames.conv.", "frames.appearance.", "frames.slots.")   # the seed's frame CNN, in frames_path
 SETTINGS = TrainSettings()
 DATA_SEED = 0
 TEST_CLIPS = 400
@@ -200,12 +202,29 @@ def train_variant(name: str, seed: int, settings: TrainSettings = SETTINGS, *, l
     return model, history, time.perf_counter() - start
 
 
+def frames_path(seed: int, directory: Path = checkpoints.MODELS_DIR) -> Path:
+    """The frame CNN of a seed, shipped once: every variant of the seed reads frames through it."""
+    return Path(directory) / f"caption_frames_s{seed}.pt"
+
+
+def shipped_files(seed: int, directory: Path = checkpoints.MODELS_DIR) -> list[Path]:
+    """Every file the shipped captioners of `seed` need."""
+    return [frames_path(seed, directory)] + [checkpoint_path(name, seed, directory) for name in VARIANTS]
+
+
 def load_checkpoint(name: str, seed: int = 0) -> checkpoints.Checkpoint:
+    """A shipped captioner (its file and its seed's frame CNN): CPU, eval mode, with its metrics and record."""
     if name not in VARIANTS:
         raise ValueError(f"no shipped captioner {name!r}; choose one of {', '.join(VARIANTS)}")
     if seed not in SEEDS:
         raise ValueError(f"the shipped captioners were trained from seeds {SEEDS}, not {seed}")
-    return checkpoints.load_model(checkpoint_path(name, seed), lambda config: Captioner(CaptionerConfig(**config)))
+    path = checkpoint_path(name, seed)
+    payload, frames = checkpoints.load(path), checkpoints.load(frames_path(seed))
+    model = Captioner(CaptionerConfig(**payload["config"]))
+    state = {**{f"frames.{key}": value for key, value in frames["state_dict"].items()}, **payload["state_dict"]}
+    model.load_state_dict(state)                                    # strict: every weight from one of the two
+    return checkpoints.Checkpoint(model.eval(), dict(payload["config"]), dict(payload.get("metrics", {})),
+                                  checkpoints.load_record(path))
 
 
 def load_shipped(kind: str, seed: int = 0) -> Captioner:
@@ -287,7 +306,10 @@ def main(argv: list[str] | None = None) -> None:
                         "cider": final.cider, "seconds": round(seconds, 1)}
             record = {"command": command(name, seed, args.steps), "variant": name, "seed": seed, "metrics": metrics_,
                       "loss": [round(h["loss"], 5) for h in history]}
-            checkpoints.save(checkpoint_path(name, seed, args.out), model, VARIANTS[name], metrics_, record)
+            checkpoints.save(checkpoint_path(name, seed, args.out), model, VARIANTS[name], metrics_, record,
+                             leave_out=SHARED)
+            checkpoints.save(frames_path(seed, args.out), model.frames, {"feature": model.config.feature},
+                             leave_out=("motion", "mix"))
             print(" | ".join(f"{name} s{seed} {r.fraction:.0%}: order {r.order:.3f} multi {r.order_multi:.3f} "
                              f"late {r.order_late:.3f} pairs {r.order_pairs:.3f} BLEU-4 {r.bleu4:.3f}"
                              for r in rows) + f" {seconds:.0f}s", flush=True)

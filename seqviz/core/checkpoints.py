@@ -42,14 +42,15 @@ def record_path(path: str | Path) -> Path:
 
 
 def save(path: str | Path, model: nn.Module, config: Any, metrics: dict[str, float] | None = None,
-         record: dict[str, Any] | None = None) -> Path:
+         record: dict[str, Any] | None = None, leave_out: tuple[str, ...] = ()) -> Path:
     """Write the model's weights (cast to float32, on the CPU) with its config and metrics,
-    and `record` (plain JSON values) beside it when given."""
+    and `record` (plain JSON values) beside it when given. Weights whose names start with one
+    of `leave_out` are not written (parts shipped once in a file of their own)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     plain_config = dataclasses.asdict(config) if dataclasses.is_dataclass(config) else dict(config)
     state = {k: v.detach().to("cpu", torch.float32 if v.is_floating_point() else v.dtype).contiguous()
-             for k, v in model.state_dict().items()}
+             for k, v in model.state_dict().items() if not (leave_out and k.startswith(leave_out))}
     torch.save({"config": plain_config, "state_dict": state,
                 "metrics": {k: float(v) for k, v in (metrics or {}).items()}}, path)
     if record is not None:

@@ -313,12 +313,12 @@ def test_play_runs_to_the_end_and_stop_or_another_widget_keeps_the_frame_reached
 
 
 def test_missing_checkpoints_are_named_with_the_command_that_makes_them(monkeypatch, tmp_path):
-    shipped_path = experiment.checkpoint_path
-    monkeypatch.setattr(experiment, "checkpoint_path", lambda name, seed, directory=None: (
-        tmp_path / f"caption_{name}_s{seed}.pt" if seed == 1 else shipped_path(name, seed)))
+    shipped_files = experiment.shipped_files
+    monkeypatch.setattr(experiment, "shipped_files", lambda seed: (
+        shipped_files(seed, tmp_path) if seed == 1 else shipped_files(seed)))
     at = open_page(PAGE, {"cap_seed": "1"})
     assert not at.exception
-    assert "caption_live_s1.pt" in at.error[0].value
+    assert "caption_live_s1.pt" in at.error[0].value and "caption_frames_s1.pt" in at.error[0].value
     assert "python -m seqviz.captioning.experiment --seeds 1" in at.error[0].value
     at.radio(key="cap_seed").set_value("0").run()
     assert_clean(at)

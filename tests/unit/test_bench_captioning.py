@@ -86,7 +86,7 @@ def test_random_weights_are_seeded_and_every_kind_is_built():
 
 def test_without_checkpoints_it_names_them_and_the_flag(tmp_path):
     assert [p.name for p in bench.missing_checkpoints(tmp_path)] == [
-        "caption_live_s0.pt", "caption_offline_s0.pt", "caption_per-frame_s0.pt"]
+        "caption_frames_s0.pt", "caption_live_s0.pt", "caption_offline_s0.pt", "caption_per-frame_s0.pt"]
     if bench.missing_checkpoints():
         done = _run("--clips", "1", "--rounds", "1", "--devices", "cpu")
         assert done.returncode == 2 and "--random-weights" in done.stderr
