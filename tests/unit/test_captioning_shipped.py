@@ -34,6 +34,8 @@ def test_every_variant_and_seed_is_shipped_with_its_command(quality):
             assert loaded.config == config.__dict__
             assert loaded.record["command"] == experiment.command(name, seed)
             assert experiment.checkpoint_path(name, seed).stat().st_size < 4_000_000
+            stored = checkpoints.load(experiment.checkpoint_path(name, seed))["state_dict"]
+            assert not any(key.startswith(experiment.SHARED) for key in stored)   # the frame CNN is shipped once
             rows = [r for r in quality if r.variant == name and r.seed == seed]
             assert [r.fraction for r in rows] == list(experiment.FRACTIONS)
             assert loaded.metrics["order_multi"] == pytest.approx(rows[-1].order_multi)
