@@ -18,7 +18,7 @@ import itertools
 import math
 import time
 from dataclasses import dataclass, replace
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -61,15 +61,15 @@ class TestSet:
 
     clips: tuple[Clip, ...]
 
-    @property
+    @cached_property
     def frames(self) -> np.ndarray:
         return np.stack([clip.frames for clip in self.clips])
 
-    @property
+    @cached_property
     def references(self) -> list[str]:
         return [clip.caption for clip in self.clips]
 
-    @property
+    @cached_property
     def truths(self) -> list[tuple]:
         return [clip.events for clip in self.clips]
 

@@ -19,6 +19,7 @@ import torch
 from seqviz.captioning import inference
 from seqviz.captioning.inference import StreamStep
 from seqviz.captioning.models import Captioner, frames_tensor
+from seqviz.captioning.train import wait_k_allowed
 
 __all__ = ["WordState", "live_words", "running_average_captions", "readable_frames", "top_frames",
            "resample", "subscript"]
@@ -84,13 +85,11 @@ def running_average_captions(model: Captioner, frames: np.ndarray, *, attention:
 def readable_frames(rows: int, total: int, wait_k: int | None = None) -> np.ndarray:
     """bool (rows, total): which frames row i of a caption (its words, then <eos>) could attend
     to: all of them offline, the first min(k + i, total) under wait-k (Ma et al. 2019)."""
-    readable = np.ones((rows, total), bool)
-    if wait_k is not None:
-        if wait_k < 1:
-            raise ValueError("wait-k needs k >= 1")
-        limit = np.minimum(wait_k + np.arange(rows), total)                            # (rows,)
-        readable = np.arange(total)[None] < limit[:, None]
-    return readable
+    if wait_k is None:
+        return np.ones((rows, total), bool)
+    if wait_k < 1:
+        raise ValueError("wait-k needs k >= 1")
+    return wait_k_allowed(torch.tensor([wait_k]), rows, total)[0].numpy()
 
 
 def top_frames(alpha: np.ndarray, count: int = 4) -> list[tuple[int, float]]:
