@@ -165,8 +165,8 @@ def _state(event: Event, base: _Shape, t: int, size: int) -> _Shape:
         s.angle += 45.0 * u                                       # never a symmetry of a square or triangle
     elif action == "grows":
         s.size *= 1 + 1.0 * u
-    elif action == "shrinks":
-        s.size *= 1 - 0.5 * u
+    elif action == "shrinks":                                     # the same sizes as grows, backwards
+        s.size *= 2 - u
     elif action == "appears":
         s.visible = t >= event.start + span / 2
     elif action == "disappears":
@@ -190,7 +190,7 @@ def _start_of(action: str, size: int, rng: np.random.Generator) -> tuple[float, 
         low_y += travel
     elif action == "moves down":
         high_y -= travel
-    elif action == "grows":
+    elif action in ("grows", "shrinks"):                          # twice as big at one end
         margin2 = r * 2 * 1.3 + 1
         low_x, high_x, low_y, high_y = margin2, size - margin2, margin2, size - margin2
     return float(rng.uniform(low_x, high_x)), float(rng.uniform(low_y, high_y)), r

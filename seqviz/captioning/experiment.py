@@ -176,7 +176,7 @@ def _read_by_frame_cnn(seed: int, settings: TrainSettings):
     whatever comes after it), so it is made once per seed."""
     model = build(VARIANTS["offline"], seed)
     data = training_data(model, settings)
-    return {k: v for k, v in model.frames.state_dict().items() if not k.startswith(("motion", "mix"))}, data
+    return {k: v for k, v in model.frames.state_dict().items() if not k.startswith("motion")}, data
 
 
 @lru_cache(maxsize=1)
@@ -309,7 +309,7 @@ def main(argv: list[str] | None = None) -> None:
             checkpoints.save(checkpoint_path(name, seed, args.out), model, VARIANTS[name], metrics_, record,
                              leave_out=SHARED)
             checkpoints.save(frames_path(seed, args.out), model.frames, {"feature": model.config.feature},
-                             leave_out=("motion", "mix"))
+                             leave_out=("motion",))
             print(" | ".join(f"{name} s{seed} {r.fraction:.0%}: order {r.order:.3f} multi {r.order_multi:.3f} "
                              f"late {r.order_late:.3f} pairs {r.order_pairs:.3f} BLEU-4 {r.bleu4:.3f}"
                              for r in rows) + f" {seconds:.0f}s", flush=True)

@@ -105,22 +105,22 @@ def flow_tensor(clips: list[np.ndarray], device: torch.device | str = "cpu") -> 
 
 
 class FrameEncoder(nn.Module):
-    """A small CNN per frame (three stride-2 convolutions, pooled to a 4 x 4 grid so that where
-    things are survives), trained first on single frames to say which shapes are where (see
-    train.pretrain_frames) and then kept fixed, as S2VT keeps its image CNN; optionally a
-    flow stream mixed in, trained with the captioner."""
+    """A small CNN per frame (four 3 x 3 convolutions, two of them of stride 2, pooled to an
+    8 x 8 grid so that where things are survives), trained first on single frames to say which
+    shapes are where (see train.pretrain_frames) and then kept fixed, as S2VT keeps its image
+    CNN; optionally a flow stream beside it, trained with the captioner."""
 
     def __init__(self, feature: int, flow: bool):
         super().__init__()
         self.conv = nn.Sequential(
-            nn.Conv2d(3, 16, 3, 1, 1), nn.ReLU(), nn.Conv2d(16, 32, 3, 2, 1), nn.ReLU(),
-            nn.Conv2d(32, 64, 3, 2, 1), nn.ReLU(), nn.AdaptiveAvgPool2d(8), nn.Flatten())
+            nn.Conv2d(3, 32, 3, 1, 1), nn.ReLU(), nn.Conv2d(32, 32, 3, 2, 1), nn.ReLU(),
+            nn.Conv2d(32, 64, 3, 1, 1), nn.ReLU(), nn.Conv2d(64, 64, 3, 2, 1), nn.ReLU(),
+            nn.AdaptiveAvgPool2d(8), nn.Flatten())
         self.appearance = nn.Linear(64 * 64, feature)
         self.slots = nn.Linear(feature, len(SUBJECTS) * 5)         # what the frame shows, slot by slot
-        width = feature + len(SUBJECTS) * 5
-        self.width = width
+        self.width = feature + len(SUBJECTS) * 5                    # what look() gives per frame
         self.motion = nn.Linear(2 * FLOW_GRID * FLOW_GRID, feature // 2) if flow else None
-        self.mix = nn.Linear(width + feature // 2, width) if flow else None
+        self.combined = self.width + (feature // 2 if flow else 0)  # what combine() gives per frame
 
     def read_slots(self, features: torch.Tensor) -> torch.Tensor:
         """The slot read-out of appearance features: (..., SUBJECTS, 5) logits of visible, then
@@ -137,13 +137,12 @@ class FrameEncoder(nn.Module):
         return torch.cat([x, slots.reshape(b, t, -1)], -1)
 
     def combine(self, appearance: torch.Tensor, flow: torch.Tensor | None = None) -> torch.Tensor:
-        """Appearance features, with the flow stream mixed in when the model has one."""
+        """Appearance features, followed by the flow stream's features when the model has one."""
         if self.motion is None:
             return appearance
         if flow is None:
             raise ValueError("this captioner reads optical flow: pass flow (B, T, 2, grid, grid)")
-        motion = F.relu(self.motion(flow.reshape(*appearance.shape[:2], -1)))
-        return F.relu(self.mix(torch.cat([appearance, motion], -1)))
+        return torch.cat([appearance, F.relu(self.motion(flow.reshape(*appearance.shape[:2], -1)))], -1)
 
     def forward(self, frames: torch.Tensor, flow: torch.Tensor | None = None) -> torch.Tensor:
         """frames (B, T, 3, H, W) -> features (B, T, feature)."""
@@ -180,9 +179,16 @@ class Captioner(nn.Module):
         self.config = config
         self.words = vocabulary()
         self.frames = FrameEncoder(config.feature, config.flow)
+        width = self.frames.combined * (2 if config.deltas else 1)    # what the encoder reads per frame
         self.encoder = None if config.kind == "per-frame" else nn.LSTM(
-            self.frames.width * (2 if config.deltas else 1), config.hidden, batch_first=True,
-            bidirectional=config.bidirectional)
+            width, config.hidden, batch_first=True, bidirectional=config.bidirectional)
+        # Each input of the encoder (or of the per-frame average) is standardised with the mean and
+        # spread it has over the training clips (set once, by fit_input_scaling): the CNN's slot
+        # read-out and its small changes from frame to frame would otherwise be drowned by the
+        # larger appearance features. The flow stream is learnt with the captioner and left as it is.
+        self.register_buffer("input_mean", torch.zeros(width))
+        self.register_buffer("input_scale", torch.ones(width))
+        self.register_buffer("input_fitted", torch.tensor(False))
         self.embed = nn.Embedding(len(self.words), config.embed)
         self.cell = nn.LSTMCell(config.embed + config.memory, config.hidden)
         self.attend = TemporalAttention(config.scoring, config.hidden, config.memory, config.attention)
@@ -192,16 +198,43 @@ class Captioner(nn.Module):
     def features(self, frames: torch.Tensor, flow: torch.Tensor | None = None) -> torch.Tensor:
         return self.frames(frames, flow)
 
+    def _unscaled_input(self, features: torch.Tensor, previous: torch.Tensor | None = None) -> torch.Tensor:
+        if not self.config.deltas:
+            return features
+        before = torch.cat([features[..., :1, :] if previous is None else previous[..., None, :],
+                            features[..., :-1, :]], -2)
+        return torch.cat([features, features - before], -1)
+
+    def encoder_input(self, features: torch.Tensor, previous: torch.Tensor | None = None) -> torch.Tensor:
+        """What the encoder reads: each frame's features (..., T, combined), with their change
+        since the previous frame when the model reads deltas (the first frame's change is zero,
+        or taken from `previous`, the frame before, when given), standardised."""
+        return (self._unscaled_input(features, previous) - self.input_mean) / self.input_scale
+
+    @torch.no_grad()
+    def fit_input_scaling(self, appearance: torch.Tensor) -> None:
+        """Set the standardisation of the encoder's inputs from the training clips' appearance
+        features (N, T, width): each input's mean and standard deviation (at least 0.01).
+        The flow stream's inputs keep mean 0 and scale 1."""
+        flow = self.frames.combined - self.frames.width
+        features = torch.cat([appearance, appearance.new_zeros(*appearance.shape[:-1], flow)], -1)
+        x = self._unscaled_input(features).reshape(-1, self.input_mean.numel())
+        learnt = torch.zeros(self.frames.combined, dtype=torch.bool)
+        learnt[self.frames.width:] = True
+        learnt = learnt.repeat(2 if self.config.deltas else 1)
+        self.input_mean.copy_(torch.where(learnt, 0.0, x.mean(0)))
+        self.input_scale.copy_(torch.where(learnt, 1.0, x.std(0).clamp_min(0.01)))
+        self.input_fitted.fill_(True)
+
     def memory(self, features: torch.Tensor, keep: torch.Tensor | None = None) -> torch.Tensor:
         """What the decoder attends over: (B, T, memory) encoder states, or for the per-frame
         model (B, 1, feature), the average of the features of the frames `keep` (B, T) marks."""
+        features = self.encoder_input(features)
         if self.encoder is None:
             if keep is None:
                 return features.mean(1, keepdim=True)
             weights = keep.float() / keep.float().sum(1, keepdim=True).clamp_min(1)
             return (weights[:, :, None] * features).sum(1, keepdim=True)
-        if self.config.deltas:                   # [f_t, f_t - f_(t-1)], with f_0 - f_(-1) = 0
-            features = torch.cat([features, features - torch.cat([features[:, :1], features[:, :-1]], 1)], -1)
         return self.encoder(features)[0]
 
     def encode_step(self, feature: torch.Tensor, state=None, previous: torch.Tensor | None = None):
@@ -209,9 +242,7 @@ class Captioner(nn.Module):
         frame's feature (None for the first frame) -> (state vector (B, memory), new LSTM state)."""
         if self.config.kind != "live":
             raise ValueError("only the live captioner encodes frame by frame")
-        if self.config.deltas:
-            feature = torch.cat([feature, feature - (feature if previous is None else previous)], -1)
-        out, state = self.encoder(feature[:, None], state)
+        out, state = self.encoder(self.encoder_input(feature[:, None], previous), state)
         return out[:, 0], state
 
     # -- decoding -------------------------------------------------------------------------
