@@ -32,8 +32,8 @@ __all__ = ["FrameSettings", "TrainSettings", "Batch", "pretrain_frames", "prepar
 class FrameSettings:
     """Training the frame CNN on single frames (which shapes are where, how big, turned how).
     Every step reads `clips` clips it has not read before and `frames` frames of each, so the
-    CNN never sees a frame twice: trained on a few thousand clips over and over, it learnt them
-    by heart and read unseen clips far worse (98 % of the shapes found against 85 %)."""
+    CNN never sees a frame twice. (Trained on 3 000 clips over and over, an earlier, smaller CNN
+    learnt them by heart: it found 98 % of the shapes in their frames and 85 % in new clips.)"""
 
     steps: int = 4000
     clips: int = 64                 # new clips a step

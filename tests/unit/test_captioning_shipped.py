@@ -79,6 +79,9 @@ def test_what_the_models_show_holds_in_every_seed(quality, wait_k):
         assert row.order_pairs == 0.0, row                 # the same average for both clips of a pair
     for live, offline, per_frame in zip(_at(quality, "live"), _at(quality, "offline"), _at(quality, "per-frame")):
         assert per_frame.order_multi < live.order_multi < offline.order_multi + 0.05
+    for fraction in (0.25, 0.5, 0.75):                     # before the end of the clip live is ahead
+        for live, offline in zip(_at(quality, "live", fraction), _at(quality, "offline", fraction)):
+            assert live.order_multi > offline.order_multi, (fraction, live, offline)
     for name in ("offline", "live"):                       # quality grows with the share of the clip seen
         for seed in experiment.SEEDS:
             rows = [r.order for r in quality if r.variant == name and r.seed == seed]
