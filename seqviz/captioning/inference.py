@@ -162,7 +162,7 @@ def per_frame_captions(model: Captioner, frames: np.ndarray) -> list[str]:
     frames = _check(model, frames)
     device = next(model.parameters()).device
     features = model.features(frames_tensor(frames, device)[:, None])        # each frame a clip of one
-    return [d.caption for d in decode(model, features)]
+    return [d.caption for d in decode(model, model.memory(features))]
 
 
 def stream(model: Captioner, frames: np.ndarray, *, wait_k: int = 1, redecode: bool = False,

@@ -78,7 +78,7 @@ def running_average_captions(model: Captioner, frames: np.ndarray, *, attention:
     device = next(model.parameters()).device
     features = model.features(frames_tensor(frames, device)[None])[0]                 # (T, feature)
     counts = torch.arange(1, len(frames) + 1, device=device, dtype=features.dtype)[:, None]
-    memory = (features.cumsum(0) / counts)[:, None]                                   # (T, 1, feature)
+    memory = model.encoder_input(features.cumsum(0) / counts)[:, None]   # (T, 1, feature), standardised
     return [d.caption for d in inference.decode(model, memory, attention=attention)]
 
 

@@ -10,7 +10,7 @@ import torch
 from seqviz.captioning import cost, data, inference, metrics, summary, timeline
 from seqviz.captioning.experiment import QualityRow, WaitKRow
 from seqviz.captioning.inference import StreamStep
-from seqviz.captioning.models import CaptionerConfig, build
+from seqviz.captioning.models import CaptionerConfig, build, frames_tensor
 
 
 @pytest.fixture(scope="module")
@@ -50,11 +50,16 @@ def test_live_words_follows_a_real_redecoding_stream(clip):
 
 def test_running_average_captions_equal_captions_after_each_fraction(clip):
     model = build(CaptionerConfig(kind="per-frame"), seed=5)
+    with torch.no_grad():                       # a standardisation that is not the identity
+        model.fit_input_scaling(model.features(frames_tensor(clip.frames)[None]) * 3 + 1)
     running = timeline.running_average_captions(model, clip.frames)
     total = len(clip.frames)
     assert len(running) == total
     for j in (0, 5, total - 1):
         assert running[j] == inference.caption(model, clip.frames, fraction=(j + 1) / total)
+    alone = inference.per_frame_captions(model, clip.frames)
+    for j in (0, 5, total - 1):                 # one frame alone is a clip of one frame
+        assert alone[j] == inference.caption(model, clip.frames[j:j + 1])
     with pytest.raises(ValueError, match="per-frame"):
         timeline.running_average_captions(build(CaptionerConfig(kind="live"), seed=0), clip.frames)
 
@@ -153,7 +158,8 @@ def test_measure_cost_times_one_call_and_reports_the_real_time_factor(clip, kind
     assert found.kind == kind and found.frames == len(clip.frames) and found.repeats == 2
     assert 0 < found.fastest <= found.seconds
     assert found.parameters == sum(p.numel() for p in model.parameters())
-    assert found.parameter_bytes == 4 * found.parameters
+    # float32 weights, the input standardisation's mean and scale (float32) and its one-byte flag
+    assert found.parameter_bytes == 4 * found.parameters + 8 * model.input_mean.numel() + 1
     assert found.peak_bytes > 0
     if kind == "live":
         assert found.latency == pytest.approx(found.seconds / found.frames)
