@@ -44,6 +44,14 @@ def assert_clean(at: AppTest) -> None:
     assert not at.error, [e.value for e in at.error]
 
 
+def open_tab(at: AppTest, key: str, tab: str) -> AppTest:
+    """Select `tab` of the tabs bound to session-state key `key`, rerun, and check the page is clean."""
+    at.session_state[key] = tab
+    at.run()
+    assert_clean(at)
+    return at
+
+
 def _number(option: str) -> Any:
     text = option.replace(",", "").strip()
     try:

@@ -17,7 +17,7 @@ from PIL import Image
 from seqviz.captioning import experiment, inference, metrics, summary, timeline
 from seqviz.captioning.data import make_clips
 from seqviz.ui.captioning import testset
-from tests.apptest_helpers import assert_clean, open_page
+from tests.apptest_helpers import assert_clean, open_page, open_tab
 
 PAGE = "pages/video_captioning.py"
 FIREWORKS = next((Path(streamlit.__file__).parent / "static" / "static" / "media").glob("fireworks*.gif"))
@@ -61,13 +61,6 @@ def _panel_titles(chart) -> list[str]:
 
 def _verdict(line: str) -> str:
     return "right" if "✓ right" in line else "wrong"
-
-
-def _open_tab(at, tab):
-    at.session_state["cap_tab"] = tab
-    at.run()
-    assert_clean(at)
-    return at
 
 
 def test_the_player_shows_what_each_captioner_writes_at_the_frame(tests_set):
@@ -147,7 +140,7 @@ def test_test_late_pair_and_seeded_clips_show_their_truth_and_the_pair_sentence(
 
 
 def test_the_attention_tab_shows_the_models_weights_and_modes(tests_set):
-    at = _open_tab(open_page(PAGE), "Attention")
+    at = open_tab(open_page(PAGE), "cap_tab", "Attention")
     clip = tests_set.clips[0]
     offline = inference.describe(model("offline"), clip.frames)
     text = " ".join(m.value for m in at.markdown)
@@ -199,7 +192,7 @@ def test_the_attention_tab_shows_the_models_weights_and_modes(tests_set):
 
 
 def test_the_test_set_tab_reads_the_shipped_tables():
-    at = _open_tab(open_page(PAGE), "Over the test set")
+    at = open_tab(open_page(PAGE), "cap_tab", "Over the test set")
     rows, waits = experiment.read_quality(), experiment.read_wait_k()
     text = " ".join(m.value for m in at.markdown)
     final = {k: summary.at_fraction(rows, k, "order_multi").mean for k in ("offline", "live", "per-frame")}
@@ -222,7 +215,7 @@ def test_the_test_set_tab_reads_the_shipped_tables():
 
 
 def test_measure_times_every_captioner_each_time_it_is_pressed():
-    at = _open_tab(open_page(PAGE), "Cost")
+    at = open_tab(open_page(PAGE), "cap_tab", "Cost")
     assert not at.dataframe and "Press **Measure**" in " ".join(c.value for c in at.caption)
     found = []
     for _ in range(2):

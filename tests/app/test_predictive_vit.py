@@ -6,7 +6,7 @@ import re
 import cv2
 import numpy as np
 
-from tests.apptest_helpers import assert_clean, open_page
+from tests.apptest_helpers import assert_clean, open_page, open_tab
 
 PAGE = "pages/predictive_vit.py"
 TABS = ["Prediction", "Rollout", "Where it fails", "Attention", "Ablations", "Train your own"]
@@ -36,13 +36,6 @@ def _doubled_mp4_bytes(tmp_path, distinct=20):
     return path.read_bytes()
 
 
-def _open_tab(at, tab):
-    at.session_state["vit_tab"] = tab
-    at.run()
-    assert_clean(at)
-    return at
-
-
 def _captions(at):
     return " ".join(c.value for c in at.caption)
 
@@ -66,18 +59,18 @@ def test_each_tab_runs_alone_and_its_widgets_move():
     at.toggle(key="vit_texture").set_value(False).run()
     assert_clean(at)
 
-    _open_tab(at, "Rollout")
+    open_tab(at, "vit_tab", "Rollout")
     at.slider(key="vit_k").set_value(3).run()
     assert_clean(at)
     steps = re.search(r"PSNR per rollout step: (.*)", _captions(at)).group(1)
     assert "+3:" in steps and "+4:" not in steps
     assert "mean PSNR, whole video" not in {m.label for m in at.metric}
 
-    _open_tab(at, "Where it fails")
+    open_tab(at, "vit_tab", "Where it fails")
     assert {m.label for m in at.metric} >= {"|error|, item changes", "items vs background"}
 
     at.selectbox(key="vit_model").set_value("Full").run()
-    _open_tab(at, "Attention")
+    open_tab(at, "vit_tab", "Attention")
     for key, value in (("vit_layer", 2), ("vit_head", 3), ("vit_row", 1), ("vit_col", 6)):
         at.slider(key=key).set_value(value).run()
         assert_clean(at)
@@ -91,7 +84,7 @@ def test_each_tab_runs_alone_and_its_widgets_move():
                          r"patches .*where uniform attention would put (\d+\.\d+)", _captions(at))
     assert measured and float(measured.group(1)) > float(measured.group(2))   # it does look at the ball
 
-    _open_tab(at, "Train your own")
+    open_tab(at, "vit_tab", "Train your own")
     metrics = {m.label: m.value for m in at.metric}
     assert "Parameters" in metrics and "FLOPs per step" in metrics
     at.select_slider(key="vit_patch").set_value(8)
@@ -116,7 +109,7 @@ def test_a_link_opens_its_tab_and_a_bad_tab_name_falls_back_to_the_first():
 
 
 def test_the_estimate_before_training_comes_from_a_step_time_measured_in_this_session():
-    at = _open_tab(open_page(PAGE), "Train your own")
+    at = open_tab(open_page(PAGE), "vit_tab", "Train your own")
     at.select_slider(key="vit_steps").set_value(300).run()
     times = at.session_state["_vit_step_times"]
     assert len(times) == 1
@@ -132,7 +125,7 @@ def test_the_estimate_before_training_comes_from_a_step_time_measured_in_this_se
 def test_the_ablation_tab_measures_every_variant_and_seed_and_says_what_it_measured():
     from seqviz.vit import ablations, experiment
 
-    at = _open_tab(open_page(PAGE), "Ablations")
+    at = open_tab(open_page(PAGE), "vit_tab", "Ablations")
     assert len(at.dataframe) == 1
     table = at.dataframe[0].value.set_index("model")
     assert list(table.index) == [v.label for v in experiment.VARIANTS.values()]
@@ -150,7 +143,7 @@ def test_the_ablation_tab_measures_every_variant_and_seed_and_says_what_it_measu
 
 
 def test_the_one_video_mode_shows_memorisation_with_numbers():
-    at = _open_tab(open_page(PAGE), "Ablations")
+    at = open_tab(open_page(PAGE), "vit_tab", "Ablations")
     at.radio(key="vit_ablation_mode").set_value("One video (memorisation)").run()
     assert_clean(at)
     table = at.dataframe[0].value
@@ -195,7 +188,7 @@ def _train(at, steps=10):
 
 
 def test_training_makes_this_sessions_model_and_selects_it_every_time():
-    at = _open_tab(open_page(PAGE), "Train your own")
+    at = open_tab(open_page(PAGE), "vit_tab", "Train your own")
     own = _train(at)
     assert len(own.losses) == 10 and own.config.width == 16 and own.version == 1
     assert at.selectbox(key="vit_model").value == "Mine (trained here)"
@@ -224,7 +217,7 @@ def test_training_makes_this_sessions_model_and_selects_it_every_time():
 
 
 def test_a_configuration_too_big_is_refused_with_the_memory_policys_message():
-    at = _open_tab(open_page(PAGE), "Train your own")
+    at = open_tab(open_page(PAGE), "vit_tab", "Train your own")
     at.slider(key="vit_frames").set_value(8)
     at.select_slider(key="vit_patch").set_value(2)
     at.select_slider(key="vit_width").set_value(256).run()
@@ -258,11 +251,11 @@ def test_garbage_upload_shows_an_error_and_keeps_the_last_good_video(tmp_path):
     assert_clean(at)                                          # one frame to predict: no slider, a caption
     assert "Frame to predict: 3 (the only one: the video has 4 frames)" in _captions(at)
     for tab in TABS[:4]:
-        _open_tab(at, tab)
+        open_tab(at, "vit_tab", tab)
 
 
 def test_training_on_the_games_with_the_weighted_loss_learns_from_their_windows():
-    at = _open_tab(open_page(PAGE), "Train your own")
+    at = open_tab(open_page(PAGE), "vit_tab", "Train your own")
     at.radio(key="vit_train_on").set_value("the 64 training games")
     at.radio(key="vit_loss").set_value("change-weighted MSE")
     own = _train(at)
@@ -274,10 +267,10 @@ def test_training_live_on_an_upload_uses_its_frames_and_drops_the_notice(tmp_pat
     at = open_page(PAGE)
     at.radio(key="vit_source").set_value("Upload").run()
     at.file_uploader(key="vit_upload").upload("doubled.mp4", _doubled_mp4_bytes(tmp_path), "video/mp4").run()
-    _open_tab(at, "Train your own")
+    open_tab(at, "vit_tab", "Train your own")
     own = _train(at)
     assert own.version == 1 and len(own.losses) == 10
-    _open_tab(at, "Prediction")
+    open_tab(at, "vit_tab", "Prediction")
     assert at.selectbox(key="vit_model").value == "Mine (trained here)"
     assert not [i for i in at.info if "Out of domain" in i.value]      # it learned this video
     assert "Mine (trained here) model, frame" in at.get("plotly_chart")[0].proto.spec

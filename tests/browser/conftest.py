@@ -118,6 +118,11 @@ def wait_until_idle(page, timeout_ms: int = 120_000) -> None:
     page.wait_for_function("!document.querySelector('[data-testid=stSkeleton]')", timeout=timeout_ms)
 
 
+def alert_text(page) -> str:
+    """The text of every alert (info, warning, error) on the page, joined."""
+    return " ".join(page.locator("[data-testid=stAlert]").all_inner_texts())
+
+
 def screenshot(page, name: str) -> Path:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / f"{name}.png"

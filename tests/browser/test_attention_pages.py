@@ -3,7 +3,7 @@ Stop ending a running benchmark, crafted URLs shown as plain text, and the pictu
 
 import time
 
-from tests.browser.conftest import screenshot, wait_until_idle
+from tests.browser.conftest import alert_text, screenshot, wait_until_idle
 from tests.browser.test_pages import assert_no_exception
 
 TINY = "conv_max_side=32&conv_channels=8&conv_budget=4"
@@ -45,7 +45,7 @@ def test_run_twice_in_two_sessions_measures_every_time(server_url, browser):
         for page in pages:
             assert "This app has encountered an error" not in page.locator("body").inner_text()
             assert page.locator(".js-plotly-plot").count() == 2
-            alerts = " ".join(page.locator("[data-testid=stAlert]").all_inner_texts())
+            alerts = alert_text(page)
             assert "Side 32 × 32" in alerts and "attention skipped" in alerts
         # four independent measurements: timings to the microsecond never repeat exactly
         assert len({str(r) for r in results}) == 4, results
@@ -139,7 +139,7 @@ def test_playground_random_and_wrong_axis(server_url, page):
     page.goto(f"{server_url}/attention_playground?att_source=Random&att_wrong_axis=1&att_nq=6")
     wait_until_idle(page)
     assert_no_exception(page)
-    assert "rows now sum" in " ".join(page.locator("[data-testid=stAlert]").all_inner_texts())
+    assert "rows now sum" in alert_text(page)
     page.wait_for_selector(".js-plotly-plot", timeout=60_000)
     page.wait_for_timeout(1000)  # let the table editors draw their canvases
     screenshot(page, "attention_playground_random_wrong_axis")
@@ -149,7 +149,7 @@ def test_off_grid_url_values_say_what_was_used(server_url, page):
     page.goto(f"{server_url}/identity_attention?id_n=3.7&id_c=2.3")
     wait_until_idle(page)
     assert_no_exception(page)
-    alerts = " ".join(page.locator("[data-testid=stAlert]").all_inner_texts())
+    alerts = alert_text(page)
     assert "id_n=3.7" in alerts and "is not a whole number; using 4" in alerts
     assert "id_c=2.3" in alerts and "using 2.5" in alerts
     screenshot(page, "identity_off_grid_url")

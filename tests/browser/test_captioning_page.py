@@ -6,7 +6,7 @@ from pathlib import Path
 
 import streamlit
 
-from tests.browser.conftest import screenshot, wait_until_idle
+from tests.browser.conftest import alert_text, screenshot, wait_until_idle
 from tests.browser.test_pages import assert_no_exception
 
 TABS = ["Watch a clip", "Attention", "Over the test set", "Cost"]
@@ -128,6 +128,6 @@ def test_garbage_url_shows_notices(server_url, page):
     page.goto(f"{server_url}/video_captioning?cap_k=abc&cap_frame=99&cap_source=nope&cap_tab=zzz")
     wait_until_idle(page)
     assert_no_exception(page)
-    alerts = " ".join(page.locator("[data-testid=stAlert]").all_inner_texts())
+    alerts = alert_text(page)
     assert "cap_k=abc" in alerts and "cap_frame=99" in alerts and "cap_source=nope" in alerts
     screenshot(page, "page_video_captioning_garbage_url")

@@ -3,7 +3,7 @@
 import pytest
 
 from seqviz.ui import registry
-from tests.browser.conftest import running_server, screenshot, wait_until_idle
+from tests.browser.conftest import alert_text, running_server, screenshot, wait_until_idle
 
 PAGES = [registry.HOME] + list(registry.TOPICS)
 
@@ -37,7 +37,7 @@ def test_garbage_url_shows_a_notice_not_a_traceback(server_url, page):
     page.goto(f"{server_url}/softmax_flattening?D=abc&device=quantum&seed=1e999")
     wait_until_idle(page)
     assert_no_exception(page)
-    alerts = " ".join(page.locator("[data-testid=stAlert]").all_inner_texts())
+    alerts = alert_text(page)
     assert "D=abc" in alerts and "device=quantum" in alerts and "seed=1e999" in alerts
     screenshot(page, "softmax_garbage_url")
 

@@ -13,7 +13,7 @@ import streamlit as st
 
 from seqviz.captioning import experiment, timeline
 from seqviz.captioning.data import Clip, Event, make_clips
-from seqviz.ui import params, sidebar
+from seqviz.ui import params, sidebar, uploads
 from seqviz.ui.cache import cached
 from seqviz.ui.captioning import shipped
 from seqviz.vit import video as videos
@@ -63,9 +63,7 @@ def _decode(data: bytes) -> tuple[np.ndarray, int]:
 
 
 def _upload(container: Any, fallback: Shown) -> Shown:
-    upload = container.file_uploader(
-        f"Upload a video ({', '.join(videos.VIDEO_TYPES)}, at most {videos.MAX_UPLOAD_BYTES // 2**20} MB)",
-        type=list(videos.VIDEO_TYPES), key="cap_upload", max_upload_size=videos.MAX_UPLOAD_BYTES // 2**20)
+    upload = uploads.video_uploader(container, "cap_upload")
     last = st.session_state.get(_LAST_UPLOAD)
     if upload is None:
         if last is None:

@@ -14,7 +14,7 @@ import numpy as np
 import streamlit as st
 
 from seqviz.recurrent.cells import run_sequential
-from seqviz.ui import params, sidebar
+from seqviz.ui import params, sidebar, uploads
 from seqviz.ui.cache import cached
 from seqviz.ui.vit import shipped as shipped_models
 from seqviz.vit import evaluate as vit_eval
@@ -126,9 +126,7 @@ def pick_video(min_frames: int) -> Video:
     fallback_video = game_video(seed, textured, f"synthetic game, seed {seed}")
     if source == "Synthetic game":
         return fallback_video
-    upload = right.file_uploader(f"Upload a video ({', '.join(videos.VIDEO_TYPES)}, at most "
-                                 f"{videos.MAX_UPLOAD_BYTES // 2**20} MB)", type=list(videos.VIDEO_TYPES),
-                                 key="vit_upload", max_upload_size=videos.MAX_UPLOAD_BYTES // 2**20)
+    upload = uploads.video_uploader(right, "vit_upload")
     last = st.session_state.get(_LAST_UPLOAD)
     if upload is None:
         if last is None:
