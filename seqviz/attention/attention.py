@@ -66,8 +66,8 @@ def scores(Q: Any, K: Any, scale: float | None = None) -> Any:
 
 
 def attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, *, need_weights: bool = True,
-              apply_softmax: bool = True, scale: float | None = None, normalise_over: str = "keys"
-              ) -> tuple[torch.Tensor, torch.Tensor | None]:
+              apply_softmax: bool = True, scale: float | None = None, normalise_over: str = "keys",
+              mask: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor | None]:
     """The one attention function in seqviz: (output, weights) of softmax(q k^T * scale) v.
 
     q: (..., N_Q, d_k), k: (..., N_KV, d_k), v: (..., N_KV, d_v) -> output (..., N_Q, d_v),
@@ -77,14 +77,18 @@ def attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, *, need_weights
     weights out, and `weights` is None. The explicit path returns the weights:
     `apply_softmax=False` leaves them as the scaled scores; `normalise_over="queries"`
     applies the softmax down each column, the mistake the playground shows.
+    `mask` (bool, broadcastable to the weights' shape) says which keys each query may read:
+    False scores are set to -inf before the softmax (padding words of a shorter sentence).
     """
     if normalise_over not in ("keys", "queries"):
         raise ValueError(f"normalise_over must be 'keys' or 'queries', got {normalise_over!r}")
     if scale is None:
         scale = 1.0 / math.sqrt(q.shape[-1])
     if not need_weights and apply_softmax and normalise_over == "keys":
-        return F.scaled_dot_product_attention(q, k, v, scale=scale), None    # (..., N_Q, d_v)
+        return F.scaled_dot_product_attention(q, k, v, attn_mask=mask, scale=scale), None  # (..., N_Q, d_v)
     weights = _scaled_scores(q, k, scale)                                    # (..., N_Q, N_KV)
+    if mask is not None:
+        weights = weights.masked_fill(~mask, float("-inf"))
     if apply_softmax:
         weights = torch.softmax(weights, dim=-1 if normalise_over == "keys" else -2)
     return weights @ v, weights                                             # (..., N_Q, d_v)

@@ -188,6 +188,22 @@ def test_fused_path_equals_the_explicit_path_and_returns_no_weights():
         attention.attention(Q, K, V, normalise_over="rows")
 
 
+def test_key_mask_equals_attention_over_the_kept_keys_and_torch_sdpa():
+    g = torch.Generator().manual_seed(3)
+    q, k, v = torch.randn(2, 4, 8, generator=g), torch.randn(2, 6, 8, generator=g), torch.randn(2, 6, 5, generator=g)
+    lengths = torch.tensor([6, 3])
+    mask = (torch.arange(6) < lengths[:, None])[:, None, :]          # (B, 1, N_KV)
+    out, weights = attention.attention(q, k, v, mask=mask)
+    assert torch.all(weights[1, :, 3:] == 0)
+    for b, n in enumerate(lengths.tolist()):
+        alone, alone_weights = attention.attention(q[b], k[b, :n], v[b, :n])
+        assert torch.allclose(out[b], alone, atol=1e-6)
+        assert torch.allclose(weights[b, :, :n], alone_weights, atol=1e-6)
+    fused, _ = attention.attention(q, k, v, mask=mask, need_weights=False)
+    assert torch.allclose(fused, F.scaled_dot_product_attention(q, k, v, attn_mask=mask), atol=1e-6)
+    assert torch.allclose(fused, out, atol=1e-6)
+
+
 def test_sinusoidal_table_is_the_closed_form():
     for width in (8, 7, 1):
         table = positional.sinusoidal(50, width).double().numpy()
