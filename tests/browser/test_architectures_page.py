@@ -5,14 +5,11 @@ from urllib.parse import parse_qs, urlparse
 
 from seqviz.recurrent import architectures as arch
 from tests.browser.conftest import screenshot, wait_until_idle
+from tests.browser.test_captioning_page import main_button, still
 from tests.browser.test_pages import assert_no_exception
 
 NAMES = {p.key: p.name for p in arch.PATTERNS}
 TASKS = {t.name: t for t in arch.TASKS}
-
-
-def main_button(page, name):
-    return page.locator("[data-testid=stMainBlockContainer]").get_by_role("button", name=name, exact=True)
 
 
 def click(page, locator) -> None:
@@ -28,13 +25,6 @@ def current_task(page) -> arch.Task:
 
 def score(page) -> str:
     return page.locator("[data-testid=stMetric]", has_text="Score").locator("[data-testid=stMetricValue]").inner_text()
-
-
-def still(page) -> None:
-    """No pointer over a button and nothing focused: no tooltip in the screenshot."""
-    page.evaluate("document.activeElement && document.activeElement.blur()")
-    page.mouse.move(1, 1)
-    page.wait_for_timeout(600)
 
 
 def test_quiz_in_two_sessions_every_button_twice(server_url, browser):
