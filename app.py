@@ -7,7 +7,8 @@ from seqviz.ui import registry, sidebar
 st.set_page_config(page_title="seqviz", page_icon=":material/movie:", layout="wide")
 navigation = st.navigation(registry.sections(
     ("", "pages/home.py"),
-    ("Recurrent networks", "pages/memory_tasks.py", "pages/hidden_state.py", "pages/gradients.py"),
+    ("Recurrent networks", "pages/memory_tasks.py", "pages/hidden_state.py", "pages/gradients.py",
+     "pages/sequence_architectures.py"),
     ("Attention", "pages/softmax_flattening.py", "pages/attention_playground.py",
      "pages/identity_attention.py", "pages/permutation.py", "pages/attention_vs_conv.py"),
     ("Vision transformers", "pages/predictive_vit.py"),

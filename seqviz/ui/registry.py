@@ -43,6 +43,9 @@ TOPICS: tuple[Topic, ...] = (
           ":material/trending_down:",
           "Why do gradients vanish or explode through time, and how long a sequence can a "
           "hidden state of a given size remember?"),
+    Topic("pages/sequence_architectures.py", "Sequence architectures", "Recurrent networks",
+          ":material/account_tree:",
+          "One item or a sequence, in and out: which architecture, with a CNN or an RNN, fits which task?"),
     Topic("pages/softmax_flattening.py", "Softmax flattening", "Attention",
           ":material/equalizer:",
           "Why does softmax of a one-hot vector turn uniform as the vector grows, "
