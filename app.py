@@ -10,9 +10,10 @@ navigation = st.navigation(registry.sections(
     ("Recurrent networks", "pages/memory_tasks.py", "pages/hidden_state.py", "pages/gradients.py",
      "pages/sequence_architectures.py"),
     ("Attention", "pages/softmax_flattening.py", "pages/attention_playground.py",
-     "pages/identity_attention.py", "pages/permutation.py", "pages/attention_vs_conv.py"),
+     "pages/identity_attention.py", "pages/permutation.py", "pages/attention_vs_conv.py",
+     "pages/words_to_regions.py"),
     ("Vision transformers", "pages/predictive_vit.py"),
     ("Video captioning", "pages/video_captioning.py"),
-))
+), expanded=True)
 sidebar.render()
 navigation.run()

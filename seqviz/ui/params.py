@@ -240,3 +240,16 @@ def toggle(label: str, default: bool, *, key: str, container: Any = st, **kwargs
     _seed(key, default, parse)
     value = container.toggle(label, key=key, **kwargs)
     return _sync(key, value, default, container, text=lambda v: "1" if v else "0")
+
+
+def text(label: str, default: str, *, key: str, max_chars: int, container: Any = st, **kwargs: Any) -> str:
+    """A one-line text box bound to the URL; a URL value longer than `max_chars` is cut, with a
+    notice. What it holds is whatever was typed: the page parses it and says what it cannot use."""
+    def parse(raw: str) -> tuple[str, str | None]:
+        if len(raw) > max_chars:
+            return raw[:max_chars], f"is longer than {max_chars} characters; cut to the first {max_chars}"
+        return raw, None
+
+    _seed(key, default, parse)
+    value = container.text_input(label, key=key, max_chars=max_chars, **kwargs)
+    return _sync(key, value, default, container)

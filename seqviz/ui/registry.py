@@ -62,6 +62,10 @@ TOPICS: tuple[Topic, ...] = (
     Topic("pages/attention_vs_conv.py", "Attention versus convolution", "Attention",
           ":material/speed:",
           "How far does a convolution see, and how much more does attention over every pixel cost?"),
+    Topic("pages/words_to_regions.py", "Words to regions: cross-attention", "Attention",
+          ":material/draw:",
+          "How can a sentence's words about places reach the right part of a picture that a "
+          "network draws, and what goes wrong without attention?"),
     Topic("pages/predictive_vit.py", "Predicting the next frame", "Vision transformers",
           ":material/movie:",
           "How does a Vision Transformer predict the next frame of a video, and where "
