@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import re
 from typing import Any
 
+import numpy as np
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
 
@@ -107,3 +110,19 @@ def move_every_widget(at: AppTest, skip: tuple[str, ...] = ()) -> int:
             assert_clean(at)
             moves += 1
     return moves
+
+
+def chart_data(at, key):
+    """The plotly spec of the chart whose key is `key`."""
+    charts = [c for c in at.get("plotly_chart") if c.proto.id.endswith(key)]
+    assert len(charts) == 1, [c.proto.id for c in at.get("plotly_chart")]
+    return json.loads(charts[0].proto.spec)
+
+
+def heatmap_values(at, key):
+    """The z matrix of the chart's first trace, decoded from plotly's typed-array form."""
+    z = chart_data(at, key)["data"][0]["z"]
+    if isinstance(z, dict):
+        z = np.frombuffer(base64.b64decode(z["bdata"]), dtype=z["dtype"]).reshape(
+            [int(s) for s in str(z["shape"]).split(",")])
+    return np.asarray(z, dtype=float).tolist()

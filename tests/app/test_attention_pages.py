@@ -1,31 +1,12 @@
 """Page-specific AppTests for the Attention section: numbers on screen, bad input, benchmark."""
 
-import base64
-import json
 
-import numpy as np
 import pytest
 
-from tests.apptest_helpers import assert_clean, open_page
+from tests.apptest_helpers import assert_clean, chart_data, heatmap_values, open_page
 
 PLAYGROUND = "pages/attention_playground.py"
 CONV = "pages/attention_vs_conv.py"
-
-
-def chart_data(at, key):
-    """The plotly spec of the chart whose key is `key`."""
-    charts = [c for c in at.get("plotly_chart") if c.proto.id.endswith(key)]
-    assert len(charts) == 1, [c.proto.id for c in at.get("plotly_chart")]
-    return json.loads(charts[0].proto.spec)
-
-
-def heatmap_values(at, key):
-    """The z matrix of the chart's first trace, decoded from plotly's typed-array form."""
-    z = chart_data(at, key)["data"][0]["z"]
-    if isinstance(z, dict):
-        z = np.frombuffer(base64.b64decode(z["bdata"]), dtype=z["dtype"]).reshape(
-            [int(s) for s in str(z["shape"]).split(",")])
-    return np.asarray(z, dtype=float).tolist()
 
 
 def edit(at, key, rows):

@@ -128,3 +128,15 @@ def screenshot(page, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def main_button(page, name):
+    """A button of the page itself (the app header has a Stop button of its own while running)."""
+    return page.locator("[data-testid=stMainBlockContainer]").get_by_role("button", name=name, exact=True)
+
+
+def still(page) -> None:
+    """No pointer over a button and nothing focused: no tooltip in the screenshot."""
+    page.evaluate("document.activeElement && document.activeElement.blur()")
+    page.mouse.move(1, 1)
+    page.wait_for_timeout(600)

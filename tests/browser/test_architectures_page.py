@@ -4,8 +4,7 @@ twice), the diagram captured, and a link that opens its target page with the pre
 from urllib.parse import parse_qs, urlparse
 
 from seqviz.recurrent import architectures as arch
-from tests.browser.conftest import screenshot, wait_until_idle
-from tests.browser.test_captioning_page import main_button, still
+from tests.browser.conftest import main_button, screenshot, still, wait_until_idle
 from tests.browser.test_pages import assert_no_exception
 
 NAMES = {p.key: p.name for p in arch.PATTERNS}

@@ -6,23 +6,11 @@ from pathlib import Path
 
 import streamlit
 
-from tests.browser.conftest import alert_text, screenshot, wait_until_idle
+from tests.browser.conftest import alert_text, main_button, screenshot, still, wait_until_idle
 from tests.browser.test_pages import assert_no_exception
 
 TABS = ["Watch a clip", "Attention", "Over the test set", "Cost"]
 FIREWORKS = next((Path(streamlit.__file__).parent / "static" / "static" / "media").glob("fireworks*.gif"))
-
-
-def main_button(page, name):
-    """A button of the page itself (the app header has a Stop button of its own while running)."""
-    return page.locator("[data-testid=stMainBlockContainer]").get_by_role("button", name=name, exact=True)
-
-
-def still(page) -> None:
-    """No pointer over a button and nothing focused: no tooltip in the screenshot."""
-    page.evaluate("document.activeElement && document.activeElement.blur()")
-    page.mouse.move(1, 1)
-    page.wait_for_timeout(600)
 
 
 def live_line(page) -> str:

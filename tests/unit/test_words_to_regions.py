@@ -8,7 +8,7 @@ import torch.nn.functional as F
 from seqviz.attention import regions_experiment as experiment
 from seqviz.attention import regions_explain as explain
 from seqviz.attention import scenes
-from seqviz.attention.words_to_regions import Drawing, RegionsConfig, WordsToRegions
+from seqviz.attention.words_to_regions import Drawing, RegionsConfig
 
 
 def test_every_random_sentence_parses_back_to_its_scene():
