@@ -51,7 +51,10 @@ st.table(pd.DataFrame({
     "quadrant": scenes.QUADRANT_NAMES, "the sentence asks for": [explain.describe(i) for i in attended.asked],
     "cross-attention drew": ui.verdicts(attended), "one vector drew": ui.verdicts(squeezed)}), hide_index=True)
 st.caption("What a model drew in a quadrant is the nearest (mean squared error) of the 13 things a "
-           "quadrant can hold: empty, or one of 4 colours × 3 shapes.")
+           "quadrant can hold: empty, or one of 4 colours × 3 shapes. The rule is lenient: a blurred mix of "
+           "two shapes counts as right when the right one is nearest, so each cell also gives the drawing's "
+           "mean squared error against the exact quadrant (0 is exact; between two different quadrants "
+           "it is {:.3f} to {:.3f}).".format(*ui.template_distances()))
 
 looks = explain.looks(attended, scene)
 show_chart(plots.quadrant_word_map(attended.weights, attended.words, scenes.QUADRANT_NAMES,

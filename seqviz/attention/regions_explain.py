@@ -26,6 +26,7 @@ class Result:
     asked: tuple[int, ...]         # template index the sentence asks for, per quadrant
     weights: np.ndarray | None     # (4, words) quadrant x word attention, None without attention
     words: tuple[str, ...]
+    errors: tuple[float, ...]      # mean squared error of each drawn quadrant against the one asked for
 
     @property
     def right(self) -> tuple[bool, ...]:
@@ -38,8 +39,10 @@ def draw(model: WordsToRegions, scene: scenes.Scene) -> Result:
     drawing = model(data.ids, data.lengths)
     words = tuple(scenes.tokens(scene))
     weights = None if drawing.attention is None else drawing.attention[0, :, :len(words)].numpy()
-    return Result(drawing.pictures[0].numpy(), tuple(predict_labels(torch.sigmoid(drawing.logits))[0].tolist()),
-                  tuple(data.labels[0].tolist()), weights, words)
+    patches = torch.sigmoid(drawing.logits)
+    errors = ((patches - data.targets) ** 2).mean((-1, -2, -3))[0]
+    return Result(drawing.pictures[0].numpy(), tuple(predict_labels(patches)[0].tolist()),
+                  tuple(data.labels[0].tolist()), weights, words, tuple(errors.tolist()))
 
 
 def describe(index: int) -> str:

@@ -43,7 +43,8 @@ def test_default_page_shows_the_shipped_models_drawing_and_attention():
     assert any(title.startswith(f"“{scenes.sentence(scene)}”") for title in charts(at))
     table = at.table[0].value
     assert list(table["the sentence asks for"]) == ["red circle", "empty", "empty", "blue square"]
-    assert list(table["cross-attention drew"]) == [f"{explain.describe(d)} ✓" for d in result.drawn]
+    assert list(table["cross-attention drew"]) == [f"{explain.describe(d)} ✓ (error {e:.3f})"
+                                                   for d, e in zip(result.drawn, result.errors)]
     own = explain.looks(result, scene)[0].own_words
     assert f"puts **{own:.0%}** of its attention" in markdown(at)
 

@@ -98,6 +98,7 @@ def test_moving_an_object_moves_its_words_weight_to_the_new_quadrant(seed):
             weight = after.weights[:, phrase.start:phrase.stop].sum(axis=1)
             assert weight[moved.quadrant] > 0.9
             assert after.right == (True,) * 4 and before.right == (True,) * 4
+            assert max(after.errors) < 0.005 and max(before.errors) < 0.005        # drawn clean, not blurred
 
 
 def test_sentences_the_page_writes_read_the_tables():

@@ -24,7 +24,7 @@ def quadrant_word_map(weights: np.ndarray, words: Sequence[str], quadrants: Sequ
     weights = np.asarray(weights, dtype=float)
     n = weights.shape[1]
     layout = base_layout(title, height=300)
-    layout.update(margin=dict(l=100, r=10, t=80, b=60),
+    layout.update(margin=dict(l=100, r=10, t=80 if n <= 12 else 130, b=20),
                   xaxis=dict(tickmode="array", tickvals=list(range(n)), ticktext=list(words), side="top",
                              tickangle=0 if n <= 12 else -60, range=[-0.5, n - 0.5]),
                   yaxis=dict(tickmode="array", tickvals=list(range(len(quadrants))),

@@ -79,8 +79,18 @@ def parse_or_last_good(text: str) -> scenes.Scene:
     return scene
 
 
+def template_distances() -> tuple[float, float]:
+    """The smallest and largest mean squared error between two different quadrants a scene can hold."""
+    flat = scenes.templates().reshape(len(scenes.templates()), -1)
+    pairs = [float(((flat[i] - flat[j]) ** 2).mean()) for i in range(len(flat)) for j in range(i)]
+    return min(pairs), max(pairs)
+
+
 def verdicts(result: explain.Result) -> list[str]:
-    return [f"{explain.describe(d)} {'✓' if ok else '✗'}" for d, ok in zip(result.drawn, result.right)]
+    """What each quadrant holds by the nearest-quadrant rule, right or wrong, and how far the drawing
+    is from the exact one (a blurred mix can be nearest to the right thing)."""
+    return [f"{explain.describe(d)} {'✓' if ok else '✗'} (error {e:.3f})"
+            for d, ok, e in zip(result.drawn, result.right, result.errors)]
 
 
 def looks_sentence(looks: list[explain.QuadrantLook]) -> str:
