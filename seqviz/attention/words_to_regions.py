@@ -60,11 +60,11 @@ class WordsToRegions(nn.Module):
         self.embed = nn.Embedding(len(scenes.VOCAB), d, padding_idx=0)
         self.encoder = nn.GRU(d, d // 2, batch_first=True, bidirectional=True)
         if config.variant == "attention":
-            self.queries = nn.Parameter(torch.randn(scenes.MAX_OBJECTS, d) / d ** 0.5)  # (4, d)
+            self.queries = nn.Parameter(torch.zeros(scenes.MAX_OBJECTS, d))    # (4, d), drawn by init_parameters
             self.keys = nn.Linear(d, d)
             self.values = nn.Linear(d, d)
         else:
-            self.quadrants = nn.Parameter(torch.randn(scenes.MAX_OBJECTS, d) / d ** 0.5)  # (4, d)
+            self.quadrants = nn.Parameter(torch.zeros(scenes.MAX_OBJECTS, d))  # (4, d), drawn by init_parameters
             self.combine = nn.Linear(2 * d, d)
         q = scenes.QUADRANT
         self.decoder = nn.Sequential(nn.Linear(d, config.decoder_hidden), nn.ReLU(),
@@ -72,7 +72,7 @@ class WordsToRegions(nn.Module):
                                      nn.Linear(config.decoder_hidden, q * q * 3))
 
     def init_parameters(self, generator: torch.Generator) -> None:
-        """The quadrant queries (or embeddings) as at construction: N(0, 1/d), from `generator`."""
+        """The quadrant queries (or embeddings): N(0, 1/d), drawn from `generator` (seqviz.core.rng)."""
         own = self.queries if self.config.variant == "attention" else self.quadrants
         with torch.no_grad():
             own.copy_(torch.randn(own.shape, generator=generator) / own.shape[-1] ** 0.5)
