@@ -12,6 +12,7 @@ from seqviz.plots.attention import regions as plots
 from seqviz.plots.vit import image_panels
 from seqviz.ui import cards, params, registry, sidebar
 from seqviz.ui.attention import regions as ui
+from seqviz.ui.attention import regions_live as live
 from seqviz.ui.charts import show_chart
 
 registry.ensure_router()
@@ -92,6 +93,16 @@ with cards.question_card("Without attention: what goes wrong as a sentence names
     st.caption("The charts read models/regions_curves.csv and models/regions_seeds.csv, written by the same "
                "measurement during and after training. The test sentences come from a stream no training run "
                "reads, but short sentences are few, so they come up in training too. " + ui.seen_text(rows, seed))
+
+with cards.question_card(
+        "Does attention learn first from your seed too? Train both models here",
+        "Both models start from the sidebar's seed and read the same sentences in the same order, one step "
+        "each in turn, on this machine's CPU. Every 50 steps both draw 200 test sentences (50 of each length) "
+        "and the curves grow as they are measured; Stop keeps what has been trained so far. At the end both "
+        f"are measured on the whole test set ({len(experiment.test_set().scenes)} sentences) and draw the "
+        "sentence at the top of the page. What you train stays in your session; the shipped models do not "
+        "change."):
+    live.live_training(sidebar.seed(), scene)
 
 with cards.question_card("Where does each quadrant look, over the whole test set?",
                          ui.attention_text(experiment.read_attention(), ui.test_attention(stage, seed), seed)):

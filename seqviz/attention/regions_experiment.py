@@ -38,8 +38,8 @@ from seqviz.core.train import Progress, train_loop
 
 __all__ = ["TrainSettings", "SETTINGS", "EXPERIMENTS", "SEEDS", "TEST_PER_COUNT", "EVALUATE_EVERY",
            "EARLY_STEP", "QualityRow", "CurveRow", "AttentionRow", "Batch", "batch", "test_set", "new_model",
-           "train", "predict_labels", "measure", "measure_attention", "phrase_spans", "checkpoint_path",
-           "load_shipped", "read_quality", "read_curves", "read_attention", "command", "main"]
+           "train", "train_side_by_side", "predict_labels", "measure", "measure_attention", "phrase_spans",
+           "checkpoint_path", "load_shipped", "read_quality", "read_curves", "read_attention", "command", "main"]
 
 SEEDS = (0, 1, 2)
 DATA_SEED = 0
@@ -108,18 +108,16 @@ def new_model(config: RegionsConfig, seed: int) -> WordsToRegions:
     return rng.init_parameters(WordsToRegions(config), rng.torch_generator(seed))
 
 
-def train(model: WordsToRegions, seed: int, settings: TrainSettings = SETTINGS, *,
-          on_progress: Callable[[Progress], None] | None = None,
-          should_stop: Callable[[], bool] | None = None,
-          seen: set[str] | None = None, report_every: int | None = None
-          ) -> tuple[WordsToRegions, list[dict[str, float]]]:
-    """`model` trained on fresh scenes drawn from `seed` at every step (the sentences drawn are
-    added to `seen` when given). Loss: binary cross-entropy of every pixel."""
+def _stepper(model: WordsToRegions, seed: int, settings: TrainSettings,
+             seen: set[str] | None = None) -> Callable[[], float]:
+    """One optimisation step of `model` per call, on a fresh batch from the training stream of
+    `seed` (the sentences drawn are added to `seen` when given); returns the step's loss.
+    Loss: binary cross-entropy of every pixel."""
     model.train()
     stream = np.random.default_rng([seed, 1])
     optimiser = torch.optim.Adam(model.parameters(), lr=settings.lr)
 
-    def step(_: int) -> dict[str, float]:
+    def step() -> float:
         drawn = scenes.random_scenes(settings.batch, stream, most=settings.most_objects)
         if seen is not None:
             seen.update(scenes.sentence(s) for s in drawn)
@@ -130,11 +128,61 @@ def train(model: WordsToRegions, seed: int, settings: TrainSettings = SETTINGS, 
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), settings.clip)
         optimiser.step()
-        return {"loss": loss.item()}
+        return loss.item()
 
-    history = train_loop(step, settings.steps, on_progress=on_progress, should_stop=should_stop,
-                         report_every=report_every or max(1, settings.steps // 100))
+    return step
+
+
+def train(model: WordsToRegions, seed: int, settings: TrainSettings = SETTINGS, *,
+          on_progress: Callable[[Progress], None] | None = None,
+          should_stop: Callable[[], bool] | None = None,
+          seen: set[str] | None = None, report_every: int | None = None
+          ) -> tuple[WordsToRegions, list[dict[str, float]]]:
+    """`model` trained on fresh scenes drawn from `seed` at every step (the sentences drawn are
+    added to `seen` when given)."""
+    step = _stepper(model, seed, settings, seen)
+    history = train_loop(lambda _: {"loss": step()}, settings.steps, on_progress=on_progress,
+                         should_stop=should_stop, report_every=report_every or max(1, settings.steps // 100))
     return model.eval(), history
+
+
+def train_side_by_side(seed: int, settings: TrainSettings = SETTINGS, *, test: Batch | None = None,
+                       evaluate_every: int = 50, curve: list[CurveRow] | None = None,
+                       on_progress: Callable[[Progress], None] | None = None,
+                       should_stop: Callable[[], bool] | None = None
+                       ) -> tuple[dict[str, WordsToRegions], list[CurveRow], int]:
+    """Both models from `seed`, stepped in turn on the same sentences (each ends as `train` would
+    leave it from the same seed), each measured on `test` every `evaluate_every` steps and where
+    training ends or is stopped. The rows go into `curve` (experiment = the variant) as they come,
+    so a page can draw them while training runs. Returns the models, the rows and the steps done."""
+    test = test or test_set(50)
+    curve = [] if curve is None else curve
+    models = {variant: new_model(RegionsConfig(variant), seed) for variant in ("attention", "one-vector")}
+    steppers = {variant: _stepper(model, seed, settings) for variant, model in models.items()}
+    measured: set[int] = set()
+
+    def evaluate(step: int) -> None:
+        measured.add(step)
+        for variant, model in models.items():
+            curve.extend(CurveRow(variant, seed, step, r.objects, r.scene_accuracy, r.object_accuracy)
+                         for r in measure(model, variant, seed, test))
+
+    def report(progress: Progress) -> None:
+        if progress.step % evaluate_every == 0 or progress.step == progress.total:
+            evaluate(progress.step)
+        if on_progress is not None:
+            on_progress(progress)
+
+    def step(_: int) -> dict[str, float]:
+        losses = {f"loss {variant}": stepper() for variant, stepper in steppers.items()}
+        return {"loss": sum(losses.values()), **losses}
+
+    history = train_loop(step, settings.steps, on_progress=report, should_stop=should_stop,
+                         report_every=min(10, evaluate_every))
+    done = len(history)
+    if done and done not in measured:
+        evaluate(done)
+    return {variant: model.eval() for variant, model in models.items()}, curve, done
 
 
 def predict_labels(patches: torch.Tensor) -> torch.Tensor:

@@ -1,5 +1,6 @@
-"""The words-to-regions page in Chromium: two sessions at once, every button pressed twice, a sentence
-outside the grammar, a one-word change, and the page captured."""
+"""The words-to-regions page in Chromium: two sessions at once drawing random sentences and training
+both models (each twice), a sentence outside the grammar, a one-word change, Stop during training,
+and the page captured."""
 
 from seqviz.attention import scenes
 from seqviz.core import rng
@@ -22,14 +23,12 @@ def test_two_sessions_press_every_button_twice(server_url, browser):
     try:
         pages = [context.new_page() for context in sessions]
         for page, seed in zip(pages, (0, 5)):
-            page.goto(f"{server_url}/words_to_regions?seed={seed}")
+            page.goto(f"{server_url}/words_to_regions?seed={seed}&wr_live_steps=100")
             wait_until_idle(page)
             assert_no_exception(page)
             page.wait_for_selector(".js-plotly-plot", timeout=60_000)
-        for _ in range(2):
-            for page in pages:
-                press(page, "Example 3")
         for page in pages:
+            press(page, "Example 3")
             assert sentence_box(page).input_value() == scenes.EXAMPLES[2]
         for _ in range(2):
             for page in pages:
@@ -38,13 +37,26 @@ def test_two_sessions_press_every_button_twice(server_url, browser):
             expected = scenes.sentence(scenes.random_scenes(2, rng.numpy_generator(seed))[-1])
             assert sentence_box(page).input_value() == expected
             assert "Measured now" in page.inner_text("body")
+        for trainers in (pages, pages[:1]):         # both sessions train at once, then the first again
+            for page, seed in zip(trainers, (0, 5)):
+                main_button(page, f"Train both models here (100 steps each, seed {seed})").click()
+            for page in trainers:
+                page.wait_for_timeout(500)
+                wait_until_idle(page)
+                assert_no_exception(page)
+        for page, seed, runs in zip(pages, (0, 5), (2, 1)):
+            body = page.inner_text("body")
+            assert f"Run {runs} finished 100 steps" in body
+            assert f"Trained here from seed {seed} for 100 steps" in body
+        still(pages[1])
+        screenshot(pages[1], "page_words_to_regions_trained_here")
     finally:
         for context in sessions:
             context.close()
 
 
-def test_bad_sentence_and_word_change_are_shown_and_captured(server_url, page):
-    page.goto(f"{server_url}/words_to_regions")
+def test_bad_sentence_word_change_and_stop(server_url, page):
+    page.goto(f"{server_url}/words_to_regions?wr_live_steps=2000")
     wait_until_idle(page)
     assert_no_exception(page)
     page.wait_for_selector(".js-plotly-plot", timeout=60_000)
@@ -69,3 +81,12 @@ def test_bad_sentence_and_word_change_are_shown_and_captured(server_url, page):
     assert "five words of its own object" in page.inner_text("body")
     still(page)
     screenshot(page, "page_words_to_regions_ablation")
+    main_button(page, "Train both models here (2,000 steps each, seed 0)").click()
+    page.wait_for_selector("text=Training now: four-object test sentences drawn right", timeout=60_000)
+    for _ in range(2):
+        main_button(page, "Stop").click()
+        wait_until_idle(page)
+        assert_no_exception(page)
+    assert "stopped at step" in alert_text(page)
+    body = page.inner_text("body")
+    assert "of 2,000 steps, kept as they are" in body and "Trained here: " in body

@@ -152,3 +152,24 @@ def test_one_word_changes_keep_the_grammar_or_say_why_not():
         explain.change_word(three, 4, "left")
     assert explain.describe(0) == "empty" and explain.describe(1) == "red circle"
     assert explain.describe(12) == "yellow triangle" and len(scenes.templates()) == 13
+
+
+def test_side_by_side_training_ends_as_each_model_would_alone_and_measures_as_it_goes():
+    settings = experiment.TrainSettings(steps=20, batch=16)
+    test = experiment.batch(scenes.random_scenes(12, np.random.default_rng(1)))
+    reports, curve = [], []
+    models, rows, done = experiment.train_side_by_side(3, settings, test=test, evaluate_every=10, curve=curve,
+                                                        on_progress=reports.append)
+    assert done == 20 and rows is curve and {r.step for r in rows} == {10, 20}
+    assert {r.experiment for r in rows} == {"attention", "one-vector"}
+    for variant, model in models.items():
+        alone, _ = experiment.train(experiment.new_model(RegionsConfig(variant), 3), 3, settings)
+        assert all(torch.equal(a, b) for a, b in zip(alone.state_dict().values(), model.state_dict().values()))
+        final = {r.objects: r.scene_accuracy for r in experiment.measure(model, variant, 3, test)}
+        assert final == {r.objects: r.scene_accuracy for r in rows if r.experiment == variant and r.step == 20}
+    assert reports[-1].step == 20 and {"loss", "loss attention", "loss one-vector"} <= set(reports[-1].metrics)
+    asked = []
+    stopped, rows, done = experiment.train_side_by_side(3, settings, test=test, evaluate_every=10,
+                                                        should_stop=lambda: asked.append(1) or len(asked) > 5)
+    assert done == 5 and {r.step for r in rows} == {5}      # stopped, and measured where it stopped
+    assert all(not model.training for model in stopped.values())
