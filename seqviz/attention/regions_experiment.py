@@ -29,11 +29,20 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from seqviz.attention import scenes
+from seqviz.attention.regions_train import (
+    SETTINGS,
+    Batch,
+    TrainSettings,
+    batch,
+    new_model,
+    stepper,
+    templates_tensor,
+    train,
+)
 from seqviz.attention.words_to_regions import RegionsConfig, WordsToRegions
-from seqviz.core import checkpoints, records, rng
+from seqviz.core import checkpoints, records
 from seqviz.core.train import Progress, train_loop
 
 __all__ = ["TrainSettings", "SETTINGS", "EXPERIMENTS", "SEEDS", "TEST_PER_COUNT", "EVALUATE_EVERY",
@@ -51,16 +60,6 @@ CURVES_CSV = checkpoints.MODELS_DIR / "regions_curves.csv"
 ATTENTION_CSV = checkpoints.MODELS_DIR / "regions_attention.csv"
 
 
-@dataclass(frozen=True)
-class TrainSettings:
-    steps: int = 3000
-    batch: int = 128
-    lr: float = 3e-3
-    clip: float = 1.0
-    most_objects: int = scenes.MAX_OBJECTS   # training sentences name one to this many objects
-
-
-SETTINGS = TrainSettings()
 EXPERIMENTS = {
     "attention": (RegionsConfig("attention"), SETTINGS),
     "one-vector": (RegionsConfig("one-vector"), SETTINGS),
@@ -69,81 +68,11 @@ EXPERIMENTS = {
 }
 
 
-@dataclass(frozen=True)
-class Batch:
-    """Scenes with their word indices, lengths, target labels (B, 4) and target pictures."""
-
-    scenes: tuple[scenes.Scene, ...]
-    ids: torch.Tensor        # (B, MAX_TOKENS)
-    lengths: torch.Tensor    # (B,)
-    labels: torch.Tensor     # (B, 4) template index per quadrant
-
-    @property
-    def targets(self) -> torch.Tensor:
-        """The exact patches (B, 4, Q, Q, 3)."""
-        return _templates()[self.labels]
-
-
-@lru_cache(maxsize=1)
-def _templates() -> torch.Tensor:
-    """scenes.templates() as a tensor (13, Q, Q, 3)."""
-    return torch.tensor(scenes.templates())
-
-
-def batch(items: list[scenes.Scene]) -> Batch:
-    ids, lengths = scenes.encode(items)
-    return Batch(tuple(items), torch.from_numpy(ids), torch.from_numpy(lengths),
-                 torch.from_numpy(scenes.labels(items)))
-
-
 @lru_cache(maxsize=2)
 def test_set(per_count: int = TEST_PER_COUNT, seed: int = DATA_SEED) -> Batch:
     """`per_count` scenes with 1, 2, 3 and 4 objects each, from the test stream of `seed`."""
     stream = np.random.default_rng([seed, 7919])      # no training run draws from this stream
     return batch([s for k in range(1, scenes.MAX_OBJECTS + 1) for s in scenes.random_scenes(per_count, stream, k)])
-
-
-def new_model(config: RegionsConfig, seed: int) -> WordsToRegions:
-    """A model with its weights drawn from `seed`."""
-    return rng.init_parameters(WordsToRegions(config), rng.torch_generator(seed))
-
-
-def _stepper(model: WordsToRegions, seed: int, settings: TrainSettings,
-             seen: set[str] | None = None) -> Callable[[], float]:
-    """One optimisation step of `model` per call, on a fresh batch from the training stream of
-    `seed` (the sentences drawn are added to `seen` when given); returns the step's loss.
-    Loss: binary cross-entropy of every pixel."""
-    model.train()
-    stream = np.random.default_rng([seed, 1])
-    optimiser = torch.optim.Adam(model.parameters(), lr=settings.lr)
-
-    def step() -> float:
-        drawn = scenes.random_scenes(settings.batch, stream, most=settings.most_objects)
-        if seen is not None:
-            seen.update(scenes.sentence(s) for s in drawn)
-        data = batch(drawn)
-        drawing = model(data.ids, data.lengths)
-        loss = F.binary_cross_entropy_with_logits(drawing.logits, data.targets)
-        optimiser.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), settings.clip)
-        optimiser.step()
-        return loss.item()
-
-    return step
-
-
-def train(model: WordsToRegions, seed: int, settings: TrainSettings = SETTINGS, *,
-          on_progress: Callable[[Progress], None] | None = None,
-          should_stop: Callable[[], bool] | None = None,
-          seen: set[str] | None = None, report_every: int | None = None
-          ) -> tuple[WordsToRegions, list[dict[str, float]]]:
-    """`model` trained on fresh scenes drawn from `seed` at every step (the sentences drawn are
-    added to `seen` when given)."""
-    step = _stepper(model, seed, settings, seen)
-    history = train_loop(lambda _: {"loss": step()}, settings.steps, on_progress=on_progress,
-                         should_stop=should_stop, report_every=report_every or max(1, settings.steps // 100))
-    return model.eval(), history
 
 
 def train_side_by_side(seed: int, settings: TrainSettings = SETTINGS, *, test: Batch | None = None,
@@ -158,7 +87,7 @@ def train_side_by_side(seed: int, settings: TrainSettings = SETTINGS, *, test: B
     test = test or test_set(50)
     curve = [] if curve is None else curve
     models = {variant: new_model(RegionsConfig(variant), seed) for variant in ("attention", "one-vector")}
-    steppers = {variant: _stepper(model, seed, settings) for variant, model in models.items()}
+    steppers = {variant: stepper(model, seed, settings) for variant, model in models.items()}
     measured: set[int] = set()
 
     def evaluate(step: int) -> None:
@@ -188,7 +117,7 @@ def train_side_by_side(seed: int, settings: TrainSettings = SETTINGS, *, test: B
 def predict_labels(patches: torch.Tensor) -> torch.Tensor:
     """The nearest possible quadrant (mean squared error) to each drawn patch: (..., 4) indices."""
     flat = patches.reshape(*patches.shape[:-3], 1, -1)                  # (..., 4, 1, Q*Q*3)
-    options = _templates().flatten(1)                                  # (13, Q*Q*3)
+    options = templates_tensor().flatten(1)                                  # (13, Q*Q*3)
     return ((flat - options) ** 2).mean(-1).argmin(-1)
 
 

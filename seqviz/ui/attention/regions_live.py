@@ -71,8 +71,8 @@ def live_training(seed: int, scene: scenes.Scene) -> None:
     """The controls, the run, and what the models trained in this session draw."""
     left, right = st.columns(2)
     steps = params.log_select_slider("Training steps (each model)", STEPS, 500, key="wr_live_steps", container=left)
-    most = int(params.choice("Training sentences name at most", ["4", "3"], "4", key="wr_live_most",
-                             container=right, horizontal=True, format_func=lambda v: f"{v} objects"))
+    most = int(params.choice("Training sentences name at most", ["4 objects", "3 objects"], "4 objects",
+                             key="wr_live_most", container=right, horizontal=True).split()[0])
     settings = replace(experiment.SETTINGS, steps=steps, most_objects=most)
     state = _state()
     chart = st.empty()
