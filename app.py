@@ -1,10 +1,13 @@
 """seqviz router: page config, the shared sidebar, and the navigation between pages."""
 
+from pathlib import Path
+
 import streamlit as st
 
 from seqviz.ui import registry, sidebar
 
-st.set_page_config(page_title="seqviz", page_icon=":material/movie:", layout="wide")
+ICON = Path(__file__).resolve().parent / "assets" / "icon.png"   # a local file: the tab icon needs no internet
+st.set_page_config(page_title="seqviz", page_icon=str(ICON), layout="wide")
 navigation = st.navigation(registry.sections(
     ("", "pages/home.py"),
     ("Recurrent networks", "pages/memory_tasks.py", "pages/hidden_state.py", "pages/gradients.py",

@@ -1,4 +1,7 @@
-"""Every page in headless Chromium: it loads, runs without an exception, and is captured."""
+"""Every page in headless Chromium: it loads with every request outside the app blocked (no internet),
+runs without an exception, draws its charts, and is captured."""
+
+from urllib.parse import urlparse
 
 import pytest
 
@@ -13,11 +16,34 @@ def assert_no_exception(page):
     assert "Page not found" not in page.locator("body").inner_text()
 
 
+def block_outside_requests(page, server_url: str) -> list[str]:
+    """Abort every request that does not go to the app's own server, as on a machine with no
+    internet; the list it returns fills with the addresses that were refused."""
+    own = urlparse(server_url).netloc
+    refused: list[str] = []
+
+    def route(request_route) -> None:
+        url = request_route.request.url
+        if urlparse(url).netloc == own or url.startswith(("data:", "blob:")):
+            request_route.continue_()
+        else:
+            refused.append(url)
+            request_route.abort()
+
+    page.route("**/*", route)
+    return refused
+
+
 @pytest.mark.parametrize("topic", PAGES, ids=[t.url_path or "home" for t in PAGES])
-def test_page_loads_in_chromium(server_url, page, topic):
+def test_page_loads_in_chromium_with_no_internet(server_url, page, topic):
+    refused = block_outside_requests(page, server_url)
     page.goto(f"{server_url}/{topic.url_path}")
     wait_until_idle(page)
     assert_no_exception(page)
+    assert refused == []                       # nothing on the page needs anything but the app's server
+    charts = page.locator(".js-plotly-plot")
+    for index in range(charts.count()):        # and every chart is drawn from the app's own plotly.js
+        assert charts.nth(index).locator(".main-svg").count() > 0
     assert page.locator("h1").first.inner_text().strip() != ""
     assert page.locator("[data-testid=stSidebar]").count() == 1
     path = screenshot(page, f"page_{topic.url_path or 'home'}")
