@@ -178,7 +178,7 @@ def measure(model: WordsToRegions, variant: str, seed: int, data: Batch | None =
 
 def phrase_spans(scene: scenes.Scene) -> dict[int, range]:
     """Which word positions name the object of each occupied quadrant: {quadrant: range}."""
-    return {thing.quadrant: range(6 * i, 6 * i + scenes.PHRASE) for i, thing in enumerate(scene.things)}
+    return {thing.quadrant: scenes.phrase_positions(i) for i, thing in enumerate(scene.things)}
 
 
 @dataclass(frozen=True)

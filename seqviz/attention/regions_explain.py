@@ -81,7 +81,7 @@ def changeable(scene: scenes.Scene) -> list[tuple[int, str, str]]:
     out = []
     for i, thing in enumerate(scene.things):
         for offset, category in enumerate(CATEGORIES, start=1):
-            out.append((6 * i + offset, thing.words[offset], category))
+            out.append((scenes.phrase_positions(i)[offset], thing.words[offset], category))
     return out
 
 

@@ -27,8 +27,8 @@ import numpy as np
 
 __all__ = ["COLOURS", "SHAPES", "ROWS", "COLUMNS", "QUADRANTS", "QUADRANT_NAMES", "QUADRANT", "SIDE",
            "MAX_OBJECTS", "MAX_TOKENS", "VOCAB", "PAD", "END", "Thing", "Scene", "GrammarError",
-           "parse", "sentence", "tokens", "encode", "templates", "template_index", "render", "labels",
-           "random_scenes", "EXAMPLES"]
+           "parse", "sentence", "phrase_positions", "tokens", "encode", "templates", "template_index", "render",
+           "labels", "random_scenes", "EXAMPLES"]
 
 COLOURS = ("red", "green", "blue", "yellow")
 SHAPES = ("circle", "square", "triangle")
@@ -105,6 +105,13 @@ def tokens(scene: Scene) -> list[str]:
     for i, thing in enumerate(scene.things):
         words += (["and"] if i else []) + list(thing.words)
     return words + [END]
+
+
+def phrase_positions(index: int) -> range:
+    """The word positions of the `index`-th object's phrase in a sentence (each phrase but the
+    first follows an "and")."""
+    start = index * (PHRASE + 1)
+    return range(start, start + PHRASE)
 
 
 def sentence(scene: Scene) -> str:

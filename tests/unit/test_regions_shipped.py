@@ -94,7 +94,7 @@ def test_moving_an_object_moves_its_words_weight_to_the_new_quadrant(seed):
             changed = explain.change_word(scene, position, new)
             before, after = explain.draw(model, scene), explain.draw(model, changed)
             moved = next(t for t in changed.things if t not in scene.things)
-            phrase = range(6 * changed.things.index(moved), 6 * changed.things.index(moved) + 5)
+            phrase = scenes.phrase_positions(changed.things.index(moved))
             weight = after.weights[:, phrase.start:phrase.stop].sum(axis=1)
             assert weight[moved.quadrant] > 0.9
             assert after.right == (True,) * 4 and before.right == (True,) * 4

@@ -16,6 +16,9 @@ def test_every_random_sentence_parses_back_to_its_scene():
     for scene in scenes.random_scenes(300, stream):
         assert scenes.parse(scenes.sentence(scene)) == scene
         assert len({t.quadrant for t in scene.things}) == len(scene.things)
+        words = scenes.tokens(scene)
+        assert [tuple(words[p] for p in scenes.phrase_positions(i)) for i in range(len(scene.things))] == \
+            [t.words for t in scene.things]
     assert scenes.parse("  A Red circle, TOP left AND a blue square bottom right ") == \
         scenes.parse(scenes.EXAMPLES[0])
     assert all(len(s.things) <= 2 for s in scenes.random_scenes(200, stream, most=2))

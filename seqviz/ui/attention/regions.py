@@ -138,8 +138,7 @@ def word_change(scene: scenes.Scene) -> tuple[int, scenes.Scene] | None:
 
 def _phrase(position: int) -> range:
     """The word positions of the object phrase that holds `position`."""
-    start = position // (scenes.PHRASE + 1) * (scenes.PHRASE + 1)
-    return range(start, start + scenes.PHRASE)
+    return scenes.phrase_positions(position // (scenes.PHRASE + 1))
 
 
 def _on_phrase(result: explain.Result, phrase: range) -> np.ndarray:
