@@ -4,10 +4,12 @@ from pathlib import Path
 
 import streamlit as st
 
-from seqviz.ui import registry, sidebar
+from seqviz.ui import present, registry, sidebar
 
 ICON = Path(__file__).resolve().parent / "assets" / "icon.png"   # a local file: the tab icon needs no internet
-st.set_page_config(page_title="seqviz", page_icon=str(ICON), layout="wide")
+# Presentation mode folds the sidebar away: the whole width is the lecture's.
+st.set_page_config(page_title="seqviz", page_icon=str(ICON), layout="wide",
+                   initial_sidebar_state="collapsed" if present.requested() else "auto")
 navigation = st.navigation(registry.sections(
     ("", "pages/home.py"),
     ("Recurrent networks", "pages/memory_tasks.py", "pages/hidden_state.py", "pages/gradients.py",

@@ -126,3 +126,9 @@ def heatmap_values(at, key):
         z = np.frombuffer(base64.b64decode(z["bdata"]), dtype=z["dtype"]).reshape(
             [int(s) for s in str(z["shape"]).split(",")])
     return np.asarray(z, dtype=float).tolist()
+
+
+def chart_title(spec: dict) -> str:
+    """A chart's title: the page writes it above the chart and keeps it in the chart's meta."""
+    layout = spec["layout"]
+    return (layout.get("meta") or {}).get("title") or layout.get("title", {}).get("text") or ""

@@ -12,7 +12,7 @@ import plotly.graph_objects as go
 
 from seqviz.captioning.summary import FractionCurve, LatencyCurve, Spread
 from seqviz.plots.common import base_layout
-from seqviz.plots.palette import BLUE, DARK_GREY, GREEN, GREY, LIGHT_GREY, ORANGE, SKY, VERMILLION, WEIGHTS_SCALE
+from seqviz.plots.palette import BLUE, GREEN, GREY, INK, LIGHT_GREY, ORANGE, SKY, VERMILLION, WEIGHTS_SCALE
 from seqviz.plots.vit import image_panels
 
 __all__ = ["CAPTIONER_COLORS", "UNREAD_COLOR", "row_labels", "enlarge", "attention_heatmap", "top_frame_panels",
@@ -65,7 +65,7 @@ def attention_heatmap(alpha: np.ndarray, words: Sequence[str], title: str, *,
     shapes = []
     if frame is not None:
         shapes.append(dict(type="line", x0=frame, x1=frame, y0=0, y1=1, yref="paper",
-                           line=dict(color=DARK_GREY, dash="dash", width=1.5)))
+                           line=dict(color=INK, dash="dash", width=1.5)))
     if chosen is not None and 0 <= chosen < rows:
         shapes.append(dict(type="rect", x0=-0.5, x1=count - 0.5, y0=chosen - 0.5, y1=chosen + 0.5,
                            line=dict(color=VERMILLION, width=2)))
@@ -141,7 +141,7 @@ def quality_latency(curve: LatencyCurve, metric: str, *, percent: bool,
         lag, quality = redecode
         data.append(dict(type="scatter", mode="markers", name="live, re-decode every frame", x=[lag.mean],
                          y=[scale * quality.mean], error_y=_error_bars([quality], scale),
-                         marker=dict(symbol="diamond", size=13, color=ORANGE, line=dict(color=DARK_GREY, width=1)),
+                         marker=dict(symbol="diamond", size=13, color=ORANGE, line=dict(color=INK, width=1)),
                          hovertemplate="re-decode: lagging %{x:.2f} frames, %{y:.3g}<extra></extra>"))
     if offline is not None:
         lag, quality = offline
@@ -152,7 +152,7 @@ def quality_latency(curve: LatencyCurve, metric: str, *, percent: bool,
     if chosen_k is not None and chosen_k in curve.ks:
         i = curve.ks.index(chosen_k)
         data.append(dict(type="scatter", mode="markers", name=f"your k = {chosen_k}", x=[x[i]], y=[y[i]],
-                         marker=dict(symbol="circle-open", size=20, color=DARK_GREY, line=dict(width=2)),
+                         marker=dict(symbol="circle-open", size=20, color=INK, line=dict(width=2)),
                          hoverinfo="skip"))
     layout = base_layout("Quality against latency: wait-k for every k, re-decoding and offline (test clips)",
                          x_title="Average Lagging (frames behind a writer spreading the words evenly)",

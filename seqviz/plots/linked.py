@@ -18,7 +18,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from seqviz.plots.palette import BLACK, BLUE, CATEGORICAL, GREY, VERMILLION
+from seqviz.plots.palette import BLUE, CATEGORICAL, GREY, INK, VERMILLION
 
 __all__ = ["hidden_output_frames", "hidden_output_linked"]
 
@@ -59,7 +59,7 @@ def _template(class_names: tuple[str, ...], width: int) -> str:
         x=step_axis, y=alt.Y("unit:O", title="unit", axis=alt.Axis(labels=False, ticks=False)),
         color=alt.Color("h:Q", scale=alt.Scale(scheme="redblue", reverse=True, domain=[-_LIMIT, _LIMIT]),
                         title="h"),
-        stroke=alt.condition(hover, alt.value(BLACK), alt.value(None)),
+        stroke=alt.condition(hover, alt.value(INK), alt.value(None)),
         tooltip=["step:O", "input:N", "unit:O", alt.Tooltip("h:Q", format=".3f")],
     ).add_params(hover).properties(width=width, height=180, title="Hidden state h_t (units × time)")
     trace = alt.Chart(outputs).mark_line(point=True).encode(

@@ -11,7 +11,10 @@ OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "
 BLUE, ORANGE, GREEN, VERMILLION, PURPLE, SKY, YELLOW, BLACK = OKABE_ITO
 GREY = "#7f7f7f"
 LIGHT_GREY = "#bbbbbb"   # reference lines: chance, bounds, guides
-DARK_GREY = "#444444"    # markers: the token's step, the input outline
+DARK_GREY = "#444444"    # outlines drawn on a light fill of their own (diagram boxes)
+# Lines and markers drawn on the chart's background, which is light or dark with the app's theme:
+# a mid grey that stays visible on both (Okabe-Ito black would vanish on the dark theme).
+INK = "#8a8a8a"
 TRANSPARENT = "rgba(0, 0, 0, 0)"   # an invisible fill (a box plot drawn as its points only)
 
 # Which network: the same hue on every recurrent figure.

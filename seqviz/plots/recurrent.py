@@ -9,8 +9,8 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from seqviz.plots.common import style
-from seqviz.plots.palette import BLACK, CATEGORICAL, DARK_GREY, LIGHT_GREY, MODEL_COLORS, READOUT_COLORS, categorical
+from seqviz.plots.common import panel_label, style
+from seqviz.plots.palette import CATEGORICAL, INK, LIGHT_GREY, MODEL_COLORS, READOUT_COLORS, categorical
 
 MODEL_NAMES = {"rnn-tanh": "RNN (tanh)", "rnn-relu": "RNN (ReLU)", "lstm": "LSTM", "gru": "GRU",
                "tcn": "TCN"}
@@ -25,13 +25,14 @@ def training_curves(histories: dict[str, Sequence], title: str,
     `histories` maps a model kind to its evaluation points (objects with step,
     train_loss, train_accuracy, val_loss, val_accuracy); `sources` names where each
     came from ("this session", "shipped, seed 0"), shown in the legend."""
-    fig = make_subplots(rows=1, cols=2, subplot_titles=("final-answer loss", "final-answer accuracy"))
+    fig = make_subplots(rows=1, cols=2,
+                        subplot_titles=(panel_label("final-answer loss"), panel_label("final-answer accuracy")))
     sources = sources or {}
     for kind, points in histories.items():
         if not points:
             continue
         steps = [p.step for p in points]
-        color, name = MODEL_COLORS.get(kind, BLACK), MODEL_NAMES.get(kind, kind)
+        color, name = MODEL_COLORS.get(kind, INK), MODEL_NAMES.get(kind, kind)
         if kind in sources:
             name = f"{name} ({sources[kind]})"
         for col, metric in ((1, "loss"), (2, "accuracy")):
@@ -43,14 +44,7 @@ def training_curves(histories: dict[str, Sequence], title: str,
                     line=dict(color=color, dash=dash)), row=1, col=col)
     fig.update_yaxes(range=[0, 1.02], row=1, col=2)
     fig.update_xaxes(title_text="training step")
-    return _legend_below(style(fig, title, height=440))
-
-
-def _legend_below(fig: go.Figure) -> go.Figure:
-    """Many traces: the legend goes under the plot, clear of the titles."""
-    fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.22, xanchor="left", x=0.0),
-                      margin=dict(b=110))
-    return fig
+    return style(fig, title, height=440)
 
 
 def prediction_bars(probabilities: dict[str, np.ndarray], target: int) -> go.Figure:
@@ -107,11 +101,11 @@ def probe_curves(curves: dict[str, np.ndarray], position: int) -> go.Figure:
     fig = go.Figure()
     styles = {"probe on h_t": ("solid", 5), "probe on c_t": ("dash", 2), "output y_t (argmax)": ("dot", 2)}
     for name, values in curves.items():
-        (dash, width), color = styles.get(name, ("solid", 2)), READOUT_COLORS.get(name, BLACK)
+        (dash, width), color = styles.get(name, ("solid", 2)), READOUT_COLORS.get(name, INK)
         fig.add_trace(go.Scatter(x=np.arange(len(values)), y=values, mode="lines+markers",
                                  name=name, line=dict(color=color, dash=dash, width=width)))
     fig.add_hline(y=1 / 3, line_dash="dot", line_color=LIGHT_GREY, annotation_text="chance 1/3")
-    fig.add_vline(x=position, line_dash="dash", line_color=DARK_GREY, annotation_text="token",
+    fig.add_vline(x=position, line_dash="dash", line_color=INK, annotation_text="token",
                   annotation_position="bottom right")
     fig.update_yaxes(range=[-0.02, 1.05])
     return style(fig, "Can the stored token be read at step t?", x_title="time step",
@@ -134,8 +128,8 @@ def gradient_norms(curves: dict[str, np.ndarray], length: int,
                                  line=dict(color=MODEL_COLORS.get(kind))))
     fig.update_yaxes(type="log", exponentformat="power")
     fig.update_xaxes(range=[0, length - 1])
-    return _legend_below(style(fig, "Gradient norm at every step, from one backward pass (loss at the end)",
-                               x_title="time step t", y_title="||dL/dh_t||", height=440))
+    return style(fig, "Gradient norm at every step, from one backward pass (loss at the end)",
+                 x_title="time step t", y_title="||dL/dh_t||", height=440)
 
 
 def eigenvalue_plot(spectra: dict[str, object]) -> go.Figure:
@@ -145,8 +139,8 @@ def eigenvalue_plot(spectra: dict[str, object]) -> go.Figure:
     `spectra` maps a kind to an object with eigenvalues, sigma_max and spectral_radius
     (seqviz.recurrent.spectrum.Spectrum)."""
     kinds = list(spectra)
-    titles = [f"{MODEL_NAMES.get(k, k)}: σ_max {spectra[k].sigma_max:.3g}, "
-              f"max|λ| {spectra[k].spectral_radius:.3g}" for k in kinds]
+    titles = [f"{MODEL_NAMES.get(k, k)}<br>σ_max {spectra[k].sigma_max:.3g}<br>"
+              f"max|λ| {spectra[k].spectral_radius:.3g}" for k in kinds]   # three short lines: narrow panels
     fig = make_subplots(rows=1, cols=max(1, len(kinds)), subplot_titles=titles or None,
                         horizontal_spacing=0.04)
     angle = np.linspace(0, 2 * np.pi, 120)
@@ -158,7 +152,7 @@ def eigenvalue_plot(spectra: dict[str, object]) -> go.Figure:
                                  line=dict(color=LIGHT_GREY, dash="dash")), row=1, col=index)
         fig.add_trace(go.Scatter(x=sigma * np.cos(angle), y=sigma * np.sin(angle), mode="lines",
                                  name="radius σ_max", legendgroup="sigma", showlegend=index == 1,
-                                 line=dict(color=DARK_GREY, dash="dot")), row=1, col=index)
+                                 line=dict(color=INK, dash="dot")), row=1, col=index)
         fig.add_trace(go.Scatter(x=values.real, y=values.imag, mode="markers",
                                  name=f"{MODEL_NAMES.get(kind, kind)} eigenvalues",
                                  marker=dict(color=MODEL_COLORS.get(kind), size=6, opacity=0.8)),
@@ -168,7 +162,7 @@ def eigenvalue_plot(spectra: dict[str, object]) -> go.Figure:
         fig.update_yaxes(range=[-limit, limit], row=1, col=index, scaleanchor=f"x{axis}", scaleratio=1)
     fig.update_yaxes(title_text="imaginary", row=1, col=1)
     fig.update_annotations(font_size=12)
-    return _legend_below(style(fig, "Eigenvalues of W_hh, one panel per model", height=420))
+    return style(fig, "Eigenvalues of W_hh, one panel per model", height=420)
 
 
 def capacity_curves(frame: pd.DataFrame, title: str) -> go.Figure:
@@ -190,8 +184,8 @@ def capacity_curves(frame: pd.DataFrame, title: str) -> go.Figure:
     lengths = sorted(frame["length"].unique())
     fig.update_xaxes(type="log", tickvals=lengths, ticktext=[str(v) for v in lengths])
     fig.update_yaxes(range=[0, 1.05])
-    return _legend_below(style(fig, title, x_title="sequence length (log scale)",
-                               y_title="validation accuracy", height=440))
+    return style(fig, title, x_title="sequence length (log scale)",
+                 y_title="validation accuracy", height=440)
 
 
 RECALL_PANELS = (("sequence_accuracy", "all k tokens right"), ("token_accuracy", "tokens right (each)"),
@@ -204,7 +198,7 @@ def recall_capacity(summaries: Sequence, title: str) -> go.Figure:
 
     `summaries` are seqviz.recurrent.capacity.CapacitySummary (kind, hidden, k, and a
     Spread per score)."""
-    fig = make_subplots(rows=1, cols=3, subplot_titles=[name for _, name in RECALL_PANELS],
+    fig = make_subplots(rows=1, cols=3, subplot_titles=[panel_label(name) for _, name in RECALL_PANELS],
                         horizontal_spacing=0.07)
     groups: dict[tuple[str, int], list] = {}
     for summary in summaries:
@@ -235,8 +229,9 @@ def recall_capacity(summaries: Sequence, title: str) -> go.Figure:
                                  showlegend=False, line=dict(color=LIGHT_GREY, dash="dot")), row=1, col=2)
     fig.update_yaxes(range=[0, 1.03], row=1, col=1)
     fig.update_yaxes(range=[0, 1.03], row=1, col=2)
-    fig.update_xaxes(title_text="k tokens to recall", type="log", tickvals=ks, ticktext=[str(k) for k in ks])
-    return _legend_below(style(fig, title, height=460))
+    fig.update_xaxes(type="log", tickvals=ks, ticktext=[str(k) for k in ks])
+    fig.update_xaxes(title_text="k tokens to recall", row=1, col=2)   # once: three would collide on a phone
+    return style(fig, title, height=460)
 
 
 def seed_strip(runs: Sequence, task: str, metric: str, shipped_seed: int = 0) -> go.Figure:
@@ -252,11 +247,11 @@ def seed_strip(runs: Sequence, task: str, metric: str, shipped_seed: int = 0) ->
         fig.add_trace(go.Scatter(
             x=index + offsets, y=values, mode="markers", name=MODEL_NAMES.get(kind, kind),
             marker=dict(color=MODEL_COLORS.get(kind), size=9,
-                        line=dict(width=[3 if r.seed == shipped_seed else 0 for r in rows], color=BLACK)),
+                        line=dict(width=[3 if r.seed == shipped_seed else 0 for r in rows], color=INK)),
             customdata=[r.seed for r in rows],
             hovertemplate="seed %{customdata}: %{y:.3f}<extra></extra>"))
         fig.add_trace(go.Scatter(x=[index - 0.25, index + 0.25], y=[float(np.mean(values))] * 2,
-                                 mode="lines", line=dict(color=BLACK, width=2), showlegend=False,
+                                 mode="lines", line=dict(color=INK, width=2), showlegend=False,
                                  name=f"{MODEL_NAMES.get(kind, kind)} mean", hoverinfo="skip"))
     fig.add_hline(y=1 / 3, line_dash="dot", line_color=LIGHT_GREY, annotation_text="chance 1/3")
     fig.update_xaxes(tickvals=list(range(len(kinds))), ticktext=[MODEL_NAMES.get(k, k) for k in kinds])

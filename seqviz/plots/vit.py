@@ -13,7 +13,7 @@ import PIL.Image
 import plotly.colors
 import plotly.graph_objects as go
 
-from seqviz.plots.common import base_layout, style
+from seqviz.plots.common import base_layout, panel_label, style
 from seqviz.plots.palette import ERROR_SCALE, GREY, TRANSPARENT, VALUES_SCALE, VERMILLION, categorical
 
 __all__ = ["video_animation", "image_panels", "metric_curves", "attention_overlay",
@@ -53,25 +53,38 @@ def to_uint8(image: np.ndarray) -> np.ndarray:
 HIDDEN_AXIS = dict(showticklabels=False, showgrid=False, zeroline=False)
 
 
+PANELS_PER_ROW = 4   # more panels than this wrap onto another row: each stays wide enough for its label
+
+
 def _row_layout(titles: Sequence[str], title: str, *, height: int, spacing: float = 0.02,
                 hidden: bool = True) -> dict:
-    """The layout of one row of subplots (what make_subplots(rows=1, cols=n) builds) as a dict:
-    axes x/y, x2/y2, ... side by side with a title above each. Built in one go because
-    make_subplots and update_* calls cost tens of milliseconds on every page rerun."""
+    """The layout of a grid of panels, at most PANELS_PER_ROW to a row (what make_subplots
+    builds) as a dict: axes x/y, x2/y2, ... with a short label above each, broken into lines
+    (`panel_label`) so that neighbours never run into each other on a narrow screen. Built in
+    one go because make_subplots and update_* calls cost tens of milliseconds on every rerun."""
     count = len(titles)
-    width = (1 - spacing * (count - 1)) / count
-    layout = base_layout(title, height=height)
+    columns = min(count, PANELS_PER_ROW) or 1
+    rows = -(-count // columns)
+    width = (1 - spacing * (columns - 1)) / columns
+    labels = [panel_label(name) for name in titles]
+    label_px = 20 * max([1] + [label.count("<br>") + 1 for label in labels])
+    layout = base_layout(title, height=height * rows)
     layout["margin"] = dict(l=10, r=10, t=70, b=10)
     layout["annotations"] = []
-    for index, name in enumerate(titles):
+    plot_px = height * rows - 80
+    gap = (label_px + 8) / plot_px                       # room for the labels of the next row
+    row_height = (1 - gap * (rows - 1)) / rows
+    for index, name in enumerate(labels):
         suffix = "" if index == 0 else str(index + 1)
-        left = index * (width + spacing)
+        row, column = divmod(index, columns)
+        left = column * (width + spacing)
+        top = 1.0 - row * (row_height + gap)
         axis = dict(HIDDEN_AXIS) if hidden else {}
         layout[f"xaxis{suffix}"] = dict(axis, anchor=f"y{suffix}", domain=[left, left + width])
-        layout[f"yaxis{suffix}"] = dict(axis, anchor=f"x{suffix}", domain=[0.0, 1.0])
-        layout["annotations"].append(dict(text=name, x=left + width / 2, y=1.0, xref="paper", yref="paper",
+        layout[f"yaxis{suffix}"] = dict(axis, anchor=f"x{suffix}", domain=[max(0.0, top - row_height), top])
+        layout["annotations"].append(dict(text=name, x=left + width / 2, y=top, xref="paper", yref="paper",
                                           xanchor="center", yanchor="bottom", showarrow=False,
-                                          font=dict(size=16)))
+                                          font=dict(size=14)))
     return layout
 
 

@@ -9,7 +9,7 @@ import streamlit as st
 import torch
 
 from seqviz.core import device as devices
-from seqviz.ui import params
+from seqviz.ui import params, present
 
 T = TypeVar("T")
 DEVICE_KEY = "device"
@@ -42,6 +42,10 @@ def render() -> None:
     params.number_input("Random seed", 0, MAX_SEED, 0, key=SEED_KEY, container=bar,
                         help="Everything random on every page (weights, data, samples) "
                              "is drawn from this seed, so a demo can be repeated exactly.")
+    bar.markdown("### Display")
+    present.switch(bar)
+    bar.caption("Light or dark: the app follows the system's setting; the ⋮ menu at the top right "
+                "→ Settings chooses another theme, and every chart follows it.")
 
 
 def device_choice() -> str:

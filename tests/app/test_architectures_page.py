@@ -11,7 +11,7 @@ import pytest
 
 from seqviz.recurrent import architectures as arch
 from seqviz.ui import registry
-from tests.apptest_helpers import assert_clean, open_page, widget_keys
+from tests.apptest_helpers import assert_clean, chart_title, open_page, widget_keys
 
 PAGE = "pages/sequence_architectures.py"
 URL_PATHS = {t.path: t.url_path for t in registry.TOPICS}
@@ -60,7 +60,7 @@ def test_moving_the_pattern_and_the_lengths_changes_the_diagram_and_the_run():
     at.slider(key="arch_t_out").set_value(5).run()
     assert_clean(at)
     assert _boxes(at) == 2 * 7 + 2 * 5
-    assert "7 inputs → 5 outputs, 12 recurrent steps" in _diagram(at)["layout"]["title"]["text"]
+    assert "7 inputs → 5 outputs, 12 recurrent steps" in chart_title(_diagram(at))
     metrics = _metrics(at)
     assert (metrics["Output shape"], metrics["Recurrent steps run"]) == ("(1, 5, 10)", "12")
     assert "The encoder ran **7** steps over the input, then the decoder **5** steps" in _texts(at.markdown)
@@ -69,7 +69,7 @@ def test_moving_the_pattern_and_the_lengths_changes_the_diagram_and_the_run():
     at.radio(key="arch_pattern").set_value("one-to-one").run()
     assert_clean(at)
     assert _boxes(at) == 3 and at.slider(key="arch_t_in").disabled and at.slider(key="arch_t_out").disabled
-    assert "no recurrence" in _diagram(at)["layout"]["title"]["text"]
+    assert "no recurrence" in chart_title(_diagram(at))
     assert _metrics(at)["Recurrent steps run"] == "0" and "No loop ran" in _texts(at.markdown)
 
 

@@ -56,7 +56,7 @@ def _live_words(at) -> list[str]:
 
 
 def _panel_titles(chart) -> list[str]:
-    return [a["text"] for a in json.loads(chart.proto.spec)["layout"].get("annotations", [])]
+    return [a["text"].replace("<br>", " ") for a in json.loads(chart.proto.spec)["layout"].get("annotations", [])]
 
 
 def _verdict(line: str) -> str:

@@ -12,7 +12,7 @@ from seqviz.attention import regions_experiment as experiment
 from seqviz.attention import regions_explain as explain
 from seqviz.attention import scenes
 from seqviz.core import rng
-from tests.apptest_helpers import assert_clean, heatmap_values, open_page
+from tests.apptest_helpers import assert_clean, chart_title, heatmap_values, open_page
 
 PAGE = "pages/words_to_regions.py"
 
@@ -22,7 +22,7 @@ def charts(at) -> dict[str, dict]:
     out = {}
     for chart in at.get("plotly_chart"):
         spec = json.loads(chart.proto.spec)
-        out[spec["layout"]["title"]["text"]] = spec
+        out[chart_title(spec)] = spec
     return out
 
 

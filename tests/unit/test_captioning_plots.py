@@ -38,7 +38,7 @@ def test_top_frame_panels_title_each_frame_with_its_weight():
     frames = np.zeros((5, 4, 4, 3), np.uint8)
     frames[3] = 200
     figure = plots.top_frame_panels(frames, [(3, 0.625), (0, 0.25)], "w")
-    titles = [a["text"] for a in figure.to_dict()["layout"]["annotations"]]
+    titles = [a["text"].replace("<br>", " ") for a in figure.to_dict()["layout"]["annotations"]]
     assert titles == ["frame 3: α = 0.62", "frame 0: α = 0.25"]
     assert np.asarray(figure.data[0].z).max() == 200 and np.asarray(figure.data[1].z).max() == 0
 

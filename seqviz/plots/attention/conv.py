@@ -9,8 +9,8 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from seqviz.attention.conv import LayerRow
-from seqviz.plots.common import style
-from seqviz.plots.palette import DARK_GREY, LIGHT_GREY, categorical
+from seqviz.plots.common import panel_label, style
+from seqviz.plots.palette import INK, LIGHT_GREY, categorical
 
 
 def _square(start: float, end: float) -> tuple[list[float], list[float]]:
@@ -22,12 +22,13 @@ def receptive_field_picture(n: int, rows: Sequence[LayerRow]) -> go.Figure:
     centre output pixel of each layer. Right: the same, zoomed in, one grid line per pixel
     (parts outside the input are padding)."""
     fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.08,
-                        subplot_titles=(f"the whole {n}×{n} input", "zoomed: one cell = one pixel"))
+                        subplot_titles=(panel_label(f"the whole {n}×{n} input"),
+                                        panel_label("zoomed: one cell = one pixel")))
     low, high = 0, n
     for column in (1, 2):
         xs, ys = _square(0, n)
         fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", fill="toself", fillcolor="rgba(127,127,127,0.15)",
-                                 line=dict(color=DARK_GREY, width=2), name=f"input {n}×{n}",
+                                 line=dict(color=INK, width=2), name=f"input {n}×{n}",
                                  showlegend=column == 1, hoverinfo="skip"), 1, column)
     for index, row in reversed(list(enumerate(rows))):  # largest first, so small ones stay on top
         color = categorical(index)
@@ -54,6 +55,5 @@ def receptive_field_picture(n: int, rows: Sequence[LayerRow]) -> go.Figure:
         fig.update_yaxes(range=[zoom_high, zoom_low], scaleanchor="x2", row=1, col=2,
                          minor=pixel_grid, layer="above traces")
     fig = style(fig, f"Receptive field of the centre output pixel on the {n}×{n} input", height=520)
-    fig.update_layout(legend=dict(orientation="h", y=-0.08, x=0.0, xanchor="left", yanchor="top"),
-                      margin=dict(l=50, r=20, t=80, b=90))
+    fig.update_layout(margin=dict(l=50, r=20, t=80, b=50))
     return fig

@@ -10,7 +10,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from seqviz.plots.common import base_layout
-from seqviz.plots.palette import BLUE, VERMILLION, WEIGHTS_SCALE
+from seqviz.plots.palette import BLUE, INK, VERMILLION, WEIGHTS_SCALE
 
 VARIANT_COLORS = {"attention": VERMILLION, "one-vector": BLUE}
 VARIANT_NAMES = {"attention": "cross-attention", "one-vector": "one vector (no attention)"}
@@ -31,7 +31,7 @@ def quadrant_word_map(weights: np.ndarray, words: Sequence[str], quadrants: Sequ
                              ticktext=list(quadrants), autorange="reversed"))
     if marked is not None:
         layout["shapes"] = [dict(type="rect", x0=marked - 0.5, x1=marked + 0.5, y0=-0.5,
-                                 y1=len(quadrants) - 0.5, line=dict(color="#000000", width=3))]
+                                 y1=len(quadrants) - 0.5, line=dict(color=INK, width=3))]
     trace = dict(type="heatmap", z=weights, x=list(range(n)), y=list(range(len(quadrants))),
                  colorscale=WEIGHTS_SCALE, zmin=0.0, zmax=1.0, texttemplate="%{z:.2f}",
                  textfont=dict(size=11), showscale=False, name=title,

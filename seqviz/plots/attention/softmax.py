@@ -8,7 +8,7 @@ import plotly.graph_objects as go
 
 from seqviz.attention.softmax import FlatteningTable
 from seqviz.plots.common import style
-from seqviz.plots.palette import BLACK, ROLE_COLORS
+from seqviz.plots.palette import INK, ROLE_COLORS
 
 
 def flattening_curves(table: FlatteningTable, current_D: int) -> go.Figure:
@@ -24,7 +24,7 @@ def flattening_curves(table: FlatteningTable, current_D: int) -> go.Figure:
                                  name=f"p_{which} torch.softmax",
                                  marker=dict(color=color, symbol="x", size=8)))
     fig.add_trace(go.Scatter(x=D, y=1.0 / D, mode="lines", name="uniform 1/D",
-                             line=dict(color=BLACK, dash="dot", width=1)))
+                             line=dict(color=INK, dash="dot", width=1)))
     low = min(table.p_other_closed.min(), table.p_other_torch.min())
     fig.add_trace(go.Scatter(x=[current_D, current_D], y=[low, 1.0], mode="lines",
                              name=f"your D = {current_D:,}",
