@@ -84,7 +84,8 @@ def render_share_link() -> None:
     what the page's widgets wrote to the URL in this run."""
     with st.sidebar.expander("Share this demo", icon=":material/share:"):
         st.code(share_url(), language=None, wrap_lines=True)
-        st.caption("Copy this link (the button at the right of the box) to reopen this page with the "
-                   "same settings, tables and seed, so the same numbers. Not in the link: an uploaded "
+        st.caption("Copy this link (the box's copy button shows when the pointer is over it) to "
+                   "reopen this page with the same settings, tables and seed, so the same numbers. "
+                   "Not in the link: an uploaded "
                    "video (the link reopens the built-in video) and models trained in this session "
                    "(the link reopens the shipped ones; train again with the same settings).")

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 import streamlit as st
 
-from seqviz.ui import registry
+from seqviz.ui import registry, tables
 from tests.apptest_helpers import assert_clean, heatmap_values, open_page, widget_keys
 
 ALL_PAGES = [registry.HOME.path] + [t.path for t in registry.TOPICS]
@@ -313,3 +313,12 @@ def test_the_random_sentence_comes_from_the_seed():
     first = drawn("3")
     assert drawn("3") == first
     assert drawn("4") != first
+
+
+def test_the_url_form_of_a_table():
+    assert tables.encode([[1.0, -0.0, 2.5], ["1e-3", " 7 ", 100000.0]]) == "1,0,2.5;0.001,7,100000"
+    assert tables.decode("1,2;3,4.5", max_rows=4, columns=2) == (("1", "2"), ("3", "4.5"))
+    for raw, words in (("1,2;3", "1 cells in row 2"), ("1;2", "every row needs 2"), ("a,1", "not a number"),
+                       (" ", "is empty"), ("1,2;" * 5 + "1,2", "6 rows; at most 4"), ("inf,1", "not a finite")):
+        with pytest.raises(tables.params.BadParam, match=words):
+            tables.decode(raw, max_rows=4, columns=2)
