@@ -22,3 +22,4 @@ navigation = st.navigation(registry.sections(
 ), expanded=True)
 sidebar.render()
 navigation.run()
+sidebar.render_share_link()  # after the page, so the link holds this run's settings

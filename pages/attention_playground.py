@@ -7,6 +7,7 @@ from seqviz.attention import attention
 from seqviz.plots import palette
 from seqviz.plots.attention import attention as plots
 from seqviz.ui import cards, params, registry, sidebar
+from seqviz.ui import tables as url_tables
 from seqviz.ui.charts import show_chart
 
 registry.ensure_router()
@@ -35,12 +36,17 @@ else:
 st.caption("Rows are q1, q2, … in Q and k1, k2, … in K and V, top to bottom. Cells are text "
            "so that you can type anything; rows can be added and removed (K and V must keep the "
            f"same number of rows), up to {attention.MAX_MATRIX_SIDE} rows and columns per matrix.")
-tables = {}
+tables, in_url = {}, {}
 widths = [m.shape[1] + 1 for m in base]  # room for every column of each matrix
 for column, name, prefix, matrix in zip(st.columns(widths), "QKV", ("d", "d", "v"), base):
-    frame = pd.DataFrame(matrix, columns=[f"{prefix}{j + 1}" for j in range(matrix.shape[1])])
-    frame = frame.map(lambda x: f"{x:g}")  # text cells: a user may type anything
     column.markdown(f"**{name}**")
+    # The URL keeps each matrix as Q=1,1,1,1;0,0,0,1 (rows by ';', cells by ',').
+    in_url[name] = url_tables.bind(name, [[f"{x:g}" for x in row] for row in matrix], version=version,
+                                   editor_key=f"att_{name}_{version}", max_rows=attention.MAX_MATRIX_SIDE,
+                                   check=lambda cells, n=name: attention.matrix_from_cells(cells, n),
+                                   container=column)
+    # text cells: a user may type anything
+    frame = pd.DataFrame(in_url[name].cells, columns=[f"{prefix}{j + 1}" for j in range(matrix.shape[1])])
     tables[name] = column.data_editor(
         frame, key=f"att_{name}_{version}", num_rows="dynamic", hide_index=True,
         column_config={col: st.column_config.TextColumn(col, width="small") for col in frame.columns})
@@ -51,7 +57,9 @@ try:
     st.session_state[LAST_GOOD] = (Q, K, V)
 except ValueError as error:
     st.error(f"{params.plain(error)}. The figures below keep the last good matrices.", icon=":material/block:")
-    Q, K, V = st.session_state.get(LAST_GOOD, base)
+    Q, K, V = st.session_state.get(LAST_GOOD) or [attention.matrix_from_cells(in_url[n].default, n) for n in "QKV"]
+for name, matrix in zip("QKV", (Q, K, V)):
+    in_url[name].write(matrix)
 
 left, right = st.columns(2)
 use_softmax = params.toggle("Apply the softmax", True, key="att_softmax", container=left,

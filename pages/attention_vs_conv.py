@@ -9,6 +9,7 @@ from seqviz.attention import cost as attention_cost
 from seqviz.plots.attention import attention as plots
 from seqviz.plots.attention.conv import receptive_field_picture
 from seqviz.ui import cards, params, registry, sidebar
+from seqviz.ui import tables as url_tables
 from seqviz.ui.charts import show_chart
 
 registry.ensure_router()
@@ -31,8 +32,10 @@ with cards.question_card(
     expanded=True,
 ):
     n = params.number_input("Input size n (n × n image)", 1, 4096, 128, key="conv_n")
-    defaults = pd.DataFrame([[str(v) for v in layer] for layer in conv.EXAMPLE_LAYERS],
-                            columns=["kernel", "stride", "padding"])
+    # The URL keeps the layers as conv_layers=3,2,0;5,1,2 (kernel, stride, padding per row).
+    in_url = url_tables.bind("conv_layers", conv.EXAMPLE_LAYERS, editor_key="conv_layers",
+                             max_rows=conv.MAX_LAYERS, check=conv.layers_from_cells)
+    defaults = pd.DataFrame(in_url.cells, columns=["kernel", "stride", "padding"])
     st.caption(f"Up to {conv.MAX_LAYERS} layers; kernel, stride and padding are whole numbers up to "
                f"{conv.MAX_LAYER_VALUE:,}. Add, edit or delete rows.")
     edited = st.data_editor(defaults, key="conv_layers", num_rows="dynamic",
@@ -47,6 +50,7 @@ with cards.question_card(
     except ValueError as error:
         st.error(f"{params.plain(error)}. Showing the last table that worked.", icon=":material/block:")
     good_n, table = st.session_state.get(LAST_GOOD) or (128, conv.layer_table(128, conv.EXAMPLE_LAYERS))
+    in_url.write([(r.layer.kernel, r.layer.stride, r.layer.padding) for r in table])
     st.dataframe(pd.DataFrame([{
         "layer": i + 1, "kernel": r.layer.kernel, "stride": r.layer.stride,
         "padding": r.layer.padding, "input": r.input_size, "output": r.output_size,

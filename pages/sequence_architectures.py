@@ -102,6 +102,8 @@ with cards.question_card(
             quiz = st.session_state[QUIZ] = arch.Quiz.start(sidebar.seed())
         task = quiz.current
         st.markdown(f"##### Task {quiz.position + 1} of {len(quiz.order)}: {task.name}")
+        # Not in the URL, on purpose: a pick is an answer in progress (like the score and the
+        # task reached), so a shared link starts the quiz fresh instead of handing out answers.
         st.radio("Which pattern fits it?", list(NAMES), index=None, key=PICK, format_func=NAMES.__getitem__,
                  disabled=quiz.revealed)
         a, b, score = st.columns([1, 1, 2])

@@ -1,9 +1,11 @@
-"""The sidebar every page shares: device choice and global random seed, both in the URL."""
+"""The sidebar every page shares: device choice and global random seed, both in the URL,
+and a link that reopens the page as it is now."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import TypeVar
+from urllib.parse import urlencode
 
 import streamlit as st
 import torch
@@ -71,3 +73,23 @@ def run_on_device(fn: Callable[[torch.device], T], workload: devices.Workload = 
     if notice:
         st.warning(notice, icon=":material/memory:")
     return result
+
+
+def share_url() -> str:
+    """This page's address with every setting now in the URL (rows of a table keep their
+    readable ``;`` and ``,``). Relative (``?…``) when the browser's address is unknown."""
+    query = urlencode(st.query_params.to_dict(), safe=",;")
+    base = st.context.url or ""
+    return f"{base}?{query}" if query else (base or "?")
+
+
+def render_share_link() -> None:
+    """The "Share this demo" box. Call from app.py after the page ran, so that the link holds
+    what the page's widgets wrote to the URL in this run."""
+    with st.sidebar.expander("Share this demo", icon=":material/share:"):
+        st.code(share_url(), language=None, wrap_lines=True)
+        st.caption("Copy this link (the box's copy button shows when the pointer is over it) to "
+                   "reopen this page with the same settings, tables and seed, so the same numbers. "
+                   "Not in the link: an uploaded "
+                   "video (the link reopens the built-in video) and models trained in this session "
+                   "(the link reopens the shipped ones; train again with the same settings).")

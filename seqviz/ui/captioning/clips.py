@@ -63,7 +63,7 @@ def _decode(data: bytes) -> tuple[np.ndarray, int]:
 
 
 def _upload(container: Any, fallback: Shown) -> Shown:
-    upload = uploads.video_uploader(container, "cap_upload")
+    upload = uploads.video_uploader(container, "cap_upload", "test clip 0")
     last = st.session_state.get(_LAST_UPLOAD)
     if upload is None:
         if last is None:

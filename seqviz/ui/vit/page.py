@@ -126,7 +126,7 @@ def pick_video(min_frames: int) -> Video:
     fallback_video = game_video(seed, textured, f"synthetic game, seed {seed}")
     if source == "Synthetic game":
         return fallback_video
-    upload = uploads.video_uploader(right, "vit_upload")
+    upload = uploads.video_uploader(right, "vit_upload", "the synthetic game")
     last = st.session_state.get(_LAST_UPLOAD)
     if upload is None:
         if last is None:
