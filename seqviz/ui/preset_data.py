@@ -33,8 +33,8 @@ PRESETS: dict[str, tuple[Preset, ...]] = {
                "long before y_t does.",
                {"hid_kind": "LSTM", "hid_source": "shipped checkpoint", "hid_len": 20, "hid_pos": 5,
                 "hid_token": 2}),
-        Preset("Long wait, tanh RNN", "The shipped tanh RNN with the token at step 2 of 40: how long the "
-               "state keeps it past the length it was trained on.",
+        Preset("Long wait, tanh RNN", "The shipped tanh RNN with the token at step 2 of 40, twice the length "
+               "it was trained on: does its state still hold the token at the request?",
                {"hid_kind": "RNN (tanh)", "hid_source": "shipped checkpoint", "hid_len": 40, "hid_pos": 2,
                 "hid_token": 3}),
         Preset("Untrained: the token fades", "An untrained GRU: random recurrent dynamics keep the token "
@@ -46,13 +46,14 @@ PRESETS: dict[str, tuple[Preset, ...]] = {
                "gradient must fall at least like 0.9^(T−t), a straight line down the log axis.",
                {"grad_len": 200, "grad_hid": 64, "grad_rho": 0.9, "grad_fb": 1.0, "grad_weights": "fresh",
                 "grad_clip_on": False}),
-        Preset("Exploding gradients", "ρ = 1.3: the ReLU RNN's gradient grows with the distance from the loss "
-               "until it overflows, while tanh saturates.",
-               {"grad_len": 200, "grad_hid": 64, "grad_rho": 1.3, "grad_fb": 1.0, "grad_weights": "fresh",
+        Preset("Exploding gradients", "W_hh = 1.5 × orthogonal over 500 steps: σ_max > 1 and the tanh RNN's "
+               "gradient grows with the distance from the loss instead of fading; the ReLU RNN's answer "
+               "saturates and its gradient is flagged.",
+               {"grad_len": 500, "grad_hid": 64, "grad_rho": 1.5, "grad_fb": 1.0, "grad_weights": "fresh",
                 "grad_clip_on": False}),
-        Preset("Clipping an explosion", "ρ = 1.3 with the gradient norm clipped at 1: every curve moves down "
-               "as a block, the shape stays.",
-               {"grad_len": 200, "grad_hid": 64, "grad_rho": 1.3, "grad_weights": "fresh",
+        Preset("Clipping an explosion", "The same explosion with the gradient norm clipped at 1: the curves "
+               "move down as a block, their shape stays.",
+               {"grad_len": 500, "grad_hid": 64, "grad_rho": 1.5, "grad_fb": 1.0, "grad_weights": "fresh",
                 "grad_clip_on": True, "grad_clip": 1.0}),
         Preset("LSTM forget bias", "ρ = 0.9 with the LSTM's forget-gate bias at 5: the forget gate sits near "
                "1 and the LSTM's curve flattens while the tanh RNN's vanishes.",
@@ -125,23 +126,26 @@ PRESETS: dict[str, tuple[Preset, ...]] = {
         Preset("Four layers on 128 × 128", "The default stack: outputs 63, 63, 63, 30 and a receptive field "
                "of 23 pixels, under a fifth of the image.",
                {"conv_n": 128}),
-        Preset("Large image", "A 1024 × 1024 input, and a benchmark up to 512 × 512 under a 256 MiB budget: "
-               "press Run benchmark and attention is skipped at large sizes while the convolution goes on.",
+        Preset("Large image", "A 1024 × 1024 input, where four layers still see 23 pixels, and a benchmark up "
+               "to 512 × 512 under a 256 MiB budget: press Run benchmark; attention stops after 64 × 64 (2 GiB "
+               "of matrices at 128 × 128) while the convolution goes on.",
                {"conv_n": 1024, "conv_max_side": 512, "conv_channels": 32, "conv_kernel": 3,
                 "conv_budget": 256}),
-        Preset("Quick benchmark", "Sides up to 32 with 3 repeats: a run of a second or two that still shows "
-               "the slopes 2 and 1.",
-               {"conv_max_side": 32, "conv_channels": 16, "conv_kernel": 3, "conv_repeats": 3}),
+        Preset("Tight memory budget", "A 16 MiB budget up to 128 × 128: press Run benchmark; attention's "
+               "N × N matrices need 130 MiB at 64 × 64, so it is skipped from there, while the convolution, "
+               "about 1 MiB, runs every size.",
+               {"conv_max_side": 128, "conv_channels": 32, "conv_kernel": 3, "conv_budget": 16}),
     ),
     "pages/words_to_regions.py": (
-        Preset("Two objects, trained", "The default sentence with the trained models: each quadrant reads "
-               "the words about its place.",
+        Preset("Two objects, trained", "The default sentence with the trained models: the map shows which "
+               "words each quadrant reads.",
                {"wr_stage": "trained", "wr_model": "0",
                 "wr_text": "a red circle top left and a blue square bottom right."}),
-        Preset("Four objects, early", "The four-object example with the models after 800 steps: "
-               "cross-attention already places the objects, the one-vector model does not.",
+        Preset("Four objects, early", "The four-object example with the models of seed 0 after 800 steps: "
+               "cross-attention already draws all four right, the one-vector model gets a colour wrong.",
                {"wr_stage": "early", "wr_model": "0", "wr_text": FOUR_OBJECTS, "wr_objects": 4}),
-        Preset("Never read four objects", "Models trained on sentences of at most three objects, given four.",
+        Preset("Never read four objects", "Models trained on sentences of at most three objects, given the "
+               "four-object example; the table below measures them on every length.",
                {"wr_stage": "upto3", "wr_model": "0", "wr_text": FOUR_OBJECTS, "wr_objects": 4}),
     ),
     "pages/predictive_vit.py": (
@@ -162,17 +166,18 @@ PRESETS: dict[str, tuple[Preset, ...]] = {
                 "vit_texture": False, "vit_tab": "Prediction"}),
     ),
     "pages/video_captioning.py": (
-        Preset("Late event, wait-k 2", "A clip whose only event starts at frame 18 of 24, captioned live "
-               "after 2 frames: the first words are guesses written before the event.",
-               {"cap_source": "Late clip", "cap_late": 0, "cap_k": 2, "cap_redecode": False,
+        Preset("Late event, wait-k 2", "Late clip 3: the red square disappears at frame 20 of 24. Live with "
+               "k = 2, every word is written before it happens: the guess 'moves left' is wrong.",
+               {"cap_source": "Late clip", "cap_late": 3, "cap_seed": "0", "cap_k": 2, "cap_redecode": False,
                 "cap_tab": "Watch a clip"}),
-        Preset("Late event, wait-k 20", "The same clip with k = 20: the live captioner waits past the event "
-               "and names it, at the price of lagging.",
-               {"cap_source": "Late clip", "cap_late": 0, "cap_k": 20, "cap_redecode": False,
+        Preset("Late event, wait-k 20", "The same clip with k = 20: the live captioner waits until the square "
+               "disappears and says so, at the price of lagging behind the clip.",
+               {"cap_source": "Late clip", "cap_late": 3, "cap_seed": "0", "cap_k": 20, "cap_redecode": False,
                 "cap_tab": "Watch a clip"}),
-        Preset("Order pair", "The same frames forwards and backwards: the per-frame captioner cannot tell "
-               "them apart, the sequence models can.",
-               {"cap_source": "Order pair", "cap_pair": 0, "cap_pair_side": "first", "cap_tab": "Watch a clip"}),
+        Preset("Order pair", "The same frames forwards (a triangle moving left) and backwards: the per-frame "
+               "captioner's average is the same for both, the offline and live captioners tell them apart.",
+               {"cap_source": "Order pair", "cap_pair": 0, "cap_pair_side": "first", "cap_seed": "0", "cap_k": 3,
+                "cap_redecode": False, "cap_variant": "offline", "cap_tab": "Watch a clip"}),
         Preset("Quality against latency", "Over the test set: how exact event order grows with the wait k, "
                "from guessing to the offline captioner.",
                {"cap_tab": "Over the test set", "cap_k": 3, "cap_metric": "order, 2+ events"}),
