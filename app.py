@@ -4,7 +4,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from seqviz.ui import registry, sidebar
+from seqviz.ui import registry, sidebar, tour
 
 ICON = Path(__file__).resolve().parent / "assets" / "icon.png"   # a local file: the tab icon needs no internet
 st.set_page_config(page_title="seqviz", page_icon=str(ICON), layout="wide")
@@ -20,3 +20,4 @@ navigation = st.navigation(registry.sections(
 ), expanded=True)
 sidebar.render()
 navigation.run()
+tour.footer(navigation)  # the next step of the lecture's tour, below every page
