@@ -156,7 +156,7 @@ PRESETS: dict[str, tuple[Preset, ...]] = {
         Preset("Attention", "The attention tab: where the middle patch of the last frame looks, in layer 1, "
                "head 1, of the full model.",
                {"vit_model": "Full", "vit_source": "Synthetic game", "vit_tab": "Attention", "vit_layer": 1,
-                "vit_head": 1}),
+                "vit_head": 1, "vit_row": 4, "vit_col": 4}),
         Preset("Ablations", "Every shipped variant on the held-out games: without self-attention or "
                "positions, which pixels get worse than copying.",
                {"vit_tab": "Ablations", "vit_ablation_mode": "Many games (held-out test games)"}),
