@@ -4,7 +4,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from seqviz.ui import present, registry, sidebar
+from seqviz.ui import present, registry, sidebar, tour
 
 ICON = Path(__file__).resolve().parent / "assets" / "icon.png"   # a local file: the tab icon needs no internet
 # Presentation mode folds the sidebar away: the whole width is the lecture's.
@@ -23,3 +23,4 @@ navigation = st.navigation(registry.sections(
 sidebar.render()
 navigation.run()
 sidebar.render_share_link()  # after the page, so the link holds this run's settings
+tour.footer(navigation)  # the next step of the lecture's tour, below every page

@@ -6,7 +6,7 @@ import streamlit as st
 from seqviz.attention import attention
 from seqviz.plots import palette
 from seqviz.plots.attention import attention as plots
-from seqviz.ui import cards, params, registry, sidebar
+from seqviz.ui import cards, params, presets, registry, sidebar
 from seqviz.ui import tables as url_tables
 from seqviz.ui.charts import show_chart
 
@@ -14,6 +14,7 @@ registry.ensure_router()
 LAST_GOOD = "att_last_good_matrices"
 
 st.title("Attention playground")
+presets.picker(__file__)
 st.markdown(
     "Attention(Q, K, V) = softmax(Q Kᵀ / √d_k) V. Each row of Q is a query, each row of K a key "
     "with its value in the same row of V. Edit any cell below, or draw random matrices, and "

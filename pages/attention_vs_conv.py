@@ -8,7 +8,7 @@ from seqviz.attention import conv
 from seqviz.attention import cost as attention_cost
 from seqviz.plots.attention import attention as plots
 from seqviz.plots.attention.conv import receptive_field_picture
-from seqviz.ui import cards, params, registry, sidebar
+from seqviz.ui import cards, params, presets, registry, sidebar
 from seqviz.ui import tables as url_tables
 from seqviz.ui.charts import show_chart
 
@@ -16,6 +16,7 @@ registry.ensure_router()
 LAST_GOOD, LAST_SWEEP = "conv_last_good_table", "conv_last_sweep"  # this session's last good results
 
 st.title("Attention versus convolution")
+presets.picker(__file__)
 st.markdown(
     "A convolution looks at a small window and sees further only by stacking layers; "
     "self-attention compares every pixel with every other pixel in one layer, and pays for it."

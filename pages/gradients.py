@@ -6,7 +6,7 @@ import streamlit as st
 from seqviz.plots import recurrent as plots
 from seqviz.recurrent import capacity, gradients, spectrum
 from seqviz.recurrent import train as mt
-from seqviz.ui import cards, params, registry, sidebar
+from seqviz.ui import cards, params, presets, registry, sidebar
 from seqviz.ui.charts import show_chart
 from seqviz.ui.recurrent import gradients as per_model
 from seqviz.ui.recurrent.models import capacity_rows
@@ -17,6 +17,7 @@ SHIPPED = mt.MemoryConfig()
 NAMES = plots.MODEL_NAMES
 
 st.title("Gradients across sequence length")
+presets.picker(__file__)
 st.markdown(
     "The loss sits at the last step. How much of it reaches step t is ||dL/dh_t||, and "
     "backpropagation multiplies it by one Jacobian per step on the way back. Every curve "

@@ -7,7 +7,7 @@ import torch
 from seqviz.plots import linked
 from seqviz.plots import recurrent as plots
 from seqviz.recurrent import probe, tasks
-from seqviz.ui import cards, params, registry, sidebar
+from seqviz.ui import cards, params, presets, registry, sidebar
 from seqviz.ui.charts import show_chart
 from seqviz.ui.recurrent.models import session_results, shipped_model, untrained_model
 
@@ -26,6 +26,7 @@ KINDS = ("rnn-tanh", "lstm", "gru")
 SOURCES = ("shipped checkpoint", "trained in this session", "untrained")
 
 st.title("Hidden state vs output")
+presets.picker(__file__)
 st.markdown(
     "A recurrent network keeps a hidden state h_t = tanh(W_xh x_t + W_hh h_{t−1} + b_h) and "
     "answers through a readout y_t = W_hy h_t + b_y. The models here were trained to answer "

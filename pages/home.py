@@ -3,7 +3,7 @@
 import streamlit as st
 
 from seqviz.core import device as devices
-from seqviz.ui import registry, sidebar
+from seqviz.ui import registry, sidebar, tour
 
 registry.ensure_router()
 
@@ -24,6 +24,8 @@ for section in registry.SECTIONS:
         with column.container(border=True):
             st.markdown(f"**{topic.question}**")
             st.page_link(topic.path, label=f"Open {topic.title}", icon=topic.icon)
+
+tour.render()
 
 st.subheader("Compute status")
 used = sidebar.device_for("batched")

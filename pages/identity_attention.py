@@ -11,7 +11,7 @@ from seqviz.core import rng
 from seqviz.core.device import float_dtype
 from seqviz.plots import palette
 from seqviz.plots.attention import attention as plots
-from seqviz.ui import cards, params, registry, sidebar
+from seqviz.ui import cards, params, presets, registry, sidebar
 from seqviz.ui.cache import cached
 from seqviz.ui.charts import show_chart
 
@@ -19,6 +19,7 @@ registry.ensure_router()
 C_GRID = tuple(float(c) for c in np.linspace(0.0, 40.0, 81))
 
 st.title("Identity attention")
+presets.picker(__file__)
 st.markdown(
     "Can attention simply copy its values through? Take N keys K = I and N queries Q = c·I. "
     "Query i matches key i with score c/√N and every other key with 0, so as c grows each "

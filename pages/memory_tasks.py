@@ -7,7 +7,7 @@ from seqviz.core import memory as memory_budget
 from seqviz.plots import recurrent as plots
 from seqviz.recurrent import cells, seeds, tasks, tcn
 from seqviz.recurrent import train as mt
-from seqviz.ui import cards, params, registry, sidebar
+from seqviz.ui import cards, params, presets, registry, sidebar
 from seqviz.ui.charts import show_chart
 from seqviz.ui.recurrent import memory
 from seqviz.ui.recurrent.models import seed_runs, session_results, shipped_model
@@ -19,6 +19,7 @@ KINDS = ("rnn-tanh", "lstm", "gru", "tcn")
 SHIPPED = mt.MemoryConfig()
 
 st.title("Memory tasks: RNN vs LSTM vs TCN")
+presets.picker(__file__)
 st.markdown(
     "Each sequence is blank (·) except for one token, 1, 2 or 3, somewhere in it, and a "
     "request (?) at the last step; the model must answer with the token. In **memory** the "

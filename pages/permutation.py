@@ -5,7 +5,7 @@ import streamlit as st
 
 from seqviz.attention import permutation
 from seqviz.plots.attention import attention as plots
-from seqviz.ui import cards, params, registry, sidebar
+from seqviz.ui import cards, params, presets, registry, sidebar
 from seqviz.ui.cache import cached
 from seqviz.ui.charts import show_chart
 
@@ -19,6 +19,7 @@ def enlarge(picture: np.ndarray, factor: int = 8) -> np.ndarray:
 
 
 st.title("Permutation and positions")
+presets.picker(__file__)
 st.markdown(
     "A transformer block, self-attention then a feed-forward layer applied to each token "
     "separately (seeded random weights, single head, residual connections), reads a set of "

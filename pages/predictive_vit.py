@@ -5,7 +5,7 @@ so a rerun computes what is on screen and a lecturer can link straight to a tab.
 
 import streamlit as st
 
-from seqviz.ui import cards, registry, sidebar
+from seqviz.ui import cards, presets, registry, sidebar
 from seqviz.ui.vit import ablations as vit_ablations
 from seqviz.ui.vit import cards as vit_cards
 from seqviz.ui.vit import page as vit_page
@@ -17,6 +17,7 @@ registry.ensure_router()
 TABS = ["Prediction", "Rollout", "Where it fails", "Attention", "Ablations", "Train your own"]
 
 st.title("Predicting the next frame with a Vision Transformer")
+presets.picker(__file__)
 st.markdown(
     "Give a transformer the last few frames of a video and ask for the next one. Each frame is cut "
     "into small square patches; every patch of every input frame becomes a token that knows where "

@@ -7,7 +7,7 @@ from seqviz.core import rng
 from seqviz.plots import architectures as diagrams
 from seqviz.recurrent import architectures as arch
 from seqviz.recurrent import cells, pattern_networks
-from seqviz.ui import cards, params, registry, sidebar
+from seqviz.ui import cards, params, presets, registry, sidebar
 from seqviz.ui.charts import show_chart
 
 registry.ensure_router()
@@ -16,6 +16,7 @@ NAMES = {p.key: p.name for p in arch.PATTERNS}
 QUIZ, PICK = "_arch_quiz_state", "arch_pick"
 
 st.title("Sequence architectures: which shape for which task?")
+presets.picker(__file__)
 st.markdown(
     "Before choosing layers, ask two questions of a task: is its input **one item or a sequence**, and is "
     "its output? The four answers give the patterns below; when both sides are sequences, a third question "

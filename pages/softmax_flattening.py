@@ -7,7 +7,7 @@ import streamlit as st
 
 from seqviz.attention import softmax
 from seqviz.plots.attention import softmax as plots
-from seqviz.ui import cards, params, registry, sidebar
+from seqviz.ui import cards, params, presets, registry, sidebar
 from seqviz.ui.cache import cached
 from seqviz.ui.charts import show_chart
 
@@ -19,6 +19,7 @@ DK_OPTIONS = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096]
 CURVE_DIMS = np.unique(np.round(np.logspace(math.log10(2), 5, 41)).astype(int))
 
 st.title("Softmax flattening")
+presets.picker(__file__)
 st.markdown(
     "Feed softmax a one-hot vector, a single 1 among D−1 zeros, and it does **not** answer with "
     "a one-hot: the hot entry gets e/(e + D − 1). Slide D up and watch it sink towards the "

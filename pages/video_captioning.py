@@ -6,7 +6,7 @@ One tab per question; only the open tab runs (st.tabs bound to the URL)."""
 import streamlit as st
 
 from seqviz.captioning import experiment
-from seqviz.ui import cards, params, registry
+from seqviz.ui import cards, params, presets, registry
 from seqviz.ui.captioning import attention, clips, player, shipped, testset
 from seqviz.ui.captioning import cost as cost_ui
 
@@ -15,6 +15,7 @@ registry.ensure_router()
 TABS = ["Watch a clip", "Attention", "Over the test set", "Cost"]
 
 st.title("Video captioning, live and offline")
+presets.picker(__file__)
 st.markdown(
     "Three captioners describe short clips of moving shapes (“the red circle moves left then the blue square "
     "appears”). **Per-frame** captions the average of what a small CNN sees in each frame, so it cannot see "

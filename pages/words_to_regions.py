@@ -10,7 +10,7 @@ from seqviz.attention import scenes
 from seqviz.attention.words_to_regions import WordsToRegions
 from seqviz.plots.attention import regions as plots
 from seqviz.plots.vit import image_panels
-from seqviz.ui import cards, params, registry, sidebar
+from seqviz.ui import cards, params, presets, registry, sidebar
 from seqviz.ui.attention import regions as ui
 from seqviz.ui.attention import regions_live as live
 from seqviz.ui.charts import show_chart
@@ -18,6 +18,7 @@ from seqviz.ui.charts import show_chart
 registry.ensure_router()
 
 st.title("Words to regions: cross-attention")
+presets.picker(__file__)
 st.markdown(
     "A tiny text-to-image model, trained for this page, reads a sentence such as *a red circle top "
     "left and a blue square bottom right* and draws a 32 × 32 picture. The picture is held as four "

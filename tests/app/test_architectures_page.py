@@ -10,7 +10,7 @@ from urllib.parse import parse_qsl
 import pytest
 
 from seqviz.recurrent import architectures as arch
-from seqviz.ui import registry
+from seqviz.ui import registry, tour
 from tests.apptest_helpers import assert_clean, chart_title, open_page, widget_keys
 
 PAGE = "pages/sequence_architectures.py"
@@ -47,7 +47,7 @@ def test_page_runs_clean_with_the_diagram_and_the_real_network():
     assert _metrics(at) == {"Input shape": "(1, 4, 16)", "Output shape": "(1, 10)", "Recurrent steps run": "4"}
     assert at.slider(key="arch_t_out").disabled and not at.slider(key="arch_t_in").disabled
     assert "The RNN ran **4** steps over the input and read out only the last state" in _texts(at.markdown)
-    assert len(at.get("page_link")) == 1 + len(arch.TASKS) - 2          # the pattern's, and all but two tasks'
+    assert len(at.get("page_link")) == 1 + len(arch.TASKS) - 2 + 1      # the pattern's, all but two tasks', the tour's
 
 
 def test_moving_the_pattern_and_the_lengths_changes_the_diagram_and_the_run():
@@ -92,7 +92,7 @@ def test_quiz_scores_a_wrong_and_a_right_pick_and_every_button_works_twice():
     at = open_page(PAGE)
     at.toggle(key="arch_quiz").set_value(True).run()
     assert_clean(at)
-    assert len(at.get("page_link")) == 1                                # the pattern's; the task list is hidden
+    assert len(at.get("page_link")) == 1 + 1                            # the pattern's and the tour's; no task list
     order = arch.quiz_order(0)
     first = arch.task(order[0])
     assert _header(at) == f"##### Task 1 of 10: {first.name}"
@@ -128,7 +128,7 @@ def test_quiz_scores_a_wrong_and_a_right_pick_and_every_button_works_twice():
     assert _header(at) == f"##### Task 4 of 10: {arch.task(order[3]).name}"
     assert _metrics(at)["Score"] == "1 / 2" and not at.success and not at.warning
     at.toggle(key="arch_quiz").set_value(False).run()
-    assert len(at.get("page_link")) == 1 + len(arch.TASKS) - 2
+    assert len(at.get("page_link")) == 1 + len(arch.TASKS) - 2 + 1
 
 
 def test_changing_the_seed_starts_a_new_quiz_in_that_seeds_order():
@@ -170,7 +170,9 @@ LINKS = sorted({(e.page, e.query) for e in [t.example for t in arch.TASKS] + [p.
 
 
 def test_the_page_shows_a_link_for_every_example_with_its_preset():
-    assert _all_links() == {(URL_PATHS[page], query) for page, query in LINKS}
+    step = tour.next_after(PAGE)                                       # and the tour's next step, below the page
+    assert _all_links() == {(URL_PATHS[page], query) for page, query in LINKS} | {
+        (URL_PATHS[step.path], (("preset", step.preset),))}
 
 
 @pytest.mark.parametrize("page,query", LINKS, ids=[f"{p.split('/')[-1][:-3]}-{dict(q)}" for p, q in LINKS])
