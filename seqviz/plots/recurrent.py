@@ -105,7 +105,7 @@ def gate_heatmaps(gates: dict[str, np.ndarray], tokens: np.ndarray) -> go.Figure
 def probe_curves(curves: dict[str, np.ndarray], position: int) -> go.Figure:
     """Held-out accuracy per step of a linear probe on the states, and of the output."""
     fig = go.Figure()
-    styles = {"probe on h_t": ("solid", 5), "probe on c_t": ("dash", 2), "output y_t (argmax)": ("dot", 2)}
+    styles = {"probe on hₜ": ("solid", 5), "probe on cₜ": ("dash", 2), "output yₜ (argmax)": ("dot", 2)}
     for name, values in curves.items():
         (dash, width), color = styles.get(name, ("solid", 2)), READOUT_COLORS.get(name, BLACK)
         fig.add_trace(go.Scatter(x=np.arange(len(values)), y=values, mode="lines+markers",
@@ -127,7 +127,7 @@ def gradient_norms(curves: dict[str, np.ndarray], length: int,
     for kind, norms in curves.items():
         norms = np.asarray(norms, dtype=float)
         shown = np.where((norms > 0) & np.isfinite(norms), norms, np.nan)
-        label = MODEL_NAMES.get(kind, kind) + (" (dL/dx_t)" if kind == "tcn" else "")
+        label = MODEL_NAMES.get(kind, kind) + (" (‖∂L/∂xₜ‖)" if kind == "tcn" else "")
         if kind in notes:
             label += f": {notes[kind]}"
         fig.add_trace(go.Scatter(x=np.arange(len(norms)), y=shown, mode="lines", name=label,
@@ -135,7 +135,7 @@ def gradient_norms(curves: dict[str, np.ndarray], length: int,
     fig.update_yaxes(type="log", exponentformat="power")
     fig.update_xaxes(range=[0, length - 1])
     return _legend_below(style(fig, "Gradient norm at every step, from one backward pass (loss at the end)",
-                               x_title="time step t", y_title="||dL/dh_t||", height=440))
+                               x_title="time step t", y_title="‖∂L/∂hₜ‖", height=440))
 
 
 def eigenvalue_plot(spectra: dict[str, object]) -> go.Figure:
@@ -168,7 +168,7 @@ def eigenvalue_plot(spectra: dict[str, object]) -> go.Figure:
         fig.update_yaxes(range=[-limit, limit], row=1, col=index, scaleanchor=f"x{axis}", scaleratio=1)
     fig.update_yaxes(title_text="imaginary", row=1, col=1)
     fig.update_annotations(font_size=12)
-    return _legend_below(style(fig, "Eigenvalues of W_hh, one panel per model", height=420))
+    return _legend_below(style(fig, "Eigenvalues of Wₕₕ, one panel per model", height=420))
 
 
 def capacity_curves(frame: pd.DataFrame, title: str) -> go.Figure:

@@ -26,7 +26,7 @@ def test_gradient_norms_use_a_log_axis_and_hide_underflow():
     assert data["layout"]["yaxis"]["type"] == "log"
     shown = np.asarray(fig.data[0].y)  # to_dict() packs numpy arrays as binary
     assert np.isnan(shown[0]) and shown[1] == 1e-30
-    assert data["data"][1]["name"] == "TCN (dL/dx_t)"
+    assert data["data"][1]["name"] == "TCN (‖∂L/∂xₜ‖)"
 
 
 def test_heatmap_labels_time_with_the_input_symbols_and_exports_csv():
