@@ -14,7 +14,7 @@ LAST_GOOD = "att_last_good_matrices"
 
 st.title("Attention playground")
 st.markdown(
-    r"$$\operatorname{Attention}(Q, K, V) = \operatorname{softmax}\Big(\frac{Q K^\top}{\sqrt{d_k}}\Big)\, V$$"
+    "$$\n" r"\operatorname{Attention}(Q, K, V) = \operatorname{softmax}\Big(\frac{Q K^\top}{\sqrt{d_k}}\Big)\, V" "\n$$"
     "\n\nEach row of $Q$ is a query, each row of $K$ a key "
     "with its value in the same row of $V$. Edit any cell below, or draw random matrices, and "
     "every step is recomputed with torch."

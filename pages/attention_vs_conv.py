@@ -24,11 +24,11 @@ with cards.question_card(
     "What size is each layer's output, and how much of the input does one output pixel see?",
     "A kernel of width $k$ moved in steps of $s$ over an input of size $n$ padded by $p$ on each side "
     "fits\n\n"
-    r"$$n_\text{out} = \Big\lfloor \frac{n + 2p - k}{s} \Big\rfloor + 1$$"
+    "$$\n" r"n_\text{out} = \Big\lfloor \frac{n + 2p - k}{s} \Big\rfloor + 1" "\n$$"
     "\n\ntimes. The receptive field grows by $k - 1$ times the jump, the "
     "distance on the input between two neighbouring pixels of the layer before; each stride "
     "multiplies the jump:\n\n"
-    r"$$r_l = r_{l-1} + (k_l - 1)\, j_{l-1}, \qquad j_l = j_{l-1}\, s_l, \qquad r_0 = j_0 = 1.$$"
+    "$$\n" r"r_l = r_{l-1} + (k_l - 1)\, j_{l-1}, \qquad j_l = j_{l-1}\, s_l, \qquad r_0 = j_0 = 1." "\n$$"
     "\n\nSo the default four layers on $128 \\times 128$ give 63, 63, 63, 30 and "
     "see 3, 11, 15, 23 input pixels: after four layers one output pixel still sees under a "
     "fifth of the image, where one attention layer sees all of it.",

@@ -28,7 +28,7 @@ SOURCES = ("shipped checkpoint", "trained in this session", "untrained")
 st.title("Hidden state vs output")
 st.markdown(
     "A recurrent network keeps a hidden state and answers through a readout:\n\n"
-    r"$$h_t = \tanh(W_{xh} x_t + W_{hh} h_{t-1} + b_h), \qquad y_t = W_{hy} h_t + b_y$$"
+    "$$\n" r"h_t = \tanh(W_{xh} x_t + W_{hh} h_{t-1} + b_h), \qquad y_t = W_{hy} h_t + b_y" "\n$$"
     "\n\nThe models here were trained to answer "
     "class 0, *nothing asked yet*, at every step before the request, and the token at the "
     "request. Edit the input and watch where the token is kept.")
@@ -119,7 +119,7 @@ if run.cell is not None:
     with cards.question_card(
         "What do the LSTM's cell state and gates do?",
         "The cell state $c_t$ is the LSTM's long-term store:\n\n"
-        r"$$c_t = f \odot c_{t-1} + i \odot g$$"
+        "$$\n" r"c_t = f \odot c_{t-1} + i \odot g" "\n$$"
         "\n\nWhen "
         "the token arrives the input gate i opens and the candidate g writes it in; on the "
         "blanks after it the forget gate f stays near 1 for the units that hold it, so the "

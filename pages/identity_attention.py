@@ -34,7 +34,7 @@ with cards.question_card(
     r"Each row of the scaled scores is $c/\sqrt{N}$ on the diagonal and 0 elsewhere: a one-hot vector "
     r"scaled by $a = c/\sqrt{N}$. Softmax gives the diagonal"
     "\n\n"
-    r"$$A_{ii} = \frac{e^a}{e^a + N - 1},$$"
+    "$$\n" r"A_{ii} = \frac{e^a}{e^a + N - 1}," "\n$$"
     "\n\n"
     r"exactly the softmax flattening formula with $D = N$. The off-diagonal weights fall like $e^{-a}$, "
     r"so $\lVert A - I \rVert$ and $\lVert \text{output} - V \rVert$ shrink exponentially in $c$, and a "

@@ -36,7 +36,7 @@ with cards.question_card(
     "How much probability does the hot entry keep as D grows?",
     "The hot logit is $c$ and the other $D - 1$ logits are 0, so softmax gives the hot entry "
     "and every other entry\n\n"
-    r"$$p_\text{hot} = \frac{e^c}{e^c + D - 1}, \qquad p_\text{other} = \frac{1}{e^c + D - 1}.$$"
+    "$$\n" r"p_\text{hot} = \frac{e^c}{e^c + D - 1}, \qquad p_\text{other} = \frac{1}{e^c + D - 1}." "\n$$"
     "\n\nThe $D - 1$ small terms in the "
     "denominator add up: once $D - 1$ is much bigger than $e^c$ they swamp the hot entry. With "
     "$c = 1$ that already happens at $D = 10$ (0.232) and at $D = 100{,}000$ the hot entry gets "
@@ -73,9 +73,9 @@ with entropy_col:
 
 with cards.question_card(
     "How large must the logits be to keep the hot entry above $p$?",
-    r"Solve $\frac{e^c}{e^c + D - 1} \ge p$ for $c$:"
+    r"Solve $e^c / (e^c + D - 1) \ge p$ for $c$:"
     "\n\n"
-    r"$$c \ge \ln \frac{p\,(D - 1)}{1 - p}.$$"
+    "$$\n" r"c \ge \ln \frac{p\,(D - 1)}{1 - p}." "\n$$"
     "\n\n"
     r"$D$ sits inside a logarithm, so each tenfold increase in $D$ asks for the same extra "
     r"$\ln 10 \approx 2.3$ of logit gap. For $p = 0.9$ that is 4.394 at $D = 10$ and 9.104 at "
@@ -99,7 +99,8 @@ with cards.question_card(
     r"If $q$ and $k$ have $d_k$ independent entries of variance 1, then $q \cdot k$ is a sum of $d_k$ "
     r"products of variance 1, so its variance is $d_k$:"
     "\n\n"
-    r"$$\operatorname{Var}(q \cdot k) = d_k, \qquad \operatorname{Var}\Big(\frac{q \cdot k}{\sqrt{d_k}}\Big) = 1.$$"
+    "$$\n" r"\operatorname{Var}(q \cdot k) = d_k, \qquad "
+    r"\operatorname{Var}\Big(\frac{q \cdot k}{\sqrt{d_k}}\Big) = 1." "\n$$"
     "\n\n"
     r"With $d_k = 512$ the scores spread over roughly "
     r"$\pm 70$, the softmax puts almost all its weight on one key, and a saturated softmax passes "

@@ -68,8 +68,8 @@ if tabs["Attention"].open:
         "Which frames does each word look at, and what changes with hard attention?",
         "At word $t$ the decoder scores every frame $i$ against its previous state, weighs the frames "
         "and reads their weighted sum:\n\n"
-        r"$$e_{ti} = f_\text{att}(s_{t-1}, h_i), \qquad \alpha_t = \operatorname{softmax}_i(e_t), "
-        r"\qquad c_t = \sum_i \alpha_{ti} h_i.$$"
+        "$$\n" r"e_{ti} = f_\text{att}(s_{t-1}, h_i), \qquad \alpha_t = \operatorname{softmax}_i(e_t), "
+        r"\qquad c_t = \sum_i \alpha_{ti} h_i." "\n$$"
         "\n\nAdditive scoring (Bahdanau) is "
         r"$v^\top \tanh(W s + U h)$, multiplicative (Luong) $s^\top W h$. Soft attention reads the weighted "
         "average; hard attention reads one frame, the most weighted or one drawn from $\\alpha$ (it would need "

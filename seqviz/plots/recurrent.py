@@ -145,8 +145,8 @@ def eigenvalue_plot(spectra: dict[str, object]) -> go.Figure:
     `spectra` maps a kind to an object with eigenvalues, sigma_max and spectral_radius
     (seqviz.recurrent.spectrum.Spectrum)."""
     kinds = list(spectra)
-    titles = [f"{MODEL_NAMES.get(k, k)}: σ_max {spectra[k].sigma_max:.3g}, "
-              f"max|λ| {spectra[k].spectral_radius:.3g}" for k in kinds]
+    titles = [f"{MODEL_NAMES.get(k, k)}: σₘₐₓ = {spectra[k].sigma_max:.3g}, "
+              f"max |λ| = {spectra[k].spectral_radius:.3g}" for k in kinds]
     fig = make_subplots(rows=1, cols=max(1, len(kinds)), subplot_titles=titles or None,
                         horizontal_spacing=0.04)
     angle = np.linspace(0, 2 * np.pi, 120)
@@ -157,7 +157,7 @@ def eigenvalue_plot(spectra: dict[str, object]) -> go.Figure:
                                  legendgroup="unit", showlegend=index == 1,
                                  line=dict(color=LIGHT_GREY, dash="dash")), row=1, col=index)
         fig.add_trace(go.Scatter(x=sigma * np.cos(angle), y=sigma * np.sin(angle), mode="lines",
-                                 name="radius σ_max", legendgroup="sigma", showlegend=index == 1,
+                                 name="radius σₘₐₓ", legendgroup="sigma", showlegend=index == 1,
                                  line=dict(color=DARK_GREY, dash="dot")), row=1, col=index)
         fig.add_trace(go.Scatter(x=values.real, y=values.imag, mode="markers",
                                  name=f"{MODEL_NAMES.get(kind, kind)} eigenvalues",
@@ -227,7 +227,7 @@ def recall_capacity(summaries: Sequence, title: str) -> go.Figure:
                 hovertemplate=f"H={hidden}, k=%{{x}}: %{{y:.3f}}<extra></extra>"), row=1, col=col)
     if ks:
         fig.add_trace(go.Scatter(x=ks, y=[k * np.log2(3) for k in ks], mode="lines",
-                                 name="all shown: k log2 3 bits", line=dict(color=LIGHT_GREY, dash="dash")),
+                                 name="all shown: k·log₂3 bits", line=dict(color=LIGHT_GREY, dash="dash")),
                       row=1, col=3)
         fig.add_trace(go.Scatter(x=ks, y=[3.0 ** -k for k in ks], mode="lines", name="chance",
                                  line=dict(color=LIGHT_GREY, dash="dot")), row=1, col=1)
