@@ -16,8 +16,9 @@ LAST_GOOD = "att_last_good_matrices"
 st.title("Attention playground")
 presets.picker(__file__)
 st.markdown(
-    "Attention(Q, K, V) = softmax(Q Kᵀ / √d_k) V. Each row of Q is a query, each row of K a key "
-    "with its value in the same row of V. Edit any cell below, or draw random matrices, and "
+    "$$\n" r"\operatorname{Attention}(Q, K, V) = \operatorname{softmax}\Big(\frac{Q K^\top}{\sqrt{d_k}}\Big)\, V" "\n$$"
+    "\n\nEach row of $Q$ is a query, each row of $K$ a key "
+    "with its value in the same row of $V$. Edit any cell below, or draw random matrices, and "
     "every step is recomputed with torch."
 )
 
@@ -25,16 +26,16 @@ source = params.choice("Matrices", ["Worked example", "Random"], "Worked example
                        key="att_source", horizontal=True)
 if source == "Random":
     c = st.columns(4)
-    n_q = params.slider("N_Q (queries)", 1, 8, 4, key="att_nq", container=c[0])
-    n_kv = params.slider("N_KV (keys = values)", 1, 8, 3, key="att_nkv", container=c[1])
-    d_k = params.slider("d_k", 1, 8, 4, key="att_dk", container=c[2])
-    d_v = params.slider("d_v", 1, 8, 3, key="att_dv", container=c[3])
+    n_q = params.slider(r"$N_Q$ (queries)", 1, 8, 4, key="att_nq", container=c[0])
+    n_kv = params.slider(r"$N_{KV}$ (keys = values)", 1, 8, 3, key="att_nkv", container=c[1])
+    d_k = params.slider("$d_k$", 1, 8, 4, key="att_dk", container=c[2])
+    d_v = params.slider("$d_v$", 1, 8, 3, key="att_dv", container=c[3])
     base = attention.random_qkv(n_q, n_kv, d_k, d_v, seed=sidebar.seed())
     version = f"{n_q}x{n_kv}x{d_k}x{d_v}s{sidebar.seed()}"
 else:
     base, version = (attention.WORKED_Q, attention.WORKED_K, attention.WORKED_V), "example"
 
-st.caption("Rows are q1, q2, … in Q and k1, k2, … in K and V, top to bottom. Cells are text "
+st.caption("Rows are q1, q2, … in $Q$ and k1, k2, … in $K$ and $V$, top to bottom. Cells are text "
            "so that you can type anything; rows can be added and removed (K and V must keep the "
            f"same number of rows), up to {attention.MAX_MATRIX_SIDE} rows and columns per matrix.")
 tables, in_url = {}, {}
@@ -64,37 +65,38 @@ for name, matrix in zip("QKV", (Q, K, V)):
 
 left, right = st.columns(2)
 use_softmax = params.toggle("Apply the softmax", True, key="att_softmax", container=left,
-                            help="Off: output = (Q Kᵀ / √d_k) V, the worked example without softmax.")
+                            help=r"Off: output $= (Q K^\top / \sqrt{d_k})\, V$, the worked example without softmax.")
 wrong_axis = params.toggle("Normalise over the wrong axis (columns)", False, key="att_wrong_axis",
                            container=right, help="softmax down each column (over queries) "
                                                  "instead of along each row (over keys)")
 axis = "queries" if wrong_axis else "keys"
-heads = params.slider("Heads h (split d_k into h slices)", 1, 8, 2, key="att_heads")
+heads = params.slider("Heads $h$ (split $d_k$ into $h$ slices)", 1, 8, 2, key="att_heads")
 result = sidebar.run_on_device(lambda dev: attention.explain(
     Q, K, V, apply_softmax=use_softmax, normalise_over=axis, heads=heads, device=str(dev)), "light")
 
 n_q, d_k, n_kv, d_v = Q.shape[0], Q.shape[1], K.shape[0], V.shape[1]
 queries, keys = [f"q{i + 1}" for i in range(n_q)], [f"k{j + 1}" for j in range(n_kv)]
 with cards.question_card(
-    "Which dimensions must match, and why is the output N_Q × d_v?",
+    r"Which dimensions must match, and why is the output $N_Q \times d_v$?",
     "A score is the dot product of one query with one key, so queries and keys need the same "
-    "length d_k. Each key comes with one value, so K and V have the same number of rows N_KV. "
-    "The scores form an N_Q × N_KV table: one row per query, one column per key. Multiplying "
-    "that table by V (N_KV × d_v) mixes the value rows, giving one d_v-long output per query: "
-    "N_Q × d_v. The number of keys disappears in the sum, and d_k never reaches the output.",
+    r"length $d_k$. Each key comes with one value, so $K$ and $V$ have the same number of rows $N_{KV}$. "
+    r"The scores form an $N_Q \times N_{KV}$ table: one row per query, one column per key. Multiplying "
+    r"that table by $V$ ($N_{KV} \times d_v$) mixes the value rows, giving one output of length $d_v$ "
+    r"per query: $N_Q \times d_v$. The number of keys disappears in the sum, and $d_k$ never reaches "
+    "the output.",
 ):
     st.markdown(
         f"| matrix | shape | must match |\n|---|---|---|\n"
-        f"| Q | {n_q} × **{d_k}** | d_k with K's columns |\n"
-        f"| K | *{n_kv}* × **{d_k}** | d_k with Q, N_KV with V's rows |\n"
-        f"| V | *{n_kv}* × {d_v} | N_KV with K's rows |\n"
-        f"| Q Kᵀ, weights | {n_q} × *{n_kv}* | one row per query, one column per key |\n"
-        f"| output = weights · V | {n_q} × {d_v} | N_Q from Q, d_v from V |")
+        f"| $Q$ | {n_q} × **{d_k}** | $d_k$ with $K$'s columns |\n"
+        f"| $K$ | *{n_kv}* × **{d_k}** | $d_k$ with $Q$, $N_{{KV}}$ with $V$'s rows |\n"
+        f"| $V$ | *{n_kv}* × {d_v} | $N_{{KV}}$ with $K$'s rows |\n"
+        f"| $Q K^\\top$, weights | {n_q} × *{n_kv}* | one row per query, one column per key |\n"
+        f"| output = weights · $V$ | {n_q} × {d_v} | $N_Q$ from $Q$, $d_v$ from $V$ |")
 
 with cards.question_card(
     "What does each step compute?",
-    "Q Kᵀ compares every query with every key. Dividing by √d_k keeps the spread of the scores "
-    "independent of d_k. The softmax turns each row into weights that are positive and sum to "
+    r"$Q K^\top$ compares every query with every key. Dividing by $\sqrt{d_k}$ keeps the spread of "
+    r"the scores independent of $d_k$. The softmax turns each row into weights that are positive and sum to "
     "1, so each output row is a weighted average of the value rows. Switch the softmax off and "
     "the worked example gives exactly [[11, 15, 18], [5, 6.5, 7.5], [2, 2.5, 3], [0.5, 1, 1.5], "
     "[3.5, 5, 6]]; with it, query 1 scores all keys equally (2/2 = 1), gets 1/3 each and outputs "
@@ -136,14 +138,14 @@ with cards.question_card(
     cards.show_code(attention.scaled_dot_product)
 
 with cards.question_card(
-    "What does splitting d_k into heads change?",
-    "Multi-head attention cuts the d_k columns of Q and K into h slices and runs attention on "
-    "each, scaled by √(d_k/h). Each head compares queries and keys on a different part of their "
+    "What does splitting $d_k$ into heads change?",
+    r"Multi-head attention cuts the $d_k$ columns of $Q$ and $K$ into $h$ slices and runs attention on "
+    r"each, scaled by $\sqrt{d_k / h}$. Each head compares queries and keys on a different part of their "
     "features, so heads can attend to different keys. (Here every head reads the full V; a "
-    "trained layer projects V per head and concatenates the h outputs.)",
+    "trained layer projects $V$ per head and concatenates the $h$ outputs.)",
 ):
     if result.heads != heads:
-        st.caption(f"{heads} heads do not divide d_k = {d_k}; using {result.heads}.")
+        st.caption(f"{heads} heads do not divide $d_k = {d_k}$; using {result.heads}.")
     show_chart(plots.heads_heatmaps(result.head_weights, query_labels=queries, key_labels=keys,
                                     scores=not use_softmax), key="att_heads_chart",
                filename="attention_heads")

@@ -24,15 +24,19 @@ st.markdown(
 
 with cards.question_card(
     "What size is each layer's output, and how much of the input does one output pixel see?",
-    "A k-wide kernel moved in steps of s over an input of n padded by p on each side fits "
-    "⌊(n + 2p − k)/s⌋ + 1 times. The receptive field grows by (k − 1) times the jump, the "
+    "A kernel of width $k$ moved in steps of $s$ over an input of size $n$ padded by $p$ on each side "
+    "fits\n\n"
+    "$$\n" r"n_\text{out} = \Big\lfloor \frac{n + 2p - k}{s} \Big\rfloor + 1" "\n$$"
+    "\n\ntimes. The receptive field grows by $k - 1$ times the jump, the "
     "distance on the input between two neighbouring pixels of the layer before; each stride "
-    "multiplies the jump. So the default four layers on 128 × 128 give 63, 63, 63, 30 and "
+    "multiplies the jump:\n\n"
+    "$$\n" r"r_l = r_{l-1} + (k_l - 1)\, j_{l-1}, \qquad j_l = j_{l-1}\, s_l, \qquad r_0 = j_0 = 1." "\n$$"
+    "\n\nSo the default four layers on $128 \\times 128$ give 63, 63, 63, 30 and "
     "see 3, 11, 15, 23 input pixels: after four layers one output pixel still sees under a "
     "fifth of the image, where one attention layer sees all of it.",
     expanded=True,
 ):
-    n = params.number_input("Input size n (n × n image)", 1, 4096, 128, key="conv_n")
+    n = params.number_input(r"Input size $n$ ($n \times n$ image)", 1, 4096, 128, key="conv_n")
     # The URL keeps the layers as conv_layers=3,2,0;5,1,2 (kernel, stride, padding per row).
     in_url = url_tables.bind("conv_layers", conv.EXAMPLE_LAYERS, editor_key="conv_layers",
                              max_rows=conv.MAX_LAYERS, check=conv.layers_from_cells)
@@ -149,16 +153,17 @@ def benchmark(settings: attention_cost.CostSettings, device: str, run_here, stop
                + ", ".join(sorted({r.memory_source for r in sweep.rows})) +
                ". The attention is seqviz's attention function with its weights returned, so the N × N "
                "matrix really exists; fused kernels such as FlashAttention avoid storing it, but still do "
-               "O(N²) work. On a shared or busy CPU the small sizes are noisy: rerun to measure again.")
+               "$O(N^2)$ work. On a shared or busy CPU the small sizes are noisy: rerun to measure again.")
 
 
 with cards.question_card(
     "How do the time and memory of attention over all pixels grow with the image?",
-    "An H × W image is N = HW tokens. Self-attention forms all N² scores: O(N² d) time and an "
-    "N × N matrix in memory, so doubling the side multiplies N by 4 and the cost by 16. A k × k "
-    "convolution does k² C_in C_out multiply-adds per pixel: O(N k² C²), linear in N. On a log-log "
+    r"An $H \times W$ image is $N = HW$ tokens. Self-attention forms all $N^2$ scores: $O(N^2 d)$ "
+    r"time and an $N \times N$ matrix in memory, so doubling the side multiplies $N$ by 4 and the cost "
+    r"by 16. A $k \times k$ convolution does $k^2 C_\text{in} C_\text{out}$ multiply-adds per pixel: "
+    r"$O(N k^2 C^2)$, linear in $N$. On a log-log "
     "plot the slopes are 2 and 1. Small sizes sit above the lines because every call has a fixed "
-    "overhead; the slopes are fitted on the largest sizes. When the N × N matrices would not fit "
+    r"overhead; the slopes are fitted on the largest sizes. When the $N \times N$ matrices would not fit "
     "in the memory budget, attention is skipped before anything is allocated, while the "
     "convolution, which never needs them, keeps going: raise the largest side to see it.",
     expanded=True,

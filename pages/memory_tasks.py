@@ -116,10 +116,11 @@ with cards.question_card(
         "How are the four models built?",
         "The RNN, LSTM and GRU are written from `nn.Linear` layers and an explicit loop over time; the "
         "LSTM computes all four gates (input, forget, candidate, output) with **one** linear layer on "
-        "[x_t, h_{t−1}]. Each equals torch's own cell with copied weights (tests/unit/test_rnn.py). The "
+        r"$[x_t, h_{t-1}]$. Each equals torch's own cell with copied weights (tests/unit/test_rnn.py). The "
         "TCN stacks convolutions with kernel size = stride = 3, so each layer merges windows of 3 and a "
-        f"unit after l layers sees 3^l inputs. To see all L steps it needs ceil(log_3 L) layers: at the "
-        f"length chosen above, L = {length}, that is **{depth} layers**, seeing 3^{depth} = {padded} "
+        "unit after $l$ layers sees $3^l$ inputs. To see all $L$ steps it needs "
+        r"$\lceil \log_3 L \rceil$ layers: at the "
+        f"length chosen above, $L = {length}$, that is **{depth} layers**, seeing $3^{{{depth}}} = {padded}$ "
         f"steps, so the sequence is padded with {padded - length} zeros **at the end** (after the "
         "request). Its convolution has no Python loop over positions: `unfold` cuts the windows, one "
         "matrix product applies the kernel."):

@@ -24,42 +24,42 @@ st.markdown(
     "A transformer block, self-attention then a feed-forward layer applied to each token "
     "separately (seeded random weights, single head, residual connections), reads a set of "
     "tokens: here the patches of a small picture. Shuffle the tokens and compare "
-    "f(shuffled tokens) with the shuffled f(tokens)."
+    "$f$(shuffled tokens) with the shuffled $f$(tokens)."
 )
 c = st.columns(4)
 tokens = params.choice("Tokens", ["image patches", "random vectors"], "image patches",
                        key="perm_tokens", container=c[0])
 patch = params.choice("Patch size (32 × 32 picture)", ["8 × 8", "4 × 4"], "8 × 8",
                       key="perm_patch", container=c[1], horizontal=True)
-kind = params.choice("Permutation P", permutation.PERMUTATIONS, "random", key="perm_kind",
+kind = params.choice("Permutation $P$", permutation.PERMUTATIONS, "random", key="perm_kind",
                      container=c[2], widget="selectbox",
                      help="'random' is drawn from the seed in the sidebar")
 encoding = params.choice("Positional encoding", permutation.POS_ENCODINGS, "none", key="perm_pos",
                          container=c[3], help="none: the block sees a set of tokens; sinusoidal or "
-                                              "learned: position i gets its own vector E_i")
+                                              "learned: position $i$ gets its own vector $E_i$")
 
 result = sidebar.run_on_device(lambda dev: cached(permutation.run_experiment)(
     tokens, int(patch.split()[0]), kind, encoding, sidebar.seed(), device=str(dev)), "light")
 gap, scale = result.max_gap, result.scale
 
 with cards.question_card(
-    "Is f(P X) equal to P f(X)?",
+    "Is $f(PX)$ equal to $P f(X)$?",
     "Without positions, nothing in the block knows where a token sits. The feed-forward layer "
-    "treats each token alone, so moving tokens just moves its outputs. Attention gives token i "
+    "treats each token alone, so moving tokens just moves its outputs. Attention gives token $i$ "
     "the average of all values weighted by how well its query matches each key; shuffling the "
     "tokens shuffles the rows and columns of the weight matrix together, and every token still "
-    "gets the same average. So f(P X) = P f(X): the outputs are permuted along with the inputs "
+    "gets the same average. So $f(PX) = P f(X)$: the outputs are permuted along with the inputs "
     "(equivariant), not left unchanged (that would be invariant, which needs a symmetric "
     "pooling such as a mean over tokens on top). The only difference left is float32 rounding. "
-    "Add a positional encoding E and position i always gets E_i whatever token lands there, so "
-    "a shuffled token is read with a different position: f(P X + E) ≠ P f(X + E).",
+    "Add a positional encoding $E$ and position $i$ always gets $E_i$ whatever token lands there, so "
+    r"a shuffled token is read with a different position: $f(PX + E) \neq P f(X + E)$.",
     expanded=True,
 ):
     m = st.columns(3)
-    m[0].metric("largest |f(PX) − P f(X)|", f"{gap:.2e}",
+    m[0].metric(r"largest $|f(PX) - P f(X)|$", f"{gap:.2e}",
                 delta="equal up to rounding" if gap < 1e-4 else "NOT equal", delta_arrow="off",
                 delta_color="green" if gap < 1e-4 else "red")
-    m[1].metric("largest |P f(X)| (for scale)", f"{scale:.3g}")
+    m[1].metric(r"largest $|P f(X)|$ (for scale)", f"{scale:.3g}")
     m[2].metric("relative difference", f"{gap / scale:.1e}")
     pictures = st.columns(4)
     pictures[0].image(enlarge(result.image), caption="X: the tokens in order", clamp=True)
@@ -72,7 +72,7 @@ with cards.question_card(
                "principal components, with one colour map for both, so equal features get equal "
                "colours. Tokens are numbered row by row.")
     order = ", ".join(str(i + 1) for i in result.perm[:16])
-    st.caption(f"P puts token {order}{' …' if len(result.perm) > 16 else ''} in positions 1, 2, 3, …")
+    st.caption(f"$P$ puts token {order}{' …' if len(result.perm) > 16 else ''} in positions 1, 2, 3, …")
 
 with cards.question_card(
     "By how much do positions break the equality?",

@@ -62,7 +62,8 @@ if tabs["Train your own"].open:
     with tabs["Train your own"]:
         with cards.question_card(
             "Train your own: how do frames, patch size, width, depth and heads change the model?",
-            "Every token is one patch of one input frame, so there are frames × (32 / patch)² tokens and "
+            "Every token is one patch of one input frame, so there are "
+            r"$\text{frames} \times (32 / \text{patch})^2$ tokens and "
             "self-attention compares each with each: its memory grows with the square of that number. "
             "Training a configuration is refused when its estimate exceeds what one job may use on this "
             "device; for the largest (8 frames, patch 2) that check says now: "

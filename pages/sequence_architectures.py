@@ -26,13 +26,13 @@ st.markdown(
 
 with cards.question_card(
         "How does each pattern unfold in time, and how many recurrent steps does it run?",
-        "Unrolling draws the network once per time step; the arrow from h_{t−1} to h_t applies the same "
-        "weights W_hh at every step, and the state is the only road from earlier steps to later ones. "
+        "Unrolling draws the network once per time step; the arrow from $h_{t-1}$ to $h_t$ applies the same "
+        "weights $W_{hh}$ at every step, and the state is the only road from earlier steps to later ones. "
         "**One-to-one** has no time axis at all. **One-to-many** reads its item once and keeps writing, "
         "feeding each output back in, so each word depends on the ones already written. **Many-to-one** "
         "reads only its last state, so whatever the answer needs must survive the whole sequence (the "
         "*Memory tasks* page measures how long it does). **Aligned** answers at every step, from the inputs "
-        "seen so far. The **encoder-decoder** reads all T_in inputs before it writes anything; the two "
+        "seen so far. The **encoder-decoder** reads all $T_\text{in}$ inputs before it writes anything; the two "
         "lengths are free, and the whole input must pass through one context vector of size H (attention, "
         "on the captioning page, lets the decoder look back at every encoder state instead). Below the "
         "diagram, the pattern's network runs for real: untrained weights and input drawn from the sidebar's "
@@ -41,12 +41,12 @@ with cards.question_card(
     key = params.choice("Pattern", list(NAMES), "many-to-one", key="arch_pattern", container=left,
                         format_func=NAMES.__getitem__)
     pattern = arch.pattern(key)
-    t_in = params.slider("Input length T_in", 1, 8, 4, key="arch_t_in", container=mid,
+    t_in = params.slider(r"Input length $T_\text{in}$", 1, 8, 4, key="arch_t_in", container=mid,
                          disabled=not pattern.input_sequence)
-    t_out = params.slider("Output length T_out", 1, 8, 3, key="arch_t_out", container=right,
+    t_out = params.slider(r"Output length $T_\text{out}$", 1, 8, 3, key="arch_t_out", container=right,
                           disabled=not pattern.output_sequence or pattern.aligned)
     T_in, T_out = arch.lengths(key, t_in, t_out)
-    left.caption(f"{pattern.description} Lengths used: T_in = {T_in}, T_out = {T_out}.")
+    left.caption(f"{pattern.description} Lengths used: $T_\text{{in}} = {T_in}$, $T_\text{{out}} = {T_out}$.")
     show_chart(diagrams.unrolled_diagram(key, t_in, t_out), key="arch_diagram", filename=f"{key}_unrolled")
     st.caption(diagrams.arrow_key(key, t_in, t_out))
     run = sidebar.run_on_device(lambda device: arch.run_pattern(key, t_in, t_out, rng.torch_generator(sidebar.seed()),

@@ -21,9 +21,9 @@ CURVE_DIMS = np.unique(np.round(np.logspace(math.log10(2), 5, 41)).astype(int))
 st.title("Softmax flattening")
 presets.picker(__file__)
 st.markdown(
-    "Feed softmax a one-hot vector, a single 1 among D−1 zeros, and it does **not** answer with "
-    "a one-hot: the hot entry gets e/(e + D − 1). Slide D up and watch it sink towards the "
-    "uniform 1/D. Every marker below is `torch.softmax` run on a real vector of length D."
+    "Feed softmax a one-hot vector, a single 1 among $D - 1$ zeros, and it does **not** answer with "
+    r"a one-hot: the hot entry gets $e / (e + D - 1)$. Slide $D$ up and watch it sink towards the "
+    "uniform $1/D$. Every marker below is `torch.softmax` run on a real vector of length $D$."
 )
 
 left, right = st.columns(2)
@@ -35,10 +35,12 @@ device_used = sidebar.device_for("light")
 
 with cards.question_card(
     "How much probability does the hot entry keep as D grows?",
-    "The hot logit is c and the other D−1 logits are 0, so softmax gives the hot entry "
-    "e^c / (e^c + D − 1) and every other entry 1 / (e^c + D − 1). The D − 1 small terms in the "
-    "denominator add up: once D − 1 is much bigger than e^c they swamp the hot entry. With "
-    "c = 1 that already happens at D = 10 (0.232) and at D = 100,000 the hot entry gets "
+    "The hot logit is $c$ and the other $D - 1$ logits are 0, so softmax gives the hot entry "
+    "and every other entry\n\n"
+    "$$\n" r"p_\text{hot} = \frac{e^c}{e^c + D - 1}, \qquad p_\text{other} = \frac{1}{e^c + D - 1}." "\n$$"
+    "\n\nThe $D - 1$ small terms in the "
+    "denominator add up: once $D - 1$ is much bigger than $e^c$ they swamp the hot entry. With "
+    "$c = 1$ that already happens at $D = 10$ (0.232) and at $D = 100{,}000$ the hot entry gets "
     "2.7e-05, barely more than the 1e-05 of every other entry. Lines are the closed form; "
     "crosses are torch.softmax on the device in the sidebar. Attention over many keys has the "
     "same problem: a query that matches one key only a little better than the rest spreads "
@@ -51,9 +53,9 @@ with cards.question_card(
         lambda dev: cached(softmax.onehot_softmax_torch)(D, scale, str(dev)), "light")
     gap = max(float(table.gap.max()), abs(p_hot - t_hot), abs(p_other - t_other))
     m = st.columns(4)
-    m[0].metric("p_hot (closed form)", f"{p_hot:.6g}")
-    m[1].metric("p_hot (torch)", f"{t_hot:.6g}")
-    m[2].metric("p_other", f"{p_other:.6g}", help=f"uniform would be 1/D = {1 / D:.6g}")
+    m[0].metric(r"$p_\text{hot}$ (closed form)", f"{p_hot:.6g}")
+    m[1].metric(r"$p_\text{hot}$ (torch)", f"{t_hot:.6g}")
+    m[2].metric(r"$p_\text{other}$", f"{p_other:.6g}", help=f"uniform would be $1/D = {1 / D:.6g}$")
     m[3].metric("largest gap, closed vs torch", f"{gap:.1e}",
                 delta="agree to 1e-6" if gap < 1e-6 else "DISAGREE", delta_arrow="off",
                 delta_color="green" if gap < 1e-6 else "red")
@@ -66,37 +68,48 @@ with bars_col:
 with entropy_col:
     entropy = softmax.onehot_entropy(D, scale)
     st.metric("Entropy of the output", f"{entropy:.4f} nats")
-    st.metric("Maximum possible, log D (uniform)", f"{math.log(D):.4f} nats")
+    st.metric(r"Maximum possible, $\log D$ (uniform)", f"{math.log(D):.4f} nats")
     st.progress(min(1.0, entropy / math.log(D)), text=f"{100 * entropy / math.log(D):.1f}% of the maximum")
-    st.caption("A one-hot output would have entropy 0. The closer to log D, the flatter.")
+    st.caption(r"A one-hot output would have entropy 0. The closer to $\log D$, the flatter.")
 
 with cards.question_card(
-    "How large must the logits be to keep the hot entry above p?",
-    "Solve e^c / (e^c + D − 1) ≥ p for c: c ≥ ln(p (D − 1) / (1 − p)). D sits inside a "
-    "logarithm, so each tenfold increase in D asks for the same extra ln 10 ≈ 2.3 of logit "
-    "gap. For p = 0.9 that is 4.394 at D = 10 and 9.104 at D = 1000. A network that must pick "
+    "How large must the logits be to keep the hot entry above $p$?",
+    r"Solve $e^c / (e^c + D - 1) \ge p$ for $c$:"
+    "\n\n"
+    "$$\n" r"c \ge \ln \frac{p\,(D - 1)}{1 - p}." "\n$$"
+    "\n\n"
+    r"$D$ sits inside a logarithm, so each tenfold increase in $D$ asks for the same extra "
+    r"$\ln 10 \approx 2.3$ of logit gap. For $p = 0.9$ that is 4.394 at $D = 10$ and 9.104 at "
+    "$D = 1000$. A network that must pick "
     "one of many options has to produce ever larger logit gaps, which is one reason "
     "attention scores and classifier logits grow with the number of choices.",
 ):
-    target = params.slider("Target p_hot", 0.5, 0.99, 0.9, key="p", step=0.01)
+    target = params.slider(r"Target $p_\text{hot}$", 0.5, 0.99, 0.9, key="p", step=0.01)
     needed = np.array([softmax.scale_for_target(int(d), target) for d in CURVE_DIMS])
     c_here = softmax.scale_for_target(D, target)
-    st.markdown(f"At D = {D:,}, p_hot ≥ {target} needs **c ≥ {c_here:.3f}**; your c = {scale} "
-                f"gives p_hot = {p_hot:.4f} ({'enough' if scale >= c_here else 'not enough'}).")
+    st.markdown(rf"At $D = {f'{D:,}'.replace(',', '{,}')}$, $p_\text{{hot}} \ge {target}$ needs "
+                rf"**$c \ge {c_here:.3f}$**; "
+                rf"your $c = {scale}$ gives $p_\text{{hot}} = {p_hot:.4f}$ "
+                f"({'enough' if scale >= c_here else 'not enough'}).")
     show_chart(plots.scale_needed(CURVE_DIMS, needed, target, D, scale), key="scale_needed",
                filename="softmax_scale_needed")
     cards.show_code(softmax.scale_for_target)
 
 with cards.question_card(
-    "Why does attention divide q·k by √d_k?",
-    "If q and k have d_k independent entries of variance 1, then q·k is a sum of d_k products "
-    "of variance 1, so its variance is d_k. With d_k = 512 the scores spread over roughly "
-    "±70, the softmax puts almost all its weight on one key, and a saturated softmax passes "
-    "almost no gradient back. Dividing by √d_k brings the variance back to 1, whatever d_k is, "
+    r"Why does attention divide $q \cdot k$ by $\sqrt{d_k}$?",
+    r"If $q$ and $k$ have $d_k$ independent entries of variance 1, then $q \cdot k$ is a sum of $d_k$ "
+    r"products of variance 1, so its variance is $d_k$:"
+    "\n\n"
+    "$$\n" r"\operatorname{Var}(q \cdot k) = d_k, \qquad "
+    r"\operatorname{Var}\Big(\frac{q \cdot k}{\sqrt{d_k}}\Big) = 1." "\n$$"
+    "\n\n"
+    r"With $d_k = 512$ the scores spread over roughly "
+    r"$\pm 70$, the softmax puts almost all its weight on one key, and a saturated softmax passes "
+    "almost no gradient back. Dividing by $\\sqrt{d_k}$ brings the variance back to 1, whatever $d_k$ is, "
     "so the softmax row stays soft enough to learn from. Below, 512 random queries each score "
     "16 random keys.",
 ):
-    d_k = params.log_select_slider("Key dimension d_k", DK_OPTIONS, 64, key="dk")
+    d_k = params.log_select_slider("Key dimension $d_k$", DK_OPTIONS, 64, key="dk")
     stats = sidebar.run_on_device(
         lambda dev: cached(softmax.dot_product_stats)(d_k, seed=sidebar.seed(), device=str(dev)),
         "light")
@@ -107,7 +120,7 @@ with cards.question_card(
     k[1].metric("max weight, scaled", f"{stats.scaled_max_weight:.3f}")
     k[2].metric("entropy, unscaled", f"{stats.raw_entropy:.3f} nats")
     k[3].metric("entropy, scaled", f"{stats.scaled_entropy:.3f} nats",
-                help=f"uniform over 16 keys: log 16 = {stats.max_entropy:.3f}")
+                help=rf"uniform over 16 keys: $\log 16 = {stats.max_entropy:.3f}$")
     cards.show_code(softmax.dot_product_stats)
 
 st.caption(f"Computed on {device_used.type.upper()} in this run.")

@@ -67,10 +67,14 @@ if tabs["Watch a clip"].open:
 if tabs["Attention"].open:
     with tabs["Attention"], cards.question_card(
         "Which frames does each word look at, and what changes with hard attention?",
-        "At word t the decoder scores every frame i against its previous state, e_ti = f_att(s_{t−1}, h_i), "
-        "takes α_t = softmax_i(e_t) and reads c_t = Σ_i α_ti h_i. Additive scoring (Bahdanau) is "
-        "vᵀ tanh(W s + U h), multiplicative (Luong) sᵀ W h. Soft attention reads the weighted average; hard "
-        "attention reads one frame, the most weighted or one drawn from α (it would need REINFORCE to be "
+        "At word $t$ the decoder scores every frame $i$ against its previous state, weighs the frames "
+        "and reads their weighted sum:\n\n"
+        "$$\n" r"e_{ti} = f_\text{att}(s_{t-1}, h_i), \qquad \alpha_t = \operatorname{softmax}_i(e_t), "
+        r"\qquad c_t = \sum_i \alpha_{ti} h_i." "\n$$"
+        "\n\nAdditive scoring (Bahdanau) is "
+        r"$v^\top \tanh(W s + U h)$, multiplicative (Luong) $s^\top W h$. Soft attention reads the weighted "
+        "average; hard attention reads one frame, the most weighted or one drawn from $\\alpha$ (it would need "
+        "REINFORCE to be "
         "trained; these models were trained soft and are only decoded hard). The live model's words cannot "
         "look at frames it has not read yet (grey).", expanded=True):
         mode = params.choice("Attention at inference", list(attention.MODE_NAMES), "soft", key="cap_attention",

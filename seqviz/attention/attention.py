@@ -114,7 +114,7 @@ def check_shapes(q_shape: tuple[int, ...], k_shape: tuple[int, ...], v_shape: tu
     if len(q_shape) < 2 or len(k_shape) < 2 or len(v_shape) < 2:
         raise ValueError("Q, K and V must be matrices (at least 2 dimensions)")
     if q_shape[-1] != k_shape[-1]:
-        raise ValueError(f"Q has d_k = {q_shape[-1]} columns but K has {k_shape[-1]}: "
+        raise ValueError(f"Q has dₖ = {q_shape[-1]} columns but K has {k_shape[-1]}: "
                          "every query is compared with every key by a dot product, so they "
                          "must have the same length")
     if k_shape[-2] != v_shape[-2]:

@@ -61,25 +61,25 @@ def _template(class_names: tuple[str, ...], width: int) -> str:
                         title="h"),
         stroke=alt.condition(hover, alt.value(INK), alt.value(None)),
         tooltip=["step:O", "input:N", "unit:O", alt.Tooltip("h:Q", format=".3f")],
-    ).add_params(hover).properties(width=width, height=180, title="Hidden state h_t (units × time)")
+    ).add_params(hover).properties(width=width, height=180, title="Hidden state hₜ (units × time)")
     trace = alt.Chart(outputs).mark_line(point=True).encode(
         x=step_axis, y=alt.Y("probability:Q", scale=alt.Scale(domain=[0, 1]), title="P(class)"),
         color=alt.Color("class:N", title="output class",
                         scale=alt.Scale(domain=list(class_names), range=[GREY, *CATEGORICAL[:len(class_names) - 1]])),
         tooltip=["step:O", "input:N", "class:N", alt.Tooltip("probability:Q", format=".3f")],
-    ).add_params(hover).properties(width=width, height=160, title="Output softmax(y_t) over time")
+    ).add_params(hover).properties(width=width, height=160, title="Output softmax(yₜ) over time")
     rule = alt.Chart(outputs).mark_rule(color=VERMILLION, strokeWidth=2).encode(
         x="step:O").transform_filter(hover)
     state_bars = alt.Chart(states).mark_bar().encode(
         x=alt.X("unit:O", title="unit", axis=alt.Axis(labels=False, ticks=False)),
         y=alt.Y("h:Q", scale=alt.Scale(domain=[-_LIMIT, _LIMIT]), title="h at the step"),
         color=alt.condition("datum.h > 0", alt.value(VERMILLION), alt.value(BLUE)),
-    ).transform_filter(hover).properties(width=width // 2, height=140, title="h_t at the hovered step")
+    ).transform_filter(hover).properties(width=width // 2, height=140, title="hₜ at the hovered step")
     output_bars = alt.Chart(outputs).mark_bar(color=GREY).encode(
         x=alt.X("class:N", title=None, axis=alt.Axis(labelAngle=0)),
         y=alt.Y("probability:Q", scale=alt.Scale(domain=[0, 1]), title="P at the step"),
     ).transform_filter(hover).properties(width=width // 2, height=140,
-                                         title="softmax(y_t) at the hovered step")
+                                         title="softmax(yₜ) at the hovered step")
     with warnings.catch_warnings():  # the one hover selection, bound to both charts on purpose
         warnings.simplefilter("ignore", UserWarning)
         chart = alt.vconcat(heatmap + rule, trace + rule, alt.hconcat(state_bars, output_bars)

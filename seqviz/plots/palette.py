@@ -25,7 +25,7 @@ ROLE_COLORS = {"closed": BLUE, "torch": ORANGE, "hot": VERMILLION, "other": GREY
                "scaled": GREEN, "accent": SKY, "attention": VERMILLION, "convolution": BLUE}
 
 # What a probe or a readout reads, on the hidden-state figures.
-READOUT_COLORS = {"probe on h_t": VERMILLION, "probe on c_t": ORANGE, "output y_t (argmax)": BLUE}
+READOUT_COLORS = {"probe on hₜ": VERMILLION, "probe on cₜ": ORANGE, "output yₜ (argmax)": BLUE}
 
 # Any list of series with no meaning of its own (layers, runs, frames): in this order.
 CATEGORICAL = OKABE_ITO

@@ -99,7 +99,7 @@ def gate_heatmaps(gates: dict[str, np.ndarray], tokens: np.ndarray) -> go.Figure
 def probe_curves(curves: dict[str, np.ndarray], position: int) -> go.Figure:
     """Held-out accuracy per step of a linear probe on the states, and of the output."""
     fig = go.Figure()
-    styles = {"probe on h_t": ("solid", 5), "probe on c_t": ("dash", 2), "output y_t (argmax)": ("dot", 2)}
+    styles = {"probe on hₜ": ("solid", 5), "probe on cₜ": ("dash", 2), "output yₜ (argmax)": ("dot", 2)}
     for name, values in curves.items():
         (dash, width), color = styles.get(name, ("solid", 2)), READOUT_COLORS.get(name, INK)
         fig.add_trace(go.Scatter(x=np.arange(len(values)), y=values, mode="lines+markers",
@@ -121,7 +121,7 @@ def gradient_norms(curves: dict[str, np.ndarray], length: int,
     for kind, norms in curves.items():
         norms = np.asarray(norms, dtype=float)
         shown = np.where((norms > 0) & np.isfinite(norms), norms, np.nan)
-        label = MODEL_NAMES.get(kind, kind) + (" (dL/dx_t)" if kind == "tcn" else "")
+        label = MODEL_NAMES.get(kind, kind) + (" (‖∂L/∂xₜ‖)" if kind == "tcn" else "")
         if kind in notes:
             label += f": {notes[kind]}"
         fig.add_trace(go.Scatter(x=np.arange(len(norms)), y=shown, mode="lines", name=label,
@@ -129,7 +129,7 @@ def gradient_norms(curves: dict[str, np.ndarray], length: int,
     fig.update_yaxes(type="log", exponentformat="power")
     fig.update_xaxes(range=[0, length - 1])
     return style(fig, "Gradient norm at every step, from one backward pass (loss at the end)",
-                 x_title="time step t", y_title="||dL/dh_t||", height=440)
+                 x_title="time step t", y_title="‖∂L/∂hₜ‖", height=440)
 
 
 def eigenvalue_plot(spectra: dict[str, object]) -> go.Figure:
@@ -139,8 +139,8 @@ def eigenvalue_plot(spectra: dict[str, object]) -> go.Figure:
     `spectra` maps a kind to an object with eigenvalues, sigma_max and spectral_radius
     (seqviz.recurrent.spectrum.Spectrum)."""
     kinds = list(spectra)
-    titles = [f"{MODEL_NAMES.get(k, k)}<br>σ_max {spectra[k].sigma_max:.3g}<br>"
-              f"max|λ| {spectra[k].spectral_radius:.3g}" for k in kinds]   # three short lines: narrow panels
+    titles = [f"{MODEL_NAMES.get(k, k)}<br>σₘₐₓ = {spectra[k].sigma_max:.3g}<br>"
+              f"max |λ| = {spectra[k].spectral_radius:.3g}" for k in kinds]   # three short lines: narrow panels
     fig = make_subplots(rows=1, cols=max(1, len(kinds)), subplot_titles=titles or None,
                         horizontal_spacing=0.04)
     angle = np.linspace(0, 2 * np.pi, 120)
@@ -151,7 +151,7 @@ def eigenvalue_plot(spectra: dict[str, object]) -> go.Figure:
                                  legendgroup="unit", showlegend=index == 1,
                                  line=dict(color=LIGHT_GREY, dash="dash")), row=1, col=index)
         fig.add_trace(go.Scatter(x=sigma * np.cos(angle), y=sigma * np.sin(angle), mode="lines",
-                                 name="radius σ_max", legendgroup="sigma", showlegend=index == 1,
+                                 name="radius σₘₐₓ", legendgroup="sigma", showlegend=index == 1,
                                  line=dict(color=INK, dash="dot")), row=1, col=index)
         fig.add_trace(go.Scatter(x=values.real, y=values.imag, mode="markers",
                                  name=f"{MODEL_NAMES.get(kind, kind)} eigenvalues",
@@ -162,7 +162,7 @@ def eigenvalue_plot(spectra: dict[str, object]) -> go.Figure:
         fig.update_yaxes(range=[-limit, limit], row=1, col=index, scaleanchor=f"x{axis}", scaleratio=1)
     fig.update_yaxes(title_text="imaginary", row=1, col=1)
     fig.update_annotations(font_size=12)
-    return style(fig, "Eigenvalues of W_hh, one panel per model", height=420)
+    return style(fig, "Eigenvalues of Wₕₕ, one panel per model", height=420)
 
 
 def capacity_curves(frame: pd.DataFrame, title: str) -> go.Figure:
@@ -221,7 +221,7 @@ def recall_capacity(summaries: Sequence, title: str) -> go.Figure:
                 hovertemplate=f"H={hidden}, k=%{{x}}: %{{y:.3f}}<extra></extra>"), row=1, col=col)
     if ks:
         fig.add_trace(go.Scatter(x=ks, y=[k * np.log2(3) for k in ks], mode="lines",
-                                 name="all shown: k log2 3 bits", line=dict(color=LIGHT_GREY, dash="dash")),
+                                 name="all shown: k·log₂3 bits", line=dict(color=LIGHT_GREY, dash="dash")),
                       row=1, col=3)
         fig.add_trace(go.Scatter(x=ks, y=[3.0 ** -k for k in ks], mode="lines", name="chance",
                                  line=dict(color=LIGHT_GREY, dash="dot")), row=1, col=1)

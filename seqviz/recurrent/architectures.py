@@ -78,7 +78,7 @@ PATTERNS: tuple[Pattern, ...] = (
     Pattern("many-to-many-aligned", "Many-to-many, aligned", True, True, True,
             "A sequence in, one output per input step, written as the input arrives.",
             Example("pages/hidden_state.py", "Hidden state vs output",
-                    "The RNN's readout y_t comes out at every step, one per input symbol.", True,
+                    "The RNN's readout $y_t$ comes out at every step, one per input symbol.", True,
                     (("hid_kind", "RNN (tanh)"),))),
     Pattern("encoder-decoder", "Many-to-many, unaligned (encoder-decoder)", True, True, False,
             "An encoder reads the whole input; its final state starts a decoder that writes an output "
@@ -212,7 +212,7 @@ class PatternRun:
                            f"output before it; {one_per_box}",
             "many-to-one": f"The RNN ran **{enc}** steps over the input and read out only the last state; "
                            f"{one_per_box}",
-            "many-to-many-aligned": f"The RNN ran **{enc}** steps over the input and read out a y_t at every one; "
+            "many-to-many-aligned": f"The RNN ran **{enc}** steps over the input and read out a $y_t$ at every one; "
                                     f"{one_per_box}",
             "encoder-decoder": f"The encoder ran **{enc}** steps over the input, then the decoder **{dec}** steps "
                                f"from its context: **{enc + dec}** in all, {one_per_box}",

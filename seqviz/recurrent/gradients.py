@@ -225,13 +225,14 @@ class GradientReading:
         """A short flag for a legend: what is wrong with this profile."""
         if self.state in ("zero", "not finite"):
             return self.label
-        return "||dL/dθ|| = inf" if self.parameter_overflow else ""
+        return "‖∂L/∂θ‖ = inf" if self.parameter_overflow else ""
 
     @property
     def explanation(self) -> str:
         parts = []
         if self.state == "zero":
-            parts.append("dL/dh is exactly 0 at the last step, so nothing reaches any earlier step: "
+            parts.append(r"$\partial L / \partial h$ is exactly 0 at the last step, so nothing reaches any "
+                         "earlier step: "
                          "the softmax is saturated (the answer is certain in float32) or every unit "
                          "is switched off.")
         elif self.state == "not finite":
@@ -241,7 +242,8 @@ class GradientReading:
             parts.append(f"{self.zero_steps} of {self.length} steps received exactly 0 (below "
                          "float32's smallest number): nothing reaches them.")
         if self.parameter_overflow:
-            parts.append("||dL/dθ||, the norm clipping looks at, overflows float32: there is no finite "
+            parts.append(r"$\lVert \partial L / \partial \theta \rVert$, the norm clipping looks at, overflows "
+                         "float32: there is no finite "
                          "factor to rescale by, and a training step would turn the weights into NaN.")
         return " ".join(parts)
 

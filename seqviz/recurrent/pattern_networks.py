@@ -78,7 +78,7 @@ class OneToMany(nn.Module):
     def forward(self, x: torch.Tensor, t_out: int) -> PatternOutput:
         h0 = x.new_zeros(x.shape[0], self.W_hy.in_features)            # (B, H)
         states, outputs = decode(self.decoder, self.W_hy, h0, t_out, self.W_xh(x))
-        return PatternOutput(torch.stack(outputs, 1), {"decoder h_t": torch.stack(states, 1)},
+        return PatternOutput(torch.stack(outputs, 1), {"decoder hₜ": torch.stack(states, 1)},
                              decoder_steps=len(states))                # (B, T_out, C)
 
 
@@ -92,7 +92,7 @@ class ManyToOne(nn.Module):
     def forward(self, x: torch.Tensor, t_out: int = 1) -> PatternOutput:
         h0 = x.new_zeros(x.shape[0], self.W_hy.in_features)
         states = unroll(self.encoder, self.encoder.W_xh(x), h0)       # T_in x (B, H)
-        return PatternOutput(self.W_hy(states[-1]), {"h_t": torch.stack(states, 1)},
+        return PatternOutput(self.W_hy(states[-1]), {"hₜ": torch.stack(states, 1)},
                              encoder_steps=len(states))                # (B, C)
 
 
@@ -105,7 +105,7 @@ class ManyToManyAligned(nn.Module):
 
     def forward(self, x: torch.Tensor, t_out: int = 0) -> PatternOutput:
         run = self.rnn(x)                                              # outputs (B, T_in, C)
-        return PatternOutput(run.outputs, {"h_t": run.hidden}, encoder_steps=len(run.hidden_steps))
+        return PatternOutput(run.outputs, {"hₜ": run.hidden}, encoder_steps=len(run.hidden_steps))
 
 
 class EncoderDecoder(nn.Module):
@@ -122,8 +122,8 @@ class EncoderDecoder(nn.Module):
         context = encoded[-1]                                          # (B, H)
         states, outputs = decode(self.decoder, self.W_hy, context, t_out)
         return PatternOutput(torch.stack(outputs, 1),                  # (B, T_out, C)
-                             {"encoder h_t": torch.stack(encoded, 1), "context": context,
-                              "decoder s_t": torch.stack(states, 1)},
+                             {"encoder hₜ": torch.stack(encoded, 1), "context": context,
+                              "decoder sₜ": torch.stack(states, 1)},
                              encoder_steps=len(encoded), decoder_steps=len(states))
 
 

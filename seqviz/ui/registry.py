@@ -49,13 +49,14 @@ TOPICS: tuple[Topic, ...] = (
     Topic("pages/softmax_flattening.py", "Softmax flattening", "Attention",
           ":material/equalizer:",
           "Why does softmax of a one-hot vector turn uniform as the vector grows, "
-          "and why does attention divide by √d_k?"),
+          r"and why does attention divide by $\sqrt{d_k}$?"),
     Topic("pages/attention_playground.py", "Attention playground", "Attention",
           ":material/grid_on:",
-          "What does softmax(Q Kᵀ / √d_k) V compute, step by step, and which shapes must match?"),
+          r"What does $\operatorname{softmax}(Q K^\top / \sqrt{d_k})\, V$ compute, step by step, "
+          "and which shapes must match?"),
     Topic("pages/identity_attention.py", "Identity attention", "Attention",
           ":material/select_all:",
-          "When does attention pass V through unchanged, and why is Q = K not enough?"),
+          "When does attention pass $V$ through unchanged, and why is $Q = K$ not enough?"),
     Topic("pages/permutation.py", "Permutation and positions", "Attention",
           ":material/shuffle:",
           "Why does shuffling the tokens only shuffle the outputs, until positions are added?"),

@@ -65,7 +65,7 @@ def test_moving_the_pattern_and_the_lengths_changes_the_diagram_and_the_run():
     assert (metrics["Output shape"], metrics["Recurrent steps run"]) == ("(1, 5, 10)", "12")
     assert "The encoder ran **7** steps over the input, then the decoder **5** steps" in _texts(at.markdown)
     table = at.table[0].value
-    assert list(table["state"]) == ["encoder h_t", "context", "decoder s_t"]
+    assert list(table["state"]) == ["encoder hₜ", "context", "decoder sₜ"]
     at.radio(key="arch_pattern").set_value("one-to-one").run()
     assert_clean(at)
     assert _boxes(at) == 3 and at.slider(key="arch_t_in").disabled and at.slider(key="arch_t_out").disabled

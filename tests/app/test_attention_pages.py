@@ -81,8 +81,8 @@ def test_identity_page_converges_to_v():
     at.slider(key="id_c").set_value(40.0).run()
     assert_clean(at)
     metrics = {m.label: m.value for m in at.metric}
-    assert float(metrics["‖output − V‖_F"]) < 1e-6
-    assert metrics["diagonal weight"] == metrics["closed form e^a/(e^a+N−1)"]
+    assert float(metrics[r"$\lVert \text{output} - V \rVert_F$"]) < 1e-6
+    assert metrics["diagonal weight"] == metrics[r"closed form $e^a / (e^a + N - 1)$"]
     at.slider(key="id_c").set_value(0.0).run()
     assert {m.label: m.value for m in at.metric}["diagonal weight"] == "0.25"
 
@@ -90,11 +90,11 @@ def test_identity_page_converges_to_v():
 def test_permutation_page_gap_is_rounding_only_without_positions():
     at = open_page("pages/permutation.py")
     assert_clean(at)
-    gap = float({m.label: m.value for m in at.metric}["largest |f(PX) − P f(X)|"])
+    gap = float({m.label: m.value for m in at.metric}[r"largest $|f(PX) - P f(X)|$"])
     assert gap < 1e-5
     at.radio(key="perm_pos").set_value("learned").run()
     assert_clean(at)
-    assert float({m.label: m.value for m in at.metric}["largest |f(PX) − P f(X)|"]) > 0.1
+    assert float({m.label: m.value for m in at.metric}[r"largest $|f(PX) - P f(X)|$"]) > 0.1
     assert len(at.get("image")) == 4
 
 

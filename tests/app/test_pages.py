@@ -101,16 +101,16 @@ def test_softmax_page_numbers_match_the_closed_form():
     at.switch_page("pages/softmax_flattening.py").run()
     assert_clean(at)
     metrics = {m.label: m.value for m in at.metric}
-    assert metrics["p_hot (closed form)"] == "0.00271362"
-    assert metrics["p_hot (torch)"] == "0.00271362"
+    assert metrics[r"$p_\text{hot}$ (closed form)"] == "0.00271362"
+    assert metrics[r"$p_\text{hot}$ (torch)"] == "0.00271362"
     assert float(metrics["largest gap, closed vs torch"]) < 1e-6
     charts = at.get("plotly_chart")
     assert len(charts) == 4
     assert len(at.get("download_button")) == 4
     at.select_slider(key="D").set_value(100000).run()
     metrics = {m.label: m.value for m in at.metric}
-    assert metrics["p_hot (closed form)"] == "2.71824e-05"
-    assert "c ≥ 13.710" in " ".join(m.value for m in at.markdown)
+    assert metrics[r"$p_\text{hot}$ (closed form)"] == "2.71824e-05"
+    assert r"$c \ge 13.710$" in " ".join(m.value for m in at.markdown)
 
 
 def test_navigation_refuses_pages_missing_or_in_the_wrong_section():

@@ -141,7 +141,7 @@ def test_hidden_state_page_probe_and_messages():
     assert_clean(at)
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["First step the probe reads it (>90%)"] == "t = 5"
-    assert metrics["First step y_t names it (>90%)"] == "t = 19"
+    assert metrics["First step $y_t$ names it (>90%)"] == "t = 19"
     assert len(at.get("plotly_chart")) == 1 + 2  # probe; LSTM: c and the gates
     assert len(at.get("vega_lite_chart")) == 1  # h_t and y_t, linked by the hovered step
     at.radio(key="hid_source").set_value("trained in this session").run()
@@ -187,10 +187,10 @@ def test_gradients_page_flags_an_exactly_zero_gradient_and_shows_every_eigenvalu
     panels = {t["xaxis"] for t in eigen["data"] if t.get("mode") == "markers"}
     assert panels == {"x", "x2", "x3", "x4"}
     spectra = at.table[0].value.set_index("model")
-    assert spectra.loc["RNN (tanh)", "σ_max (largest singular value)"] == 1.5
-    assert "σ_max < 1 is sufficient" in _texts(at.markdown) and "section 2.1" in _texts(at.markdown)
+    assert spectra.loc["RNN (tanh)", "σₘₐₓ (largest singular value)"] == 1.5
+    assert r"**$\sigma_{\max} < 1$ is sufficient" in _texts(at.markdown) and "section 2.1" in _texts(at.markdown)
     at.slider(key="grad_rho").set_value(0.8).run()
-    assert "σ_max = 0.800 < 1" in _texts(at.markdown)
+    assert r"$\sigma_{\max} = 0.800 < 1$" in _texts(at.markdown)
 
 
 def test_gradients_page_capacity_figure_and_live_point():

@@ -77,10 +77,10 @@ def test_the_real_networks_have_the_shapes_and_steps_of_their_pattern(key, t_in,
     assert run.output_shape == ((1, T_out, C) if pattern.output_sequence else (1, C))
     states = dict(run.state_shapes)
     expected = {"one-to-one": ({"h": (1, H)}, 0, 0),
-                "one-to-many": ({"decoder h_t": (1, T_out, H)}, 0, T_out),
-                "many-to-one": ({"h_t": (1, T_in, H)}, T_in, 0),
-                "many-to-many-aligned": ({"h_t": (1, T_in, H)}, T_in, 0),
-                "encoder-decoder": ({"encoder h_t": (1, T_in, H), "context": (1, H), "decoder s_t": (1, T_out, H)},
+                "one-to-many": ({"decoder hₜ": (1, T_out, H)}, 0, T_out),
+                "many-to-one": ({"hₜ": (1, T_in, H)}, T_in, 0),
+                "many-to-many-aligned": ({"hₜ": (1, T_in, H)}, T_in, 0),
+                "encoder-decoder": ({"encoder hₜ": (1, T_in, H), "context": (1, H), "decoder sₜ": (1, T_out, H)},
                                     T_in, T_out)}[key]
     assert (states, run.encoder_steps, run.decoder_steps) == expected
     assert run.recurrent_steps == expected[1] + expected[2]
@@ -106,12 +106,12 @@ def test_encoder_decoder_equals_torch_rnns_run_by_hand():
     x = rng.normal((2, 5, D), rng.torch_generator(4))
     out = model(x, 4)
     encoded, h_n = _torch_rnn(model.encoder)(x)
-    torch.testing.assert_close(out.states["encoder h_t"], encoded)
+    torch.testing.assert_close(out.states["encoder hₜ"], encoded)
     torch.testing.assert_close(out.states["context"], h_n[0])
     decoder, y, s = _torch_rnn(model.decoder), torch.zeros(2, 1, C), h_n   # y_0 = 0: the start symbol
     for t in range(4):
         _, s = decoder(y, s)
-        torch.testing.assert_close(out.states["decoder s_t"][:, t], s[0])
+        torch.testing.assert_close(out.states["decoder sₜ"][:, t], s[0])
         y = model.W_hy(s[0])[:, None]
         torch.testing.assert_close(out.outputs[:, t], y[:, 0])
 
@@ -135,7 +135,7 @@ def test_one_to_many_reads_the_item_at_step_one_then_its_own_outputs():
     cell = model.decoder
     h = torch.tanh(model.W_xh(x))                                       # h_0 = 0
     for t in range(3):
-        torch.testing.assert_close(out.states["decoder h_t"][:, t], h)
+        torch.testing.assert_close(out.states["decoder hₜ"][:, t], h)
         y = model.W_hy(h)
         torch.testing.assert_close(out.outputs[:, t], y)
         h = torch.tanh(cell.W_xh(y) + cell.W_hh(h))

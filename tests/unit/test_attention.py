@@ -91,7 +91,7 @@ def test_explicit_scale_and_batch_dimensions():
     assert torch.allclose(output, reference, atol=1e-10)
 
 
-@pytest.mark.parametrize("q,k,v,words", [((5, 4), (3, 3), (3, 3), "d_k"),
+@pytest.mark.parametrize("q,k,v,words", [((5, 4), (3, 3), (3, 3), "dₖ"),
                                          ((5, 4), (3, 4), (2, 3), "one value")])
 def test_shape_rules(q, k, v, words):
     with pytest.raises(ValueError, match=words):

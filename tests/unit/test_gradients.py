@@ -103,7 +103,7 @@ def test_an_overflowing_parameter_norm_is_flagged():
     profile = gradients.GradientProfile("rnn-tanh", np.array([1.0, 1e3, 1e6]), float("inf"),
                                         np.zeros(0, dtype=complex))
     reading = gradients.read_gradient(profile)
-    assert reading.parameter_overflow and reading.flagged and reading.note == "||dL/dθ|| = inf"
+    assert reading.parameter_overflow and reading.flagged and reading.note == "‖∂L/∂θ‖ = inf"
 
 
 def test_readings_of_ordinary_profiles():

@@ -12,8 +12,8 @@ def test_flattening_curves_carry_closed_form_and_torch_values():
     table = softmax.flattening_table([2, 10, 100], 1.0, "cpu")
     figure = plots.flattening_curves(table, 10)
     names = [t.name for t in figure.data]
-    assert "p_hot closed form" in names and "p_hot torch.softmax" in names
-    hot = next(t for t in figure.data if t.name == "p_hot torch.softmax")
+    assert "pₕₒₜ closed form" in names and "pₕₒₜ torch.softmax" in names
+    hot = next(t for t in figure.data if t.name == "pₕₒₜ torch.softmax")
     assert np.allclose(hot.y, [0.731059, 0.231969, 0.026724], atol=1e-6)
     fig = figure.to_dict()
     assert fig["layout"]["xaxis"]["type"] == "log" and fig["layout"]["yaxis"]["type"] == "log"
@@ -38,7 +38,7 @@ def test_figure_to_frame_lists_every_point_of_every_trace():
     table = softmax.flattening_table([2, 10, 100], 1.0, "cpu")
     frame = figure_to_frame(plots.flattening_curves(table, 10))
     assert list(frame.columns) == ["trace", "x", "y"]
-    hot = frame[frame.trace == "p_hot closed form"]
+    hot = frame[frame.trace == "pₕₒₜ closed form"]
     assert hot.x.tolist() == [2, 10, 100]
     assert hot.y.iloc[1] == pytest.approx(0.231969, abs=1e-6)
 

@@ -26,7 +26,7 @@ def test_gradient_norms_use_a_log_axis_and_hide_underflow():
     assert data["layout"]["yaxis"]["type"] == "log"
     shown = np.asarray(fig.data[0].y)  # to_dict() packs numpy arrays as binary
     assert np.isnan(shown[0]) and shown[1] == 1e-30
-    assert data["data"][1]["name"] == "TCN (dL/dx_t)"
+    assert data["data"][1]["name"] == "TCN (‖∂L/∂xₜ‖)"
 
 
 def test_heatmap_labels_time_with_the_input_symbols_and_exports_csv():
@@ -45,8 +45,8 @@ def test_every_model_gets_its_own_eigenvalue_panel_with_its_sigma_max():
     assert points[0].xaxis == "x" and points[1].xaxis == "x2"          # side by side, none hidden
     assert sorted(points[0].x) == [0.5, 1.2]
     titles = [a.text for a in fig.layout.annotations]
-    assert "σ_max 3.08" in titles[1] and "max|λ| 0.5" in titles[1]
-    sigma_circle = [t for t in fig.data if t.name == "radius σ_max" and t.xaxis == "x2"][0]
+    assert "σₘₐₓ = 3.08" in titles[1] and "max |λ| = 0.5" in titles[1]
+    sigma_circle = [t for t in fig.data if t.name == "radius σₘₐₓ" and t.xaxis == "x2"][0]
     assert max(sigma_circle.x) == pytest.approx(3.0811, abs=1e-3)
 
 
@@ -64,7 +64,7 @@ def test_recall_capacity_and_seed_strip():
     lines = [t for t in fig.data if t.name == "GRU H=2"]
     assert len(lines) == 3                                             # three panels
     assert list(lines[0].y) == [0.75, 0.75] and list(lines[0].error_y.array) == [0.25, 0.25]
-    assert any(t.name == "all shown: k log2 3 bits" for t in fig.data)
+    assert any(t.name == "all shown: k·log₂3 bits" for t in fig.data)
     runs = [SeedRun("memorygen", "gru", s, 400, 1.0, v, 0.1, 1.0, v, 1.0) for s, v in enumerate((0.9, 0.7, 0.8))]
     strip = plots.seed_strip(runs, "memorygen", "val_accuracy")
     dots = strip.data[0]

@@ -10,6 +10,8 @@ from seqviz.attention.softmax import FlatteningTable
 from seqviz.plots.common import style
 from seqviz.plots.palette import INK, ROLE_COLORS
 
+SUB = {"hot": "ₕₒₜ", "other": "ₒₜₕₑᵣ"}  # p_hot, p_other as plotly writes them (no LaTeX offline)
+
 
 def flattening_curves(table: FlatteningTable, current_D: int) -> go.Figure:
     """p_hot and p_other against D on log axes: closed form (lines) and torch (markers)."""
@@ -19,9 +21,9 @@ def flattening_curves(table: FlatteningTable, current_D: int) -> go.Figure:
                                     ("other", table.p_other_closed, table.p_other_torch)):
         color = ROLE_COLORS[which]
         fig.add_trace(go.Scatter(x=D, y=closed, mode="lines",
-                                 name=f"p_{which} closed form", line=dict(color=color, width=3)))
+                                 name=f"p{SUB[which]} closed form", line=dict(color=color, width=3)))
         fig.add_trace(go.Scatter(x=D, y=measured, mode="markers",
-                                 name=f"p_{which} torch.softmax",
+                                 name=f"p{SUB[which]} torch.softmax",
                                  marker=dict(color=color, symbol="x", size=8)))
     fig.add_trace(go.Scatter(x=D, y=1.0 / D, mode="lines", name="uniform 1/D",
                              line=dict(color=INK, dash="dot", width=1)))
@@ -57,7 +59,7 @@ def output_bars(D: int, p_hot: float, p_other: float, max_bars: int = 40) -> go.
 def scale_needed(dims: np.ndarray, scales: np.ndarray, target: float, current_D: int,
                  current_scale: float) -> go.Figure:
     """The logit scale c needed to keep p_hot >= target, against D (log x axis)."""
-    fig = go.Figure(go.Scatter(x=dims, y=scales, mode="lines", name=f"c needed for p_hot ≥ {target}",
+    fig = go.Figure(go.Scatter(x=dims, y=scales, mode="lines", name=f"c needed for pₕₒₜ ≥ {target}",
                                line=dict(color=ROLE_COLORS["hot"], width=3)))
     fig.add_trace(go.Scatter(x=[current_D], y=[current_scale], mode="markers", name="your c",
                              marker=dict(color=ROLE_COLORS["accent"], size=12, symbol="diamond")))
@@ -72,10 +74,10 @@ def dot_product_histograms(raw: np.ndarray, scaled: np.ndarray, d_k: int,
     """Density histograms of q.k and q.k / sqrt(d_k) for random unit-variance vectors."""
     fig = go.Figure()
     for scores, name, color in ((raw, f"q·k (var ≈ {raw.var():.1f})", ROLE_COLORS["raw"]),
-                                (scaled, f"q·k/√d_k (var ≈ {scaled.var():.2f})", ROLE_COLORS["scaled"])):
+                                (scaled, f"q·k/√dₖ (var ≈ {scaled.var():.2f})", ROLE_COLORS["scaled"])):
         density, edges = np.histogram(scores, bins=bins, density=True)
         fig.add_trace(go.Bar(x=(edges[:-1] + edges[1:]) / 2, y=density, width=np.diff(edges),
                              name=name, opacity=0.6, marker_color=color))
     fig.update_layout(barmode="overlay", bargap=0)
-    return style(fig, f"Dot products of random vectors, d_k = {d_k}", x_title="score",
+    return style(fig, f"Dot products of random vectors, dₖ = {d_k}", x_title="score",
                  y_title="density", height=340)

@@ -274,7 +274,8 @@ def model_text(**models: WordsToRegions) -> str:
     return (
         "Words are embedded and read by a bidirectional GRU (one vector per word, "
         f"{attention_model.config.width} numbers). **Cross-attention:** four learnt queries, one per quadrant, "
-        "attend over the word vectors (keys and values are two linear maps of them, softmax(QKᵀ/√d)V, the "
+        r"attend over the word vectors (keys and values are two linear maps of them, "
+        r"$\operatorname{softmax}(Q K^\top / \sqrt{d})\, V$, the "
         "one attention function of seqviz). **One vector:** the GRU's last state in each direction is the "
         "sentence; each quadrant's code is that vector with the quadrant's own learnt embedding, through a "
         "linear layer. In both, one decoder (an MLP shared by the quadrants) draws a 16 × 16 patch from a "
