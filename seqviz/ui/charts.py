@@ -19,6 +19,7 @@ from seqviz.plots.common import figure_to_frame
 
 EXPORT_WIDTH = 1200      # px of an exported chart; its height is the chart's own, at least EXPORT_MIN_HEIGHT
 EXPORT_MIN_HEIGHT = 500
+TITLE_PAD = 12          # px between the picture's edge and the title
 PNG_SCALE = 2            # an exported PNG has twice the pixels, sharp on a slide
 NO_CHROMIUM = ("PNG/SVG export needs Chromium on the server; the camera in the chart's toolbar "
                "saves a PNG.")
@@ -37,8 +38,10 @@ def export_available() -> bool:
         import kaleido  # noqa: F401  (plotly's fig.to_image draws through it)
     except ImportError:
         return False
-    path = os.environ.get("BROWSER_PATH")
-    return bool(path and os.path.exists(path)) or any(shutil.which(name) for name in BROWSERS)
+    path = os.environ.get("BROWSER_PATH")   # kaleido's browser finder takes this one alone when set
+    if path:
+        return os.path.exists(path)
+    return any(shutil.which(name) for name in BROWSERS)
 
 
 def export_layout(fig: go.Figure, *, width: int = EXPORT_WIDTH) -> go.Figure:
@@ -48,8 +51,9 @@ def export_layout(fig: go.Figure, *, width: int = EXPORT_WIDTH) -> go.Figure:
     out = go.Figure(fig)
     out.frames = []
     height = max(int(fig.layout.height or 0), EXPORT_MIN_HEIGHT)
-    out.update_layout(width=width, height=height, title_automargin=True, margin_autoexpand=True,
-                      updatemenus=[], sliders=[])
+    out.update_layout(width=width, height=height, margin_autoexpand=True, updatemenus=[], sliders=[],
+                      title=dict(automargin=True, yref="container", y=1.0, yanchor="top",
+                                 pad=dict(t=TITLE_PAD, l=TITLE_PAD, r=TITLE_PAD)))
     out.update_xaxes(automargin=True)
     out.update_yaxes(automargin=True)
     return out
@@ -63,15 +67,19 @@ def export_image(fig: go.Figure, fmt: str, *, width: int = EXPORT_WIDTH) -> byte
 
 
 def _deferred_export(fig: go.Figure, fmt: str):
-    """The download's data: drawn only when the button is clicked; a failure gives an empty
-    file and makes later page runs show NO_CHROMIUM instead of the buttons."""
+    """The download's data: drawn only when the button is clicked, tried twice (a Chromium
+    slow to start on a busy server can fail once). A failure gives an empty file, never an
+    error; when Chromium is missing, later page runs show NO_CHROMIUM instead of the buttons."""
     def build() -> bytes:
-        try:
-            return export_image(fig, fmt)
-        except Exception as error:  # no Chromium, or it crashed: the page must not
-            _log.warning("chart export to %s failed: %s", fmt, error)
-            _export_failed.append(str(error))
-            return b""
+        for attempt in range(2):
+            try:
+                return export_image(fig, fmt)
+            except Exception as error:  # no Chromium, or it crashed: the page must not
+                _log.warning("chart export to %s failed (attempt %d): %s", fmt, attempt + 1, error)
+                if "chrome" in str(error).lower() and "requires" in str(error).lower():
+                    _export_failed.append(str(error))
+                    break
+        return b""
     return build
 
 
