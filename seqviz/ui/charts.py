@@ -51,7 +51,8 @@ def export_layout(fig: go.Figure, *, width: int = EXPORT_WIDTH) -> go.Figure:
     out = go.Figure(fig)
     out.frames = []
     height = max(int(fig.layout.height or 0), EXPORT_MIN_HEIGHT)
-    out.update_layout(width=width, height=height, margin_autoexpand=True, updatemenus=[], sliders=[],
+    out.layout.updatemenus, out.layout.sliders = (), ()   # assigned: update_layout would merge them
+    out.update_layout(width=width, height=height, margin_autoexpand=True,
                       title=dict(automargin=True, yref="container", y=1.0, yanchor="top",
                                  pad=dict(t=TITLE_PAD, l=TITLE_PAD, r=TITLE_PAD)))
     out.update_xaxes(automargin=True)
