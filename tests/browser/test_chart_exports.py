@@ -81,7 +81,7 @@ def test_exported_svg_has_every_text_inside_the_picture(browser, exported, name)
         found = page.evaluate(OUTSIDE_TEXTS)
     finally:
         page.close()
-    assert found["count"] > 3, found
+    assert found["count"] >= 3, found  # at least a title and two more texts
     assert found["outside"] == [], found["outside"]
 
 
