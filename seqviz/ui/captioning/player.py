@@ -82,7 +82,7 @@ def draw_frame(picture: Any, words: Any, shown: Shown, captions: Captions, frame
     the frame's PNG download only where the slot is drawn once in the run (not while playing)."""
     total = len(shown.frames)
     show_image(enlarge(shown.frames[frame], SCALE), caption=f"frame {frame} of 0–{total - 1}", container=picture,
-               key="cap_picture", filename=f"frame_{frame}", download=download)
+               key="cap_picture", filename=f"caption_clip_frame_{frame}", download=download)
     step = captions.live[frame]
     policy = "re-decoding at every frame" if captions.redecode else f"wait-{captions.wait_k}"
     lines = []
