@@ -106,7 +106,7 @@ with cards.question_card(
     curves = {"probe on hₜ": result.hidden, "output yₜ (argmax)": result.output}
     if result.cell is not None:
         curves["probe on cₜ"] = result.cell
-    show_chart(plots.probe_curves(curves, position), key="hid_probe", filename="probe")
+    show_chart(plots.probe_curves(curves, position), key="hid_probe", filename="hidden_state_probe")
     readable = np.nonzero(result.hidden[position:] > 0.9)[0]
     shown = np.nonzero(result.output[position:] > 0.9)[0]
     cols = st.columns(2)

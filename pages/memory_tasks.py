@@ -81,7 +81,7 @@ def training_panel() -> None:
     with torch.no_grad():
         answers = {s.kind: s.model(x).outputs[0, -1].softmax(-1).numpy() for s in sources
                    if s.model is not None}
-    show_chart(plots.prediction_bars(answers, int(y[0])), key="mem_answer", filename="answer")
+    show_chart(plots.prediction_bars(answers, int(y[0])), key="mem_answer", filename="memory_task_answer")
     finals = st.columns(len(shown))
     for column, (kind, points) in zip(finals, shown.items()):
         column.metric(f"{plots.MODEL_NAMES[kind]} val accuracy", f"{points[-1].val_accuracy:.1%}")

@@ -7,7 +7,7 @@ from seqviz.attention import permutation
 from seqviz.plots.attention import attention as plots
 from seqviz.ui import cards, params, presets, registry, sidebar
 from seqviz.ui.cache import cached
-from seqviz.ui.charts import show_chart
+from seqviz.ui.charts import show_chart, show_image
 
 registry.ensure_router()
 ENCODING_NAMES = {"none": "no positions", "sinusoidal": "sinusoidal", "learned": "learned"}
@@ -62,12 +62,14 @@ with cards.question_card(
     m[1].metric(r"largest $|P f(X)|$ (for scale)", f"{scale:.3g}")
     m[2].metric("relative difference", f"{gap / scale:.1e}")
     pictures = st.columns(4)
-    pictures[0].image(enlarge(result.image), caption="X: the tokens in order", clamp=True)
-    pictures[1].image(enlarge(result.shuffled), caption="P X: shuffled patches in", clamp=True)
-    pictures[2].image(enlarge(result.f_PX_picture), caption="f(P X): features of the shuffled "
-                      "tokens", clamp=True)
-    pictures[3].image(enlarge(result.P_fX_picture), caption="P f(X): the features, shuffled "
-                      "afterwards", clamp=True)
+    show_image(enlarge(result.image), caption="X: the tokens in order", container=pictures[0],
+               key="perm_picture_x", filename="tokens_in_order")
+    show_image(enlarge(result.shuffled), caption="P X: shuffled patches in", container=pictures[1],
+               key="perm_picture_px", filename="tokens_shuffled")
+    show_image(enlarge(result.f_PX_picture), caption="f(P X): features of the shuffled tokens",
+               container=pictures[2], key="perm_picture_fpx", filename="features_of_shuffled_tokens")
+    show_image(enlarge(result.P_fX_picture), caption="P f(X): the features, shuffled afterwards",
+               container=pictures[3], key="perm_picture_pfx", filename="features_shuffled_afterwards")
     st.caption("Feature pictures: each token's output (32 numbers) is coloured by its three "
                "principal components, with one colour map for both, so equal features get equal "
                "colours. Tokens are numbered row by row.")

@@ -48,7 +48,7 @@ squeezed = explain.draw(models["one-vector"], scene)
 asked = scenes.render(np.array([attended.asked]))[0]
 show_chart(image_panels([("asked for (exact drawing)", asked), ("cross-attention drew", attended.picture),
                          ("one vector drew", squeezed.picture)], f"“{scenes.sentence(scene)}”", height=330),
-           key="wr_pictures", filename="pictures")
+           key="wr_pictures", filename="words_to_regions_pictures")
 st.table(pd.DataFrame({
     "quadrant": scenes.QUADRANT_NAMES, "the sentence asks for": [explain.describe(i) for i in attended.asked],
     "cross-attention drew": ui.verdicts(attended), "one vector drew": ui.verdicts(squeezed)}), hide_index=True)
@@ -76,7 +76,7 @@ if change is not None:
     st.markdown(ui.moves_sentence(attended, after, position))
     show_chart(image_panels([("before", attended.picture), ("after", after.picture)],
                             "Cross-attention model, before and after the change", height=300),
-               key="wr_pictures_after", filename="pictures_after")
+               key="wr_pictures_after", filename="words_to_regions_pictures_after")
 
 rows, curves = experiment.read_quality(), experiment.read_curves()
 early = {s: ui.test_rows("early", s) for s in experiment.SEEDS}

@@ -1,10 +1,19 @@
-"""Chart rendering: PNG export from the chart toolbar and a CSV of the figure's data."""
+"""Charts and image panels with their downloads: a chart as PNG and SVG (drawn on the server
+by kaleido, at a fixed size with every title, legend and tick label inside the picture) and its
+data as CSV; an image panel as the very PNG it shows."""
 
 from __future__ import annotations
 
+import io
+import logging
+import os
+import shutil
 import threading
 from contextlib import contextmanager
+from typing import Any
 
+import numpy as np
+import PIL.Image
 import plotly.graph_objects as go
 import streamlit as st
 
@@ -42,8 +51,91 @@ def chart_title(title: str) -> str:
     return f"**{params.plain(title.replace('<br>', ' '))}**"
 
 
+EXPORT_WIDTH = 1200      # px of an exported chart; its height is the chart's own, at least EXPORT_MIN_HEIGHT
+EXPORT_MIN_HEIGHT = 500
+TITLE_PAD = 12          # px between the picture's edge and the title
+PNG_SCALE = 2            # an exported PNG has twice the pixels, sharp on a slide
+NO_CHROMIUM = ("PNG/SVG export needs Chromium on the server; the camera in the chart's toolbar "
+               "saves a PNG.")
+BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome")
+
+_log = logging.getLogger(__name__)
+_export_failed: list[str] = []  # set when an export fails at a click: later runs say so instead
+
+
+def export_available() -> bool:
+    """Whether kaleido can draw charts here: it is installed, a Chromium is found, and no
+    export has failed in this process."""
+    if _export_failed:
+        return False
+    try:
+        import kaleido  # noqa: F401  (plotly's fig.to_image draws through it)
+    except ImportError:
+        return False
+    path = os.environ.get("BROWSER_PATH")   # kaleido's browser finder takes this one alone when set
+    if path:
+        return os.path.exists(path)
+    return any(shutil.which(name) for name in BROWSERS)
+
+
+def export_layout(fig: go.Figure, *, width: int = EXPORT_WIDTH) -> go.Figure:
+    """A copy of `fig` for a picture file: a fixed size, and the title, axis titles and tick
+    labels allowed to grow the margins, so nothing is cut at the edges. An animation's first
+    frame is kept without its play buttons and slider, which do nothing in a picture."""
+    out = go.Figure(fig)
+    out.frames = []
+    height = max(int(fig.layout.height or 0), EXPORT_MIN_HEIGHT)
+    out.layout.updatemenus, out.layout.sliders = (), ()   # assigned: update_layout would merge them
+    out.update_layout(width=width, height=height, margin_autoexpand=True,
+                      title=dict(automargin=True, yref="container", y=1.0, yanchor="top",
+                                 pad=dict(t=TITLE_PAD, l=TITLE_PAD, r=TITLE_PAD)))
+    out.update_xaxes(automargin=True)
+    out.update_yaxes(automargin=True)
+    return out
+
+
+def export_image(fig: go.Figure, fmt: str, *, width: int = EXPORT_WIDTH) -> bytes:
+    """The chart as an SVG or PNG file (bytes), drawn by kaleido in headless Chromium."""
+    out = export_layout(fig, width=width)
+    scale = PNG_SCALE if fmt == "png" else 1
+    return out.to_image(format=fmt, width=width, height=int(out.layout.height), scale=scale)
+
+
+def _deferred_export(fig: go.Figure, fmt: str):
+    """The download's data: drawn only when the button is clicked, tried twice (a Chromium
+    slow to start on a busy server can fail once). A failure gives an empty file, never an
+    error; when Chromium is missing, later page runs show NO_CHROMIUM instead of the buttons."""
+    def build() -> bytes:
+        for attempt in range(2):
+            try:
+                return export_image(fig, fmt)
+            except Exception as error:  # no Chromium, or it crashed: the page must not
+                _log.warning("chart export to %s failed (attempt %d): %s", fmt, attempt + 1, error)
+                if "chrome" in str(error).lower() and "requires" in str(error).lower():
+                    _export_failed.append(str(error))
+                    break
+        return b""
+    return build
+
+
+def chart_downloads(fig: go.Figure, *, key: str, filename: str) -> None:
+    """A small Download menu: the chart as PNG and SVG, its data as CSV (each built on click)."""
+    can_draw = export_available()
+    with st.popover("Download", icon=":material/download:", key=f"{key}_download"):
+        for fmt, mime in (("png", "image/png"), ("svg", "image/svg+xml")):
+            st.download_button(
+                f"Chart as {fmt.upper()}", _deferred_export(fig, fmt), file_name=f"{filename}.{fmt}",
+                mime=mime, key=f"{key}_{fmt}", on_click="ignore", disabled=not can_draw,
+                icon=":material/image:", width="stretch")
+        if not can_draw:
+            st.caption(NO_CHROMIUM)
+        st.download_button(
+            "Data as CSV", lambda: figure_to_frame(fig).to_csv(index=False), file_name=f"{filename}.csv",
+            mime="text/csv", key=f"{key}_csv", on_click="ignore", icon=":material/table:", width="stretch")
+
+
 def show_chart(fig: go.Figure, *, key: str, filename: str | None = None) -> None:
-    """Draw a plotly figure with a PNG button in its toolbar and a CSV download below it."""
+    """Draw a plotly figure (a PNG camera in its toolbar) with PNG, SVG and CSV downloads below it."""
     name = filename or key
     config = {
         "displaylogo": False,
@@ -54,8 +146,32 @@ def show_chart(fig: go.Figure, *, key: str, filename: str | None = None) -> None
         if title:
             st.markdown(chart_title(title))
         st.plotly_chart(shown, key=key, config=config)
-    st.download_button(  # the CSV is built only when the button is clicked
-        "Download data (CSV)", lambda: figure_to_frame(fig).to_csv(index=False),
-        file_name=f"{name}.csv", mime="text/csv", key=f"{key}_csv", on_click="ignore",
-        icon=":material/download:",
-    )
+    chart_downloads(fig, key=key, filename=name)
+
+
+def to_png(image: Any) -> bytes:
+    """PNG bytes of an image: PNG bytes unchanged; a uint8 array as is; a float array in [0, 1]
+    clipped and rounded to 0-255. (H, W), (H, W, 3) or (H, W, 4)."""
+    if isinstance(image, (bytes, bytearray)):
+        return bytes(image)
+    array = np.asarray(image)
+    if array.dtype != np.uint8:
+        array = (np.clip(array.astype(float), 0.0, 1.0) * 255).round().astype(np.uint8)
+    buffer = io.BytesIO()
+    PIL.Image.fromarray(array).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def show_image(image: Any, *, key: str, filename: str, caption: str | None = None,
+               container: Any = None, download: bool = True) -> bytes:
+    """Draw a picture the app computed with a PNG download of exactly the bytes shown; returns them.
+
+    `container` is where to draw (a column, an st.empty); `download=False` while a loop redraws
+    the same slot (a widget key may appear once per run)."""
+    png = to_png(image)
+    target = (container if container is not None else st).container()
+    target.image(png, caption=caption, output_format="PNG")  # the bytes as they are
+    if download:
+        target.download_button("PNG", png, file_name=f"{filename}.png", mime="image/png", key=f"{key}_png",
+                               on_click="ignore", icon=":material/download:", type="tertiary")
+    return png

@@ -106,7 +106,7 @@ def test_softmax_page_numbers_match_the_closed_form():
     assert float(metrics["largest gap, closed vs torch"]) < 1e-6
     charts = at.get("plotly_chart")
     assert len(charts) == 4
-    assert len(at.get("download_button")) == 4
+    assert len(at.get("download_button")) == 3 * 4  # PNG, SVG and CSV of each chart
     at.select_slider(key="D").set_value(100000).run()
     metrics = {m.label: m.value for m in at.metric}
     assert metrics[r"$p_\text{hot}$ (closed form)"] == "2.71824e-05"

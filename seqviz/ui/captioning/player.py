@@ -17,6 +17,7 @@ from seqviz.plots.captioning import enlarge
 from seqviz.ui import params
 from seqviz.ui.captioning import shipped
 from seqviz.ui.captioning.clips import Shown, twin
+from seqviz.ui.charts import show_image
 
 FRAME_KEY = "cap_frame"
 _PLAYED = "_cap_played"           # the frame a Play run last drew (kept if the run is interrupted)
@@ -75,10 +76,13 @@ def _nothing_yet(captions: Captions, frame: int) -> str:
             f"frame(s) (frame {captions.wait_k - 1}); {frame + 1} read so far")
 
 
-def draw_frame(picture: Any, words: Any, shown: Shown, captions: Captions, frame: int) -> None:
-    """The frame into `picture` and the four captions at it into `words` (two st.empty slots)."""
+def draw_frame(picture: Any, words: Any, shown: Shown, captions: Captions, frame: int, *,
+               download: bool = True) -> None:
+    """The frame into `picture` and the four captions at it into `words` (two st.empty slots);
+    the frame's PNG download only where the slot is drawn once in the run (not while playing)."""
     total = len(shown.frames)
-    picture.image(enlarge(shown.frames[frame], SCALE), caption=f"frame {frame} of 0–{total - 1}")
+    show_image(enlarge(shown.frames[frame], SCALE), caption=f"frame {frame} of 0–{total - 1}", container=picture,
+               key="cap_picture", filename=f"caption_clip_frame_{frame}", download=download)
     step = captions.live[frame]
     policy = "re-decoding at every frame" if captions.redecode else f"wait-{captions.wait_k}"
     lines = []
@@ -138,7 +142,7 @@ def play(picture: Any, words: Any, shown: Shown, captions: Captions, start: int,
     for frame in range(start, total):
         begun = time.perf_counter()
         st.session_state[_PLAYED] = frame
-        draw_frame(picture, words, shown, captions, frame)
+        draw_frame(picture, words, shown, captions, frame, download=False)
         time.sleep(max(0.0, 1 / fps - (time.perf_counter() - begun)))
     st.rerun()
 

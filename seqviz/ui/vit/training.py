@@ -13,6 +13,7 @@ import torch
 from seqviz.core.train import Progress
 from seqviz.plots import vit as plots
 from seqviz.ui import params, sidebar
+from seqviz.ui.charts import show_chart
 from seqviz.ui.training import current_job, run_training
 from seqviz.ui.vit import page as vit_page
 from seqviz.vit import experiment
@@ -160,7 +161,9 @@ def train_card(video: vit_page.Video, device: torch.device) -> None:
         st.warning(vit_page.plain(own.notice), icon=":material/memory:")
     chart = st.empty()
     if own is not None:
-        chart.plotly_chart(plots.loss_curves({"your model": list(own.losses)}), key="vit_own_loss")
+        with chart.container():  # training redraws this slot; the finished curve has its downloads
+            show_chart(plots.loss_curves({"your model": list(own.losses)}), key="vit_own_loss",
+                       filename="your_model_loss")
         st.caption(f"Your model (training run {own.version} in this session, on {own.trained_on}): {own.config.depth} "
                    f"layers, width {own.config.width}, {len(own.losses)} steps on {own.device} in "
                    f"{own.seconds:.1f} s, {own.seconds / max(1, len(own.losses)) * 1000:,.0f} ms per step "
