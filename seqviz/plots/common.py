@@ -25,7 +25,7 @@ def base_layout(title: str, *, x_title: str = "", y_title: str = "", height: int
     return dict(
         title=dict(text=title, x=0.0, xanchor="left"), height=height,
         margin=dict(l=60, r=20, t=60, b=50),
-        legend=LEGEND,
+        legend=dict(LEGEND),
         xaxis=dict(title=dict(text=x_title)), yaxis=dict(title=dict(text=y_title)),
     )
 

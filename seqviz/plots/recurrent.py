@@ -141,28 +141,33 @@ def eigenvalue_plot(spectra: dict[str, object]) -> go.Figure:
     kinds = list(spectra)
     titles = [f"{MODEL_NAMES.get(k, k)}<br>σₘₐₓ = {spectra[k].sigma_max:.3g}<br>"
               f"max |λ| = {spectra[k].spectral_radius:.3g}" for k in kinds]   # three short lines: narrow panels
-    fig = make_subplots(rows=1, cols=max(1, len(kinds)), subplot_titles=titles or None,
-                        horizontal_spacing=0.04)
+    columns = min(2, max(1, len(kinds)))          # two panels to a row: each keeps room for its label
+    rows = -(-max(1, len(kinds)) // columns)
+    fig = make_subplots(rows=rows, cols=columns, subplot_titles=titles or None,
+                        horizontal_spacing=0.12, vertical_spacing=0.32 / rows)
     angle = np.linspace(0, 2 * np.pi, 120)
     limit = max([1.0] + [spectra[k].sigma_max for k in kinds]) * 1.1
     for index, kind in enumerate(kinds, start=1):
+        row, col = divmod(index - 1, columns)
+        row, col = row + 1, col + 1
         values, sigma = np.asarray(spectra[kind].eigenvalues), spectra[kind].sigma_max
         fig.add_trace(go.Scatter(x=np.cos(angle), y=np.sin(angle), mode="lines", name="unit circle",
                                  legendgroup="unit", showlegend=index == 1,
-                                 line=dict(color=LIGHT_GREY, dash="dash")), row=1, col=index)
+                                 line=dict(color=LIGHT_GREY, dash="dash")), row=row, col=col)
         fig.add_trace(go.Scatter(x=sigma * np.cos(angle), y=sigma * np.sin(angle), mode="lines",
                                  name="radius σₘₐₓ", legendgroup="sigma", showlegend=index == 1,
-                                 line=dict(color=INK, dash="dot")), row=1, col=index)
+                                 line=dict(color=INK, dash="dot")), row=row, col=col)
         fig.add_trace(go.Scatter(x=values.real, y=values.imag, mode="markers",
                                  name=f"{MODEL_NAMES.get(kind, kind)} eigenvalues",
                                  marker=dict(color=MODEL_COLORS.get(kind), size=6, opacity=0.8)),
-                      row=1, col=index)
+                      row=row, col=col)
         axis = "" if index == 1 else str(index)
-        fig.update_xaxes(range=[-limit, limit], row=1, col=index, title_text="real")
-        fig.update_yaxes(range=[-limit, limit], row=1, col=index, scaleanchor=f"x{axis}", scaleratio=1)
-    fig.update_yaxes(title_text="imaginary", row=1, col=1)
+        fig.update_xaxes(range=[-limit, limit], row=row, col=col,
+                         title_text="real" if row == rows else None)   # the bottom row only: clear of the labels below
+        fig.update_yaxes(range=[-limit, limit], row=row, col=col, scaleanchor=f"x{axis}", scaleratio=1)
+    fig.update_yaxes(title_text="imaginary", col=1)
     fig.update_annotations(font_size=12)
-    return style(fig, "Eigenvalues of Wₕₕ, one panel per model", height=420)
+    return style(fig, "Eigenvalues of Wₕₕ, one panel per model", height=80 + 340 * rows)
 
 
 def capacity_curves(frame: pd.DataFrame, title: str) -> go.Figure:
@@ -198,8 +203,8 @@ def recall_capacity(summaries: Sequence, title: str) -> go.Figure:
 
     `summaries` are seqviz.recurrent.capacity.CapacitySummary (kind, hidden, k, and a
     Spread per score)."""
-    fig = make_subplots(rows=1, cols=3, subplot_titles=[panel_label(name) for _, name in RECALL_PANELS],
-                        horizontal_spacing=0.07)
+    fig = make_subplots(rows=1, cols=3, subplot_titles=[panel_label(name, 10) for _, name in RECALL_PANELS],
+                        horizontal_spacing=0.1)
     groups: dict[tuple[str, int], list] = {}
     for summary in summaries:
         groups.setdefault((summary.kind, summary.hidden), []).append(summary)

@@ -38,12 +38,24 @@ def _title_lifted(fig: go.Figure):
             return
         layout.title.text = None
         layout.meta = {"title": title}      # kept in the chart's data, for whoever reads it
-        if top is not None and not layout.annotations:   # panel labels keep the room above them
-            layout.margin.t = max(24, top - 36)
+        if top is not None:        # what is left above the plot: room for the panel labels alone
+            layout.margin.t = max(24, labels_height(fig))
         try:
             yield title
         finally:
             layout.title.text, layout.meta, layout.margin.t = title, meta, top
+
+
+def labels_height(fig: go.Figure) -> int:
+    """Pixels the labels above the top row of panels need (each line of each label at its font
+    size, with a little room), or 0 without such labels."""
+    default = fig.layout.font.size or 14
+    needed = 0
+    for note in fig.layout.annotations:
+        if note.yref == "paper" and (note.y or 0) >= 0.98 and note.yanchor == "bottom":
+            lines = str(note.text or "").count("<br>") + 1
+            needed = max(needed, int(lines * (note.font.size or default) * 1.3) + 10)
+    return needed
 
 
 def chart_title(title: str) -> str:

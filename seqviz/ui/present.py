@@ -25,6 +25,9 @@ _ON = {"1", "true", "yes", "on"}
 _CSS = """<style>
 html { font-size: 21px; }
 [data-testid="stMainBlockContainer"] { padding-left: 2.5rem; padding-right: 2.5rem; max-width: none; }
+@media (max-width: 640px) {
+  [data-testid="stMainBlockContainer"] { padding-left: 0.75rem; padding-right: 0.75rem; }
+}
 </style>"""
 
 

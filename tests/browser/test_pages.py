@@ -1,12 +1,24 @@
 """Every page in headless Chromium: it loads with every request outside the app blocked (no internet),
-runs without an exception, draws its charts, and is captured."""
+runs without an exception, draws its charts, and is captured; its charts keep their titles, legends
+and labels apart at a projector's, a laptop's and a phone's size, in presentation mode in the light
+and the dark theme too (screenshots of each in tests/artifacts/layouts/)."""
 
+from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
 
 from seqviz.ui import registry
-from tests.browser.conftest import alert_text, running_server, screenshot, wait_until_idle
+from tests.browser.conftest import ARTIFACTS, alert_text, running_server, screenshot, wait_until_idle
+
+# A projector, a laptop at 150 % zoom, a phone.
+SIZES = ((1920, 1080), (1280, 720), (390, 844))
+PROJECTOR_WIDTH = 1280   # presentation mode's 18 px chart text is checked from this width up
+LAYOUTS = ARTIFACTS / "layouts"
+# For every plotly chart on the page: its title, axis titles, legend, panel labels, colour-bar title
+# and tick labels; any two of them (tick labels of one axis excepted) that overlap, and any that
+# runs past the chart's edge.
+OVERLAPS = (Path(__file__).parent / "overlaps.js").read_text()
 
 PAGES = [registry.HOME] + list(registry.TOPICS)
 
@@ -47,6 +59,44 @@ def test_page_loads_in_chromium_with_no_internet(server_url, page, topic):
     assert page.locator("h1").first.inner_text().strip() != ""
     assert page.locator("[data-testid=stSidebar]").count() == 1
     path = screenshot(page, f"page_{topic.url_path or 'home'}")
+    assert path.stat().st_size > 10_000
+    name = topic.url_path or "home"
+    for width, height in SIZES:
+        assert_nothing_overlaps(page, width, height, f"{name}, {width}x{height}")
+    # Presentation mode, in both themes (the app follows the browser's colour scheme).
+    page.goto(f"{server_url}/{topic.url_path}?present=1")
+    wait_until_idle(page)
+    assert_no_exception(page)
+    assert page.evaluate("getComputedStyle(document.documentElement).fontSize") == "21px"
+    assert refused == []
+    for scheme in ("light", "dark"):
+        page.emulate_media(color_scheme=scheme)
+        for width, height in SIZES:
+            if width >= PROJECTOR_WIDTH:   # a phone in presentation mode is captured, not checked
+                assert_nothing_overlaps(page, width, height, f"{name}, presentation, {scheme}, {width}x{height}")
+            else:
+                page.set_viewport_size({"width": width, "height": height})
+            capture_whole_page(page, LAYOUTS / f"{name}_present_{scheme}_{width}x{height}.png", height)
+    page.emulate_media(color_scheme="light")
+
+
+def assert_nothing_overlaps(page, width: int, height: int, where: str) -> None:
+    page.set_viewport_size({"width": width, "height": height})
+    page.wait_for_timeout(700)   # plotly redraws a resized chart after a short delay
+    clashes = page.evaluate(OVERLAPS)
+    assert clashes == [], f"{where}: {clashes[:5]}"
+
+
+def capture_whole_page(page, path: Path, height: int) -> None:
+    """The whole page at the viewport's width (the app scrolls inside its main element, so the
+    viewport is stretched to its height for the picture), then the viewport as it was."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    width = page.viewport_size["width"]
+    full = page.evaluate("document.querySelector('[data-testid=stMain]').scrollHeight")
+    page.set_viewport_size({"width": width, "height": min(max(full, height), 12_000)})
+    page.wait_for_timeout(500)
+    page.screenshot(path=str(path))
+    page.set_viewport_size({"width": width, "height": height})
     assert path.stat().st_size > 10_000
 
 

@@ -61,8 +61,7 @@ def accuracy_by_objects(rows: Sequence, metric: str, title: str, y_title: str, *
     layout = base_layout(title, x_title="objects named in the sentence", y_title=y_title, height=380)
     layout["xaxis"].update(dtick=1)
     layout["yaxis"].update(range=[0, 102])
-    layout["legend"].update(y=-0.25, yanchor="top", x=0.0, xanchor="left")
-    layout["margin"] = dict(l=60, r=20, t=60, b=120)
+    layout["margin"] = dict(l=60, r=20, t=60, b=50)
     return go.Figure(data=data, layout=layout)
 
 
@@ -87,8 +86,7 @@ def learning_curves(rows: Sequence, objects: int, title: str, *, early_step: int
     layout = base_layout(title, x_title="training steps (128 new sentences each)",
                          y_title="% of test sentences right", height=380)
     layout["yaxis"].update(range=[0, 102])
-    layout["legend"].update(y=-0.3, yanchor="top", x=0.0, xanchor="left")
-    layout["margin"] = dict(l=60, r=20, t=60, b=120)
+    layout["margin"] = dict(l=60, r=20, t=60, b=50)
     if early_step is not None:
         layout["shapes"] = [dict(type="line", x0=early_step, x1=early_step, y0=0, y1=1, yref="y domain",
                                  line=dict(color="#7f7f7f", dash="dash"))]
