@@ -73,6 +73,7 @@ class Estimate:
     parts: tuple[EstimatePart, ...]
     device: str           # where the probe ran: "cpu", "cuda"
     unit: str = "step"
+    basis: str = ""       # how the parts were measured, when the parts themselves are too many to list
 
     @property
     def seconds(self) -> float:
@@ -87,7 +88,7 @@ class Estimate:
         measured = "; ".join(
             f"{part.name + ': ' if part.name else ''}{_milliseconds(part.seconds_each)} per {part.unit or self.unit} "
             f"over {part.timed} timed {part.unit or self.unit}{'s' if part.timed != 1 else ''}, × {part.count:,}"
-            for part in self.parts)
+            for part in self.parts) if not self.basis else self.basis
         return (f"Estimated {format_duration(self.seconds)} for {self.units:,} {self.unit}s (measured: "
                 f"{measured}, just now on {self.device.upper()} in this session; other work on the machine "
                 "can change it).")
