@@ -125,20 +125,24 @@ def capacity_findings(rows: Sequence[capacity.CapacityRow],
 
 
 _LIVE = "_seqviz_recall_live"
-PROBE_STEPS = 6          # steps timed before a run (the first a warm-up), then one scoring
+PROBE_STEPS = 4          # steps timed before a run (the first a warm-up), then one scoring
+PROBE_SCORED = 128       # sequences scored to time the scoring (scaled to capacity.VAL_SIZE)
 
 
 def recall_estimate(config: capacity.RecallConfig, device: torch.device) -> Estimate:
     """The time of training `config`: PROBE_STEPS steps of the same model and batch timed now on
-    `device` (median step after a warm-up), plus one scoring of the validation set timed now."""
+    `device` (median step after a warm-up), plus one scoring of PROBE_SCORED sequences timed now,
+    scaled to the validation set."""
     probe = dataclasses.replace(config, steps=PROBE_STEPS)
     trained = []
     step = timing.per_reported_step(
         lambda report: trained.append(capacity.train_recall(probe, device, on_progress=report)[0]))
-    scoring = timing.measure(lambda: capacity.score_recall(trained[0], config, device=str(device)),
+    scoring = timing.measure(lambda: capacity.score_recall(trained[0], config, n=PROBE_SCORED, device=str(device)),
                              repeats=1, warmup=0)
+    scale = capacity.VAL_SIZE / PROBE_SCORED
     return Estimate((EstimatePart("", step.median, config.steps, len(step.samples)),
-                     EstimatePart("scoring", scoring.median, 1, 1, unit="evaluation")), device.type)
+                     EstimatePart(f"scoring (timed on {PROBE_SCORED} sequences, × {scale:g})",
+                                  scoring.median * scale, 1, 1, unit="evaluation")), device.type)
 
 
 def live_recall_point(summaries: Sequence[capacity.CapacitySummary], device: torch.device, seed: int) -> None:
