@@ -36,6 +36,8 @@ import streamlit as st
 from seqviz.core.train import NonFiniteLoss, Progress
 
 POLL_S = 0.2
+CURVE_EVERY_S = 1.0      # the live curve is redrawn at most this often
+CURVE_POINTS = 300       # and with at most about this many points, so the browser keeps up (and Stop arrives)
 _JOBS = "_seqviz_training_jobs"
 _ESTIMATES = "_seqviz_estimates"
 
@@ -330,6 +332,9 @@ def _describe(progress: Progress) -> str:
 def _draw_curve(chart: Any, job: TrainingJob, title: str) -> None:
     """The job's curve so far, in its placeholder: a title line and a line chart."""
     points = list(job.curve)
+    if len(points) > CURVE_POINTS:               # every stride-th point, and always the last
+        stride = -(-len(points) // CURVE_POINTS)
+        points = points[::stride] + ([points[-1]] if (len(points) - 1) % stride else [])
     with chart.container():
         st.caption(title)
         st.line_chart(pd.DataFrame(points, columns=[job.unit, job.metric]), x=job.unit, y=job.metric,
@@ -341,7 +346,7 @@ def _watch(job: TrainingJob, describe: Callable[[Progress], str] | None,
     """Redraw the bar (and the live curve) until the job ends; a click elsewhere interrupts
     this, never the job."""
     bar = st.progress(0.0, text="starting…")
-    shown = None
+    shown, drawn = None, 0.0
     while job.running:
         progress = job.latest
         if progress is not None and progress is not shown:
@@ -354,7 +359,8 @@ def _watch(job: TrainingJob, describe: Callable[[Progress], str] | None,
             bar.progress(min(1.0, progress.fraction), text=text)
             if on_report is not None:
                 on_report(progress)
-            if chart is not None and job.curve:
+            if chart is not None and job.curve and time.perf_counter() - drawn >= CURVE_EVERY_S:
+                drawn = time.perf_counter()
                 _draw_curve(chart, job, f"Live: {job.metric} at {job.unit} {progress.step:,} of {progress.total:,}")
         job.wait(POLL_S)
     bar.empty()

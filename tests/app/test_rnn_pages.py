@@ -32,7 +32,7 @@ def test_memory_page_shows_shipped_curves_then_trains_live():
     assert "Press Train" in _texts(at.info)
     assert set(_sources(at)["curve from"]) == {"not trained"}
     estimate = next(c.value for c in at.caption if c.value.startswith("Estimated"))   # before Train: timed now
-    assert "for 30 steps (measured: RNN (tanh): " in estimate and "per step over 5 timed steps, × 10" in estimate
+    assert "for 30 steps (measured: RNN (tanh): " in estimate and "per step over 10 timed steps, × 10" in estimate
     assert "just now on CPU" in estimate
     at.button(key="mem_train_start").click().run()
     assert_clean(at)
