@@ -22,7 +22,7 @@ from seqviz.vit import video as videos
 from seqviz.vit.model import PredictiveViT, ViTConfig, build, flops_per_step, memory_estimate_bytes, parameter_count
 
 BATCH = 16
-TIMED_STEPS = 3          # after one warm-up step: their median is the step time of the estimate
+TIMED_STEPS = 5          # after one warm-up step: their median is the step time of the estimate
 _STEP_TIMES = "_vit_step_times"
 
 
@@ -30,30 +30,34 @@ def _step_key(config: ViTConfig, frames, device: torch.device) -> tuple:
     return (config, str(device), frames.shape)
 
 
-def measured_step_seconds(config: ViTConfig, frames, device: torch.device) -> float:
-    """Seconds per training step of `config` on `device`, timed now on this machine: one
-    warm-up step, then the median of TIMED_STEPS steps (the page's own step, batch BATCH).
-    Kept in this session per configuration and device, never shared between sessions."""
+def measured_step_seconds(config: ViTConfig, frames, device: torch.device) -> tuple[float, float]:
+    """(seconds per training step, seconds of the set-up) of `config` on `device`, timed now on
+    this machine: building the model and its step and a first step (the set-up, less one
+    step), then the median of TIMED_STEPS steps (the page's own step, batch BATCH). Kept in
+    this session per configuration and device, never shared between sessions."""
     store = st.session_state.setdefault(_STEP_TIMES, {})
     key = _step_key(config, frames, device)
     if key not in store:
+        start = time.perf_counter()
         model = build(config, 0).to(device)
         settings = vit_train.TrainSettings(steps=TIMED_STEPS + 1, batch_size=BATCH)
         step = vit_train.make_step(model, videos.to_tensor(frames), settings, device)
         step(0)
+        first = time.perf_counter() - start
         times = []
         for index in range(1, TIMED_STEPS + 1):
             start = time.perf_counter()
             step(index)                      # .item() of the loss waits for the device
             times.append(time.perf_counter() - start)
-        store[key] = float(np.median(times))
+        median = float(np.median(times))
+        store[key] = (median, max(0.0, first - median))
     return store[key]
 
 
 def estimated_seconds(config: ViTConfig, steps: int, frames, device: torch.device) -> float | None:
     """The estimated time of `steps` steps, if this session has measured the step time."""
-    seconds = st.session_state.get(_STEP_TIMES, {}).get(_step_key(config, frames, device))
-    return None if seconds is None else steps * seconds
+    found = st.session_state.get(_STEP_TIMES, {}).get(_step_key(config, frames, device))
+    return None if found is None else steps * found[0] + found[1]
 
 
 def estimate(config: ViTConfig, steps: int, frames, device: torch.device) -> Estimate | None:
@@ -62,8 +66,10 @@ def estimate(config: ViTConfig, steps: int, frames, device: torch.device) -> Est
     job = current_job("vit_train")
     if job is not None and job.running and estimated_seconds(config, steps, frames, device) is None:
         return None
-    seconds = measured_step_seconds(config, frames, device)
-    return Estimate((EstimatePart("", seconds, steps, TIMED_STEPS),), device.type)
+    seconds, setup = measured_step_seconds(config, frames, device)
+    return Estimate((EstimatePart("", seconds, steps, TIMED_STEPS),
+                     EstimatePart("set-up (building the model, its first step)", setup, 1, 1, unit="set-up")),
+                    device.type)
 
 
 SOURCES = ["this video", "the 64 training games"]
