@@ -267,10 +267,10 @@ def measure_costs(settings: CostSettings, device: str | torch.device = "cpu",
 
 @dataclass(frozen=True)
 class CostEstimate:
-    """The time a sweep will take, from one call of each method timed now at `probe_side`."""
+    """The time a sweep will take, from calls of each method timed now at `probe_side`."""
 
     probe_side: int
-    attention_s: float        # one call at the probe side, after a warm-up call
+    attention_s: float        # one call at the probe side: the median of 3, after warming up
     conv_s: float
     calls_per_size: int       # warm-up + repeats
     seconds_per_side: tuple[tuple[int, float], ...]
@@ -283,8 +283,8 @@ class CostEstimate:
 @torch.inference_mode()
 def estimate_costs(settings: CostSettings, device: str | torch.device = "cpu", probe_side: int = 24
                    ) -> CostEstimate:
-    """Estimate `measure_costs(settings)`: one call of each method timed now (after a warm-up
-    call) at the largest swept side up to `probe_side`, scaled to every side by theory:
+    """Estimate `measure_costs(settings)`: each method warmed up as the sweep does, then the
+    median of 3 calls timed now at the largest swept side up to `probe_side`, scaled to every side by theory:
     attention by N^2, convolution by N (sides below the probe keep its time, as a call has a
     fixed cost), times the calls each size makes; sizes that will not fit count nothing; the
     warm-up before the sweep counts as WARM_UP_CALLS[0] calls at the smallest side."""
@@ -298,10 +298,11 @@ def estimate_costs(settings: CostSettings, device: str | torch.device = "cpu", p
     conv = nn.Conv2d(C, C, k, padding=k // 2, device="meta").to_empty(device="cpu")
     conv = rng.init_parameters(conv, generator).to(device)
     W = rng.normal((C, C), generator, std=1 / math.sqrt(C)).to(device)
-    times = {"attention": timing.measure(lambda: attention(tokens @ W, tokens @ W, tokens @ W),
-                                         repeats=1, warmup=1, device=device).median,
-             "convolution": timing.measure(lambda: conv(image), repeats=1, warmup=1, device=device).median}
-    calls = settings.warmup + settings.repeats + (1 if device.type == "cuda" else 0)
+    calls = {"attention": lambda: attention(tokens @ W, tokens @ W, tokens @ W), "convolution": lambda: conv(image)}
+    for fn in calls.values():      # as the sweep does: first calls pay one-off costs that are not the work
+        _warm_up(fn, device, lambda: False)
+    times = {name: timing.measure(fn, repeats=3, warmup=0, device=device).median for name, fn in calls.items()}
+    per_size = settings.warmup + settings.repeats + (1 if device.type == "cuda" else 0)
     per_side = []
     for s in sides:
         ratio = (s * s) / (side * side)
@@ -309,14 +310,14 @@ def estimate_costs(settings: CostSettings, device: str | torch.device = "cpu", p
                 {"attention": attention_matrix_bytes(s, C), "convolution": conv_bytes(s, C, k)}.items()}
         seconds = 0.0
         if fits["convolution"]:
-            seconds += calls * times["convolution"] * max(1.0, ratio)
+            seconds += per_size * times["convolution"] * max(1.0, ratio)
             if fits["attention"]:
-                seconds += calls * times["attention"] * max(1.0, ratio ** 2)
+                seconds += per_size * times["attention"] * max(1.0, ratio ** 2)
         per_side.append((s, seconds))
     first = min(1.0, (sides[0] / side) ** 2)
     warm = WARM_UP_CALLS[0] * (times["attention"] * first ** 2 + times["convolution"] * first)
     per_side[0] = (per_side[0][0], per_side[0][1] + warm)
-    return CostEstimate(side, times["attention"], times["convolution"], calls, tuple(per_side))
+    return CostEstimate(side, times["attention"], times["convolution"], per_size, tuple(per_side))
 
 
 def fit_slope(tokens: np.ndarray, milliseconds: np.ndarray, points: int = 4,
