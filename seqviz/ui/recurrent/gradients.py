@@ -131,14 +131,14 @@ PROBE_SCORED = 128       # sequences scored to time the scoring (scaled to capac
 
 def recall_estimate(config: capacity.RecallConfig, device: torch.device) -> Estimate:
     """The time of training `config`: PROBE_STEPS steps of the same model and batch timed now on
-    `device` (median step after a warm-up), plus one scoring of PROBE_SCORED sequences timed now,
-    scaled to the validation set."""
+    `device` (median step after a warm-up), plus one scoring of PROBE_SCORED sequences timed now
+    (after a first, untimed one), scaled to the validation set."""
     probe = dataclasses.replace(config, steps=PROBE_STEPS)
     trained = []
     step = timing.per_reported_step(
         lambda report: trained.append(capacity.train_recall(probe, device, on_progress=report)[0]))
     scoring = timing.measure(lambda: capacity.score_recall(trained[0], config, n=PROBE_SCORED, device=str(device)),
-                             repeats=1, warmup=0)
+                             repeats=1, warmup=1)
     scale = capacity.VAL_SIZE / PROBE_SCORED
     return Estimate((EstimatePart("", step.median, config.steps, len(step.samples)),
                      EstimatePart(f"scoring (timed on {PROBE_SCORED} sequences, × {scale:g})",
