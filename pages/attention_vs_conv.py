@@ -1,19 +1,24 @@
 """Attention versus convolution: conv arithmetic, and the measured cost of both."""
 
+import time
+
 import numpy as np
 import pandas as pd
 import streamlit as st
+import torch
 
 from seqviz.attention import conv
 from seqviz.attention import cost as attention_cost
+from seqviz.core.train import Progress
 from seqviz.plots.attention import attention as plots
 from seqviz.plots.attention.conv import receptive_field_picture
 from seqviz.ui import cards, params, presets, registry, sidebar
 from seqviz.ui import tables as url_tables
 from seqviz.ui.charts import show_chart
+from seqviz.ui.training import Estimate, EstimatePart, current_job, run_training, session_estimate
 
 registry.ensure_router()
-LAST_GOOD, LAST_SWEEP = "conv_last_good_table", "conv_last_sweep"  # this session's last good results
+LAST_GOOD, LAST_SWEEP = "conv_last_good_table", "_conv_last_sweep"  # this session's last good results
 
 st.title("Attention versus convolution")
 presets.picker(__file__)
@@ -80,34 +85,74 @@ def benchmark_settings() -> attention_cost.CostSettings:
         seed=sidebar.seed())
 
 
-def stop_requested() -> bool:
-    """The benchmark's should_stop, asked before every timed call. Reading session state
-    hands control to Streamlit, which delivers a pending click there: Stop (outside the
-    fragment, so its click is not queued behind the run), any other widget outside the
-    fragment, or a closed tab ends the run at this call with Streamlit's own stop signal."""
-    return bool(st.session_state.get("conv_stop", False))
+def benchmark_job(settings: attention_cost.CostSettings, device: str, store: dict):
+    """The benchmark as a job of the training runner: one report per measured size, its rows
+    in store["rows"] as they come; the sweep goes to store[LAST_SWEEP], whole or, after Stop,
+    the sizes measured so far (a sweep marked stopped; none measured: the last sweep stays)."""
+    total = len(attention_cost.sweep_sides(settings))
 
+    def run(on_progress, should_stop):
+        start, rows = time.perf_counter(), []
+        store["rows"] = rows
 
-@st.fragment
-def benchmark(settings: attention_cost.CostSettings, device: str, run_here, stopped: bool) -> None:
-    """Run measures again on every click (never a cached result); the last complete sweep
-    of this session is kept to redraw the page."""
-    if run_here.button("Run benchmark", key="conv_run", type="primary", icon=":material/play_arrow:"):
-        bar = st.progress(0.0, text="warming up")
+        def row_done(row: attention_cost.CostRow) -> None:
+            rows.append(row)
+            on_progress(Progress(len(rows), total, {"attention ms": row.attention_fastest_ms,
+                                                     "convolution ms": row.conv_fastest_ms},
+                                 time.perf_counter() - start))
         try:
-            st.session_state[LAST_SWEEP] = attention_cost.measure_costs(
-                settings, device, lambda f, text: bar.progress(f, text=text), stop_requested)
-        except attention_cost.BenchmarkStopped:
-            st.info("Stopped; nothing was kept from the partial run.", icon=":material/stop:")
-        bar.empty()
-    elif stopped:
-        st.info("Stop pressed: a running benchmark ends at its next measurement and keeps nothing "
-                "from the partial run.", icon=":material/stop:")
-    sweep = st.session_state.get(LAST_SWEEP)
+            sweep = attention_cost.measure_costs(settings, device, should_stop=should_stop, on_row=row_done)
+        except attention_cost.BenchmarkStopped as stopped:
+            sweep = stopped.partial
+        if sweep is not None:
+            store[LAST_SWEEP] = sweep
+        return sweep
+    return run
+
+
+def estimate(settings: attention_cost.CostSettings, device: str) -> Estimate:
+    found = attention_cost.estimate_costs(settings, device)
+    return Estimate(tuple(EstimatePart(f"side {side}", seconds, 1, 1) for side, seconds in found.seconds_per_side),
+                    torch.device(device).type, unit="size", basis=(
+                        f"one call at side {found.probe_side} × {found.probe_side} took "
+                        f"{found.attention_s * 1000:,.2f} ms (attention) and {found.conv_s * 1000:,.2f} ms "
+                        f"(convolution), the median of 3 after warming up; scaled to each side by N² and N, × "
+                        f"{found.calls_per_size} calls per size"))
+
+
+def benchmark(settings: attention_cost.CostSettings, device: str) -> None:
+    """Run measures again on every press (never a cached result), in this session's job, so
+    Stop reaches it at once; the last sweep of this session, whole or partial, stays."""
+    store = st.session_state.setdefault(LAST_SWEEP, {"rows": [], LAST_SWEEP: None})
+    live = st.empty()
+
+    def redraw(_: Progress) -> None:
+        done = list(store["rows"])
+        frame = pd.DataFrame({"tokens N": [r.tokens for r in done],
+                              "attention ms": [r.attention_fastest_ms for r in done],
+                              "convolution ms": [r.conv_fastest_ms for r in done]})
+        with live.container():
+            st.caption(f"Live: fastest call per size, {len(done)} of "
+                       f"{len(attention_cost.sweep_sides(settings))} sizes measured")
+            st.line_chart(frame, x="tokens N", y=["attention ms", "convolution ms"], height=220)
+
+    run_training("conv", benchmark_job(settings, device, store), label="Run benchmark", unit="size",
+                         on_report=redraw, live_curve=False, metric="attention ms",
+                         estimate=session_estimate("conv", (settings, device), lambda: estimate(settings, device)),
+                         describe=lambda p: f"size {p.step} of {p.total} measured · {p.elapsed_s:.1f} s")
+    live.empty()
+    job, sweep = current_job("conv"), store[LAST_SWEEP]
+    if job is not None and job.outcome is not None and job.outcome.stopped and job.outcome.steps_done == 0:
+        st.info("Stopped before the first size was measured: nothing partial to keep"
+                + ("; the last whole sweep is shown." if sweep is not None else "."), icon=":material/stop:")
     if sweep is None:
-        st.caption("Press **Run benchmark**: sizes from 8 × 8 up to the largest side are timed "
-                   f"on {device.upper()}; the defaults take a few seconds on a laptop CPU.")
+        st.caption(f"Press **Run benchmark**: sizes from 8 × 8 up to the largest side are timed on "
+                   f"{device.upper()}; the estimate above says how long that should take.")
         return
+    if sweep.stopped:
+        st.warning(f"Partial result: stopped after {len(sweep.rows)} of "
+                   f"{len(attention_cost.sweep_sides(sweep.settings))} sizes; the sizes measured are shown.",
+                   icon=":material/stop_circle:")
     done = sweep.settings
     if (done, sweep.device) != (settings, device):
         st.caption("These results are for earlier settings; press Run benchmark to update.")
@@ -169,8 +214,5 @@ with cards.question_card(
     expanded=True,
 ):
     chosen = benchmark_settings()
-    run_column, stop_column = st.columns([1, 5])
-    stop_clicked = stop_column.button("Stop", key="conv_stop", icon=":material/stop:",
-                                      help="Stops the benchmark at its next measurement.")
-    benchmark(chosen, str(sidebar.device_for("batched")), run_column, stop_clicked)
+    benchmark(chosen, str(sidebar.device_for("batched")))
     cards.show_code(attention_cost.measure_costs)

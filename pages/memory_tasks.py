@@ -11,7 +11,7 @@ from seqviz.ui import cards, params, presets, registry, sidebar
 from seqviz.ui.charts import show_chart
 from seqviz.ui.recurrent import memory
 from seqviz.ui.recurrent.models import seed_runs, session_results, shipped_model
-from seqviz.ui.training import run_training
+from seqviz.ui.training import run_training, session_estimate
 
 registry.ensure_router()
 
@@ -61,9 +61,11 @@ def training_panel() -> None:
     """Not a fragment: a click inside a running fragment waits for it to end (Streamlit 1.67),
     so Stop could not reach the job; a full rerun interrupts the watching at once."""
     trainable = [configs[k] for k in chosen if k not in too_big]
+    estimate = session_estimate("mem_train", (tuple(trainable), str(device)),
+                                lambda: memory.estimate(trainable, device)) if trainable else None
     run_training("mem_train", memory.train_models(trainable, device, session_results()),
                  label=f"Train {len(trainable)} model(s) on {device.type.upper()}",
-                 describe=memory.describe(trainable))
+                 describe=memory.describe(trainable), estimate=estimate)
     sources = memory.curve_sources(chosen, configs, session_results(), shipped_model)
     st.table(memory.sources_table(sources), hide_index=True)
     shown = {s.kind: s.history for s in sources if s.history}

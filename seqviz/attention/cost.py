@@ -26,7 +26,7 @@ from seqviz.core import memory, rng, timing
 
 __all__ = ["CostSettings", "CostRow", "CostSweep", "OutOfOrder", "BenchmarkStopped", "sweep_sides",
            "attention_matrix_bytes", "conv_bytes", "measure_costs", "fit_slope", "theory_flops",
-           "METHODS"]
+           "estimate_costs", "CostEstimate", "METHODS"]
 
 BYTES = 4  # float32
 SIDES = (8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512)
@@ -35,7 +35,12 @@ WARM_UP_CALLS = (3, 20)  # at least, at most: untimed calls of each method befor
 
 
 class BenchmarkStopped(Exception):
-    """The caller's should_stop returned True; nothing partial is returned."""
+    """The caller's should_stop returned True; `partial` holds the sizes measured before
+    (a CostSweep marked `stopped`, or None when the warm-up had not finished)."""
+
+    def __init__(self, partial: CostSweep | None = None):
+        super().__init__("stopped")
+        self.partial = partial
 
 
 @dataclass(frozen=True)
@@ -91,6 +96,7 @@ class CostSweep:
     rows: tuple[CostRow, ...]
     attention_cold_ms: float
     conv_cold_ms: float
+    stopped: bool = False   # Stop came before every size was measured: the rows are the ones done
 
     @property
     def tokens(self) -> np.ndarray:
@@ -171,14 +177,16 @@ def _warm_up(fn: Callable[[], object], device: torch.device, stop: Callable[[], 
 @torch.inference_mode()
 def measure_costs(settings: CostSettings, device: str | torch.device = "cpu",
                   progress: Callable[[float, str], None] | None = None,
-                  should_stop: Callable[[], bool] | None = None) -> CostSweep:
+                  should_stop: Callable[[], bool] | None = None,
+                  on_row: Callable[[CostRow], None] | None = None) -> CostSweep:
     """Time attention and convolution on each image side; one CostRow per side.
 
     Both methods are warmed up on the smallest side before anything is timed. A side
     whose tensors would exceed the memory budget (seqviz.core.memory.check, capped by
     settings.memory_budget) is skipped with a note, never allocated; an out-of-memory
     error is caught and noted the same way. should_stop is asked before every timed
-    call; when it returns True, BenchmarkStopped is raised and nothing more runs.
+    call; when it returns True, BenchmarkStopped is raised, holding the sizes measured so
+    far, and nothing more runs. `on_row` receives each size's row as soon as it is measured.
     """
     device = torch.device(device)
     progress = progress or (lambda fraction, text: None)
@@ -209,11 +217,16 @@ def measure_costs(settings: CostSettings, device: str | torch.device = "cpu",
     progress(0.0, "warming up")
     first = methods(sides[0])
     cold = {name: _warm_up(fn, device, stop) for name, fn in first.items()}
-    rows = []
+    rows: list[CostRow] = []
+
+    def stopped_here() -> BenchmarkStopped:
+        return BenchmarkStopped(CostSweep(settings, str(device), tuple(rows), cold["attention"],
+                                          cold["convolution"], stopped=True))
+
     for index, side in enumerate(sides):
         progress(index / len(sides), f"side {side} ({side * side:,} tokens)")
         if stop():
-            raise BenchmarkStopped
+            raise stopped_here()
         needs = {"attention": attention_matrix_bytes(side, C), "convolution": conv_bytes(side, C, k)}
         budgets = {name: memory.check(need, device, f"{name} at {side} × {side}", cap=settings.memory_budget)
                    for name, need in needs.items()}
@@ -228,12 +241,12 @@ def measure_costs(settings: CostSettings, device: str | torch.device = "cpu",
                     note = f"{name} skipped: {budgets[name].message}"
                     continue
                 if stop():
-                    raise BenchmarkStopped
+                    raise stopped_here()
                 try:
                     measured = timing.measure(fn, repeats=settings.repeats, warmup=settings.warmup,
                                               device=device, should_stop=stop)
                     if stopped:
-                        raise BenchmarkStopped
+                        raise stopped_here()
                     times[name] = (measured.median * 1000, measured.minimum * 1000)
                     peaks[name], source = _peak(fn, device, needs[name])
                 except torch.OutOfMemoryError:
@@ -245,9 +258,66 @@ def measure_costs(settings: CostSettings, device: str | torch.device = "cpu",
                             conv_ms=times["convolution"][0], conv_fastest_ms=times["convolution"][1],
                             attention_peak_bytes=peaks["attention"], conv_peak_bytes=peaks["convolution"],
                             memory_source=source, note=note))
+        if on_row is not None:
+            on_row(rows[-1])
     progress(1.0, "done")
     return CostSweep(settings=settings, device=str(device), rows=tuple(rows),
                      attention_cold_ms=cold["attention"], conv_cold_ms=cold["convolution"])
+
+
+@dataclass(frozen=True)
+class CostEstimate:
+    """The time a sweep will take, from calls of each method timed now at `probe_side`."""
+
+    probe_side: int
+    attention_s: float        # one call at the probe side: the median of 3, after warming up
+    conv_s: float
+    calls_per_size: int       # warm-up + repeats
+    seconds_per_side: tuple[tuple[int, float], ...]
+
+    @property
+    def seconds(self) -> float:
+        return sum(seconds for _, seconds in self.seconds_per_side)
+
+
+@torch.inference_mode()
+def estimate_costs(settings: CostSettings, device: str | torch.device = "cpu", probe_side: int = 24
+                   ) -> CostEstimate:
+    """Estimate `measure_costs(settings)`: each method warmed up as the sweep does, then the
+    median of 3 calls timed now at the largest swept side up to `probe_side`, scaled to every side by theory:
+    attention by N^2, convolution by N (sides below the probe keep its time, as a call has a
+    fixed cost), times the calls each size makes; sizes that will not fit count nothing; the
+    warm-up before the sweep counts as WARM_UP_CALLS[0] calls at the smallest side."""
+    device = torch.device(device)
+    sides = sweep_sides(settings)
+    side = max([s for s in sides if s <= probe_side] or [sides[0]])
+    generator = rng.torch_generator(settings.seed)
+    C, k = settings.channels, settings.kernel
+    image = torch.randn(1, C, side, side, generator=generator).to(device)  # (1, C, H, W)
+    tokens = image.flatten(2).transpose(1, 2)[0].contiguous()              # (N, C)
+    conv = nn.Conv2d(C, C, k, padding=k // 2, device="meta").to_empty(device="cpu")
+    conv = rng.init_parameters(conv, generator).to(device)
+    W = rng.normal((C, C), generator, std=1 / math.sqrt(C)).to(device)
+    calls = {"attention": lambda: attention(tokens @ W, tokens @ W, tokens @ W), "convolution": lambda: conv(image)}
+    for fn in calls.values():      # as the sweep does: first calls pay one-off costs that are not the work
+        _warm_up(fn, device, lambda: False)
+    times = {name: timing.measure(fn, repeats=3, warmup=0, device=device).median for name, fn in calls.items()}
+    per_size = settings.warmup + settings.repeats + (1 if device.type == "cuda" else 0)
+    per_side = []
+    for s in sides:
+        ratio = (s * s) / (side * side)
+        fits = {name: memory.check(need, device, name, cap=settings.memory_budget).fits for name, need in
+                {"attention": attention_matrix_bytes(s, C), "convolution": conv_bytes(s, C, k)}.items()}
+        seconds = 0.0
+        if fits["convolution"]:
+            seconds += per_size * times["convolution"] * max(1.0, ratio)
+            if fits["attention"]:
+                seconds += per_size * times["attention"] * max(1.0, ratio ** 2)
+        per_side.append((s, seconds))
+    first = min(1.0, (sides[0] / side) ** 2)
+    warm = WARM_UP_CALLS[0] * (times["attention"] * first ** 2 + times["convolution"] * first)
+    per_side[0] = (per_side[0][0], per_side[0][1] + warm)
+    return CostEstimate(side, times["attention"], times["convolution"], per_size, tuple(per_side))
 
 
 def fit_slope(tokens: np.ndarray, milliseconds: np.ndarray, points: int = 4,

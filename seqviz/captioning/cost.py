@@ -120,18 +120,24 @@ def measure_cost(model: Captioner, frames: np.ndarray, device: torch.device | st
     device = torch.device(device)
     frames = np.asarray(frames)
     kind = model.config.kind
-    here = model if next(model.parameters()).device == device else _copy_to(model, device)
-    if kind == "live":
-        def call():
-            return inference.stream(here, frames, wait_k=wait_k, redecode=redecode)
-    else:
-        def call():
-            return inference.describe(here, frames)
+    call = one_call(model, frames, device, wait_k=wait_k, redecode=redecode)
     with torch.inference_mode():
         timed = timing.measure(call, repeats=repeats, warmup=1, device=device, should_stop=should_stop)
         peak, source = peak_bytes(call, device)
     return Cost(kind, device.type, len(frames), timed.median, timed.minimum, peak, source,
                 sum(p.numel() for p in model.parameters()), parameter_bytes(model), len(timed.samples))
+
+
+def one_call(model: Captioner, frames: np.ndarray, device: torch.device | str, *, wait_k: int = 1,
+             redecode: bool = False) -> Callable[[], object]:
+    """The call `measure_cost` times: caption the clip once (the live model streams it under
+    wait-k, or re-decoding), with the model on `device`."""
+    device = torch.device(device)
+    frames = np.asarray(frames)
+    here = model if next(model.parameters()).device == device else _copy_to(model, device)
+    if model.config.kind == "live":
+        return lambda: inference.stream(here, frames, wait_k=wait_k, redecode=redecode)
+    return lambda: inference.describe(here, frames)
 
 
 def _copy_to(model: Captioner, device: torch.device) -> Captioner:

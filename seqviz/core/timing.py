@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import torch
 
-__all__ = ["Timing", "measure", "interleaved"]
+__all__ = ["Timing", "measure", "interleaved", "per_reported_step"]
 
 
 @dataclass(frozen=True)
@@ -82,3 +82,21 @@ def interleaved(fns: dict[str, Callable[[], object]], *, rounds: int = 5, warmup
         for name, fn in fns.items():
             samples[name].append(_one(fn, device))
     return {name: _timing(values) for name, values in samples.items()}
+
+
+def per_reported_step(run: Callable[[Callable[[object], None]], object], *, warmup: int = 1,
+                      step_of: Callable[[object], int] = lambda progress: progress.step) -> Timing:
+    """Seconds per step of a short training run, timed between its progress reports.
+
+    `run(on_progress)` trains a few steps of the real configuration (a probe), calling
+    `on_progress` after steps; the time between two reports divided by the steps between
+    them is one sample, and the first `warmup` reports are not counted (the first steps
+    pay for allocation and lazy set-up). Used to estimate a whole run before it starts.
+    """
+    stamps: list[tuple[int, float]] = []
+    run(lambda progress: stamps.append((step_of(progress), time.perf_counter())))
+    kept = stamps[max(0, warmup - 1):] if warmup > 0 else stamps
+    samples = [(t2 - t1) / max(1, s2 - s1) for (s1, t1), (s2, t2) in zip(kept, kept[1:])]
+    if not samples:
+        raise ValueError("the probe reported fewer than two steps after its warm-up")
+    return _timing(samples)

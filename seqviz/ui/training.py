@@ -8,6 +8,12 @@ Pressing Stop sets the job's flag (the button's on_click); the loop checks it be
 every step and ends there, so the weights and curves trained so far stay, and the
 outcome says where it stopped. Closing the tab ends the session and stops the job too.
 
+Before a run starts, its time is estimated from a measurement (an `Estimate`: a few
+steps of the same configuration timed just now, in this process, on the chosen device,
+then extrapolated), never a constant; while it runs, a live curve of its loss (or another
+metric) is drawn; once it is stopped, the curve so far stays, marked partial, and the
+page keeps what was trained.
+
 Call it outside any `st.fragment`: in Streamlit 1.67 a click on a widget inside a
 fragment that is still running is queued until that run ends, so its Stop would only
 arrive once training is over; a click outside fragments reruns the app and interrupts
@@ -24,12 +30,85 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import pandas as pd
 import streamlit as st
 
 from seqviz.core.train import NonFiniteLoss, Progress
 
 POLL_S = 0.2
+CURVE_EVERY_S = 1.0      # the live curve is redrawn at most this often
+CURVE_POINTS = 300       # and with at most about this many points, so the browser keeps up (and Stop arrives)
 _JOBS = "_seqviz_training_jobs"
+_ESTIMATES = "_seqviz_estimates"
+
+
+def format_duration(seconds: float) -> str:
+    """'0.4 s', '12 s', '3 min 05 s': a time as a person reads it."""
+    if seconds < 10:
+        return f"{seconds:.1f} s"
+    if seconds < 60:
+        return f"{seconds:.0f} s"
+    minutes, rest = divmod(round(seconds), 60)
+    return f"{minutes} min {rest:02d} s"
+
+
+def _milliseconds(seconds: float) -> str:
+    ms = seconds * 1000
+    return f"{ms:,.2f} ms" if ms < 10 else f"{ms:,.0f} ms"
+
+
+@dataclass(frozen=True)
+class EstimatePart:
+    """One kind of work in a run: its measured time per unit and how many units the run does."""
+
+    name: str             # "RNN (tanh)", "step", "test-set measurement", ...
+    seconds_each: float   # measured just now: the median over `timed` units
+    count: int            # units in the whole run
+    timed: int            # units timed for the measurement
+    unit: str = ""        # its own unit ("evaluation"); empty: the estimate's unit, counted in its total
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """The estimated time of a run, extrapolated from a probe measured in this process."""
+
+    parts: tuple[EstimatePart, ...]
+    device: str           # where the probe ran: "cpu", "cuda"
+    unit: str = "step"
+    basis: str = ""       # how the parts were measured, when the parts themselves are too many to list
+
+    @property
+    def seconds(self) -> float:
+        return sum(part.seconds_each * part.count for part in self.parts)
+
+    @property
+    def units(self) -> int:
+        return sum(part.count for part in self.parts if not part.unit)
+
+    @property
+    def text(self) -> str:
+        measured = "; ".join(
+            f"{part.name + ': ' if part.name else ''}{_milliseconds(part.seconds_each)} per {part.unit or self.unit} "
+            f"over {part.timed} timed {part.unit or self.unit}{'s' if part.timed != 1 else ''}, × {part.count:,}"
+            for part in self.parts) if not self.basis else self.basis
+        return (f"Estimated {format_duration(self.seconds)} for {self.units:,} {self.unit}s (measured: "
+                f"{measured}, just now on {self.device.upper()} in this session; other work on the machine "
+                "can change it).")
+
+
+def session_estimate(key: str, settings: Any, measure: Callable[[], Estimate]) -> Estimate | None:
+    """The estimate for the run of `key` with `settings` (hashable), measured once per
+    settings in this session by `measure()` (a probe of the same configuration, timed now).
+    Not measured while the job of `key` runs: the probe would slow both and skew itself."""
+    store = st.session_state.setdefault(_ESTIMATES, {})
+    found = store.get((key, settings))
+    if found is not None:
+        return found
+    job = current_job(key)
+    if job is not None and job.running:
+        return None
+    store[(key, settings)] = found = measure()
+    return found
 
 
 @dataclass(frozen=True)
@@ -43,15 +122,20 @@ class TrainingOutcome:
     error: str | None        # a message to show, when it failed
     elapsed_s: float
     number: int = 1          # the how-manieth run of this button in the session
+    estimate_s: float | None = None  # the time estimated before it started
+    unit: str = "step"
 
     @property
     def summary(self) -> str:
         if self.error:
-            return f"Run {self.number} failed at step {self.steps_done:,} of {self.total:,}: {self.error}"
+            return f"Run {self.number} failed at {self.unit} {self.steps_done:,} of {self.total:,}: {self.error}"
         if self.stopped:
-            return (f"Run {self.number} stopped at step {self.steps_done:,} of {self.total:,} after "
-                    f"{self.elapsed_s:.1f} s; what was trained so far is kept.")
-        return f"Run {self.number} finished {self.total:,} steps in {self.elapsed_s:.1f} s."
+            return (f"Run {self.number} stopped at {self.unit} {self.steps_done:,} of {self.total:,} after "
+                    f"{self.elapsed_s:.1f} s; what was done so far is kept, marked partial.")
+        compared = ("" if not self.estimate_s else
+                    f" (estimated {format_duration(self.estimate_s)} before it started: it took "
+                    f"{self.elapsed_s / self.estimate_s:.2f}× the estimate)")
+        return f"Run {self.number} finished {self.total:,} {self.unit}s in {self.elapsed_s:.1f} s{compared}."
 
 
 class _Stopped(Exception):
@@ -66,9 +150,14 @@ class TrainingJob:
     """
 
     def __init__(self, train: Callable[..., Any], session_alive: Callable[[], bool] = lambda: True,
-                 number: int = 1):
+                 number: int = 1, estimate_s: float | None = None, unit: str = "step",
+                 metric: str = "loss"):
         self._train = train
         self.number = number
+        self.estimate_s = estimate_s
+        self.unit = unit
+        self.metric = metric
+        self.curve: list[tuple[int, float]] = []   # (step, metric) at every report: the live curve
         self._session_alive = session_alive
         self._stop = threading.Event()
         self.latest: Progress | None = None
@@ -100,6 +189,9 @@ class TrainingJob:
 
     def _on_progress(self, progress: Progress) -> None:
         self.latest = progress
+        value = progress.metrics.get(self.metric)
+        if value is not None:
+            self.curve.append((progress.step, float(value)))
         if not self._takes_stop_flag and self.should_stop():
             raise _Stopped
 
@@ -129,7 +221,8 @@ class TrainingJob:
         steps = latest.step if latest else 0
         total = latest.total if latest else 0
         self.outcome = TrainingOutcome(result, steps, total, self._stop.is_set() and steps < total, error,
-                                       time.perf_counter() - self._start, self.number)
+                                       time.perf_counter() - self._start, self.number, self.estimate_s,
+                                       self.unit)
 
 
 def _session_alive_check() -> Callable[[], bool]:
@@ -162,11 +255,13 @@ def _stop_job(key: str) -> None:
         job.stop()
 
 
-def start_job(key: str, train: Callable[..., Any]) -> TrainingJob:
+def start_job(key: str, train: Callable[..., Any], estimate: Estimate | None = None, unit: str = "step",
+              metric: str = "loss") -> TrainingJob:
     """Start `train` in a thread of this session, under `key` (used directly by tests)."""
     from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
     previous = current_job(key)
-    job = TrainingJob(train, _session_alive_check(), previous.number + 1 if previous else 1)
+    job = TrainingJob(train, _session_alive_check(), previous.number + 1 if previous else 1,
+                      None if estimate is None else estimate.seconds, unit, metric)
     ctx = get_script_run_ctx()
     if ctx is not None:  # the train function may keep its state in st.session_state
         add_script_run_ctx(job.thread, ctx)
@@ -176,29 +271,38 @@ def start_job(key: str, train: Callable[..., Any]) -> TrainingJob:
 
 def run_training(key: str, train: Callable[..., Any], *, label: str = "Train",
                  describe: Callable[[Progress], str] | None = None,
-                 on_report: Callable[[Progress], None] | None = None) -> Any | None:
-    """Draw Train / Stop and, once Train is pressed, watch the job until it ends.
+                 on_report: Callable[[Progress], None] | None = None,
+                 estimate: Estimate | None = None, live_curve: bool = True,
+                 metric: str = "loss", unit: str = "step") -> Any | None:
+    """Draw the estimate, Train / Stop and, once Train is pressed, watch the job until it ends.
 
     `train(on_progress, should_stop)` runs the loop (seqviz.core.train.train_loop); a
     train function of `on_progress` alone is stopped at its next report. Returns what
     `train` returned, once, on the run in which the job ends; None otherwise. How the
     last job ended (finished, stopped at step k of n, failed) is shown on every run.
-    `on_report` may redraw a live chart at each new report (in the page's thread).
+    `estimate` (from `session_estimate`) is shown before the buttons and compared with
+    the time the run took. While it runs, the live curve of `metric` (from the reports)
+    is drawn unless `live_curve` is False (a page drawing its own passes `on_report`,
+    which may redraw a chart at each new report, in the page's thread); after Stop the
+    curve so far stays, marked partial.
     """
     job = current_job(key)
+    if estimate is not None:
+        st.caption(estimate.text)
     left, right = st.columns([1, 1])
     start = left.button(label, key=f"{key}_start", type="primary", icon=":material/play_arrow:")
     right.button("Stop", key=f"{key}_stop", icon=":material/stop:",
                  on_click=_stop_job, args=(key,),
-                 help="Stops training before its next step; the weights and curves so far are kept.")
+                 help="Stops the run before its next step; what was done so far is kept, marked partial.")
     if start and job is not None and job.running:
-        st.info("Training is already running; press Stop first to start again.", icon=":material/info:")
+        st.info("This is already running; press Stop first to start again.", icon=":material/info:")
     elif start:
-        job = start_job(key, train)
+        job = start_job(key, train, estimate, unit, metric)
     if job is None:
         return None
+    chart = st.empty() if live_curve else None
     if job.running:
-        _watch(job, describe, on_report)
+        _watch(job, describe, on_report, chart)
     outcome = job.wait()
     if outcome is None:
         return None
@@ -208,6 +312,12 @@ def run_training(key: str, train: Callable[..., Any], *, label: str = "Train",
         st.warning(outcome.summary, icon=":material/stop_circle:")
     else:
         st.caption(outcome.summary)
+    if chart is not None:
+        if outcome.stopped and job.curve:
+            _draw_curve(chart, job, f"Partial run: {job.metric} up to {job.unit} {outcome.steps_done:,} of "
+                                    f"{outcome.total:,} (stopped)")
+        else:
+            chart.empty()
     if job.consumed:
         return None
     job.consumed = True
@@ -219,11 +329,24 @@ def _describe(progress: Progress) -> str:
             f"{progress.metrics.get('loss', float('nan')):.4f} · {progress.elapsed_s:.1f} s")
 
 
+def _draw_curve(chart: Any, job: TrainingJob, title: str) -> None:
+    """The job's curve so far, in its placeholder: a title line and a line chart."""
+    points = list(job.curve)
+    if len(points) > CURVE_POINTS:               # every stride-th point, and always the last
+        stride = -(-len(points) // CURVE_POINTS)
+        points = points[::stride] + ([points[-1]] if (len(points) - 1) % stride else [])
+    with chart.container():
+        st.caption(title)
+        st.line_chart(pd.DataFrame(points, columns=[job.unit, job.metric]), x=job.unit, y=job.metric,
+                      height=220)
+
+
 def _watch(job: TrainingJob, describe: Callable[[Progress], str] | None,
-           on_report: Callable[[Progress], None] | None) -> None:
-    """Redraw the bar until the job ends; a click elsewhere interrupts this, never the job."""
+           on_report: Callable[[Progress], None] | None, chart: Any = None) -> None:
+    """Redraw the bar (and the live curve) until the job ends; a click elsewhere interrupts
+    this, never the job."""
     bar = st.progress(0.0, text="starting…")
-    shown = None
+    shown, drawn = None, 0.0
     while job.running:
         progress = job.latest
         if progress is not None and progress is not shown:
@@ -231,8 +354,13 @@ def _watch(job: TrainingJob, describe: Callable[[Progress], str] | None,
             text = (describe or _describe)(progress)
             if job.should_stop():
                 text = "stopping after this step… " + text
+            elif job.estimate_s:
+                text += f" · estimated {format_duration(job.estimate_s)} in all"
             bar.progress(min(1.0, progress.fraction), text=text)
             if on_report is not None:
                 on_report(progress)
+            if chart is not None and job.curve and time.perf_counter() - drawn >= CURVE_EVERY_S:
+                drawn = time.perf_counter()
+                _draw_curve(chart, job, f"Live: {job.metric} at {job.unit} {progress.step:,} of {progress.total:,}")
         job.wait(POLL_S)
     bar.empty()

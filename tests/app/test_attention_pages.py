@@ -162,7 +162,8 @@ def tiny_benchmark(at):
 
 def test_benchmark_button_runs_a_tiny_sweep_and_skips_oversize_sizes():
     at = tiny_benchmark(open_page(CONV))
-    at.button(key="conv_run").click().run()
+    assert "Estimated" in " ".join(c.value for c in at.caption)   # before the run: from a probe timed now
+    at.button(key="conv_start").click().run()
     assert_clean(at)
     results = at.dataframe[-1].value
     assert results["side"].tolist() == [8, 12, 16, 24, 32]
@@ -174,28 +175,38 @@ def test_benchmark_button_runs_a_tiny_sweep_and_skips_oversize_sizes():
     assert "its first, cold call took" in " ".join(c.value for c in at.caption)
 
 
-def test_every_press_of_run_measures_again_and_stop_keeps_the_last_result(monkeypatch):
+def test_every_press_of_run_measures_again_and_stop_keeps_the_partial_result(monkeypatch):
     from seqviz.attention import cost
     calls = []
     real = cost.measure_costs
 
-    def counting(settings, device, progress=None, should_stop=None):
+    def counting(settings, device, progress=None, should_stop=None, on_row=None):
         calls.append(should_stop)
-        return real(settings, device, progress, should_stop)
+        return real(settings, device, progress, should_stop, on_row)
 
     monkeypatch.setattr(cost, "measure_costs", counting)
     at = tiny_benchmark(open_page(CONV))
-    at.button(key="conv_run").click().run()
+    at.button(key="conv_start").click().run()
     first = at.dataframe[-1].value
-    at.button(key="conv_run").click().run()
+    at.button(key="conv_start").click().run()
     assert_clean(at)
     assert len(calls) == 2  # measured twice, never replayed from a cache
-    assert calls[0]() is False  # the page's should_stop: nothing asked to stop
+    assert calls[0]() is False  # the job's should_stop: nothing asked to stop
     assert at.dataframe[-1].value["side"].tolist() == first["side"].tolist()
-    at.button(key="conv_stop").click().run()
+    assert "Run 2 finished 5 sizes" in " ".join(c.value for c in at.caption)
+
+    def stopping(settings, device, progress=None, should_stop=None, on_row=None):
+        def stop_after_two():          # what Stop's flag does once two sizes are measured
+            return should_stop() or len(rows) >= 2
+        rows = []
+        return real(settings, device, progress, stop_after_two, lambda row: (rows.append(row), on_row(row)))
+
+    monkeypatch.setattr(cost, "measure_costs", stopping)
+    at.button(key="conv_start").click().run()
     assert_clean(at)
-    assert "Stop pressed" in " ".join(i.value for i in at.info)
-    assert len(calls) == 2 and at.dataframe[-1].value["side"].tolist() == [8, 12, 16, 24, 32]
+    notes = " ".join(w.value for w in at.warning)
+    assert "Partial result: stopped after 2 of 5 sizes" in notes
+    assert at.dataframe[-1].value["side"].tolist() == [8, 12]   # the partial sweep is kept and shown
 
 
 @pytest.mark.parametrize("page,query,words", [

@@ -6,6 +6,7 @@ import re
 import cv2
 import numpy as np
 
+from seqviz.ui.training import format_duration
 from tests.apptest_helpers import assert_clean, open_page, open_tab
 
 PAGE = "pages/predictive_vit.py"
@@ -113,13 +114,13 @@ def test_the_estimate_before_training_comes_from_a_step_time_measured_in_this_se
     at.select_slider(key="vit_steps").set_value(300).run()
     times = at.session_state["_vit_step_times"]
     assert len(times) == 1
-    (seconds,) = times.values()
-    assert 0 < seconds < 30
-    assert f"Estimated time for 300 steps: {300 * seconds:,.0f} s" in _captions(at)
-    assert f"took {seconds * 1000:,.0f} ms" in _captions(at)
+    ((seconds, setup),) = times.values()
+    assert 0 < seconds < 30 and setup >= 0
+    assert f"Estimated {format_duration(300 * seconds + setup)} for 300 steps (measured: " in _captions(at)
+    assert "per step over 5 timed steps, × 300; set-up (building the model, its first step): " in _captions(at)
     at.select_slider(key="vit_steps").set_value(1000).run()    # same configuration: not timed again
     assert at.session_state["_vit_step_times"] == times
-    assert f"Estimated time for 1,000 steps: {1000 * seconds:,.0f} s" in _captions(at)
+    assert f"Estimated {format_duration(1000 * seconds + setup)} for 1,000 steps" in _captions(at)
 
 
 def test_the_ablation_tab_measures_every_variant_and_seed_and_says_what_it_measured():
@@ -195,7 +196,8 @@ def test_training_makes_this_sessions_model_and_selects_it_every_time():
     assert "training run 1 in this session" in " ".join(c.value for c in at.caption)
     assert "10 steps on CPU" in " ".join(c.value for c in at.caption)
     assert own.estimate_s > 0 and own.steps_asked == 10
-    assert f"estimated {own.estimate_s:,.0f} s for 10 steps before it started" in _captions(at)
+    assert f"estimated {format_duration(own.estimate_s)} for 10 steps before it started" in _captions(at)
+    assert "partial" not in _captions(at)
     at.slider(key="vit_t").set_value(50).run()            # the rest of the page uses it
     assert_clean(at)
     assert at.session_state["vit_tab"] == "Train your own"  # training kept the tab open

@@ -31,6 +31,9 @@ def test_memory_page_shows_shipped_curves_then_trains_live():
     at.select_slider(key="mem_len").set_value(10).run()
     assert "Press Train" in _texts(at.info)
     assert set(_sources(at)["curve from"]) == {"not trained"}
+    estimate = next(c.value for c in at.caption if c.value.startswith("Estimated"))   # before Train: timed now
+    assert "for 30 steps (measured: RNN (tanh): " in estimate and "per step over 10 timed steps, × 10" in estimate
+    assert "just now on CPU" in estimate
     at.button(key="mem_train_start").click().run()
     assert_clean(at)
     assert "(this session)" in at.get("plotly_chart")[0].proto.spec
@@ -81,13 +84,15 @@ def test_stop_leaves_a_stopped_state_with_the_curves_so_far():
     pressing.join()
     assert_clean(at)
     warning = _texts(at.warning)
-    assert "Run 1 stopped at step" in warning and "of 4,800" in warning
+    assert "Run 1 stopped at step" in warning and "of 4,800" in warning and "marked partial" in warning
     stopped_at = int(warning.split("stopped at step ")[1].split(" ")[0].replace(",", ""))
     assert 60 <= stopped_at < 4800
     sources = _sources(at)
     assert sources.loc["RNN (tanh)", "training"].startswith("stopped at step")
+    assert sources.loc["RNN (tanh)", "curve from"] == "this session, partial"
+    assert f"Partial run: loss up to step {stopped_at:,} of 4,800 (stopped)" in _texts(at.caption)
     assert sources.loc["LSTM", "curve from"] == "not trained"          # never started: said, not hidden
-    assert "(this session)" in at.get("plotly_chart")[0].proto.spec     # the curve so far stays
+    assert "(this session, partial)" in at.get("plotly_chart")[0].proto.spec   # the curve so far stays
     at.select_slider(key="mem_lr").set_value(0.01).run()                 # a later rerun keeps the state
     assert "Run 1 stopped at step" in _texts(at.warning)
 
@@ -200,6 +205,7 @@ def test_gradients_page_capacity_figure_and_live_point():
     assert "trainability, not capacity" in text
     at.select_slider(key="cap_hid").set_value(4)
     at.select_slider(key="cap_k").set_value(1).run()
+    assert "per step over 3 timed steps, × 1,000; scoring (timed on 128 sequences" in _texts(at.caption)
     at.button(key="cap_train_start").click().run()
     assert_clean(at)
     metrics = {m.label: m.value for m in at.metric}

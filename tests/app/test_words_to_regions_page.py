@@ -136,6 +136,8 @@ def test_training_both_models_here_shows_curves_and_drawings_of_this_session():
     at = open_page(PAGE, {"wr_live_steps": "100", "seed": "7"})
     assert_clean(at)
     assert at.button(key="wr_live_start").label.startswith("Train both models here (100 steps each, seed 7)")
+    estimate = " ".join(c.value for c in at.caption if c.value.startswith("Estimated"))   # timed before Train
+    assert "for 100 steps (measured: both models: " in estimate and "curve points: " in estimate
     for run in (1,):                       # pressed twice in two sessions by the browser test
         at.button(key="wr_live_start").click().run()
         assert_clean(at)

@@ -148,3 +148,25 @@ def test_out_of_order_finds_a_smaller_size_slower_than_a_larger_one():
     busy = cost.CostSweep(TINY, "cpu", (row(8, 170.0, 30.0), row(16, 0.2, 0.1), row(32, np.nan, 0.4)), 1.0, 1.0)
     assert busy.out_of_order("attention") == cost.OutOfOrder(8, 170.0, 16, 0.2)
     assert busy.out_of_order("convolution") == cost.OutOfOrder(8, 30.0, 16, 0.1)
+
+
+def test_a_stopped_sweep_keeps_the_sizes_measured_before_stop():
+    settings = cost.CostSettings(max_side=32, channels=4, repeats=1)
+    rows = []
+    with pytest.raises(cost.BenchmarkStopped) as stopped:
+        cost.measure_costs(settings, "cpu", should_stop=lambda: len(rows) >= 2, on_row=rows.append)
+    partial = stopped.value.partial
+    assert partial.stopped and [r.side for r in partial.rows] == [8, 12] == [r.side for r in rows]
+
+
+def test_the_estimate_is_scaled_from_one_call_of_each_method_timed_now(monkeypatch):
+    settings = cost.CostSettings(max_side=64, channels=4, repeats=2, memory_budget=2**22)
+    found = cost.estimate_costs(settings, "cpu", probe_side=16)
+    assert found.probe_side == 16 and found.attention_s > 0 and found.conv_s > 0
+    assert found.calls_per_size == settings.warmup + settings.repeats
+    per_side = dict(found.seconds_per_side)
+    assert list(per_side) == cost.sweep_sides(settings)
+    conv_only = found.calls_per_size * found.conv_s * (64 * 64) / (16 * 16)
+    assert per_side[64] == pytest.approx(conv_only)    # the N x N matrices do not fit 4 MiB: conv alone
+    both_24 = found.calls_per_size * (found.conv_s * 2.25 + found.attention_s * 2.25 ** 2)
+    assert per_side[24] == pytest.approx(both_24) and found.seconds == pytest.approx(sum(per_side.values()))

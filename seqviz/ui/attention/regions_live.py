@@ -13,19 +13,40 @@ import streamlit as st
 
 from seqviz.attention import regions_experiment as experiment
 from seqviz.attention import regions_explain as explain
-from seqviz.attention import scenes
+from seqviz.attention import regions_train, scenes
+from seqviz.core import timing
 from seqviz.core.train import Progress
 from seqviz.plots.attention import regions as plots
 from seqviz.plots.vit import image_panels
 from seqviz.ui import params
 from seqviz.ui.attention.regions import first_step_at, verdicts
 from seqviz.ui.charts import show_chart
-from seqviz.ui.training import run_training
+from seqviz.ui.training import Estimate, EstimatePart, run_training, session_estimate
 
 STATE = "_wr_live"
 STEPS = (100, 200, 300, 500, 800, 1200, 2000)
 EVALUATE_EVERY = 50
 TEST_PER_COUNT = 50          # the curves while training; the final table reads the whole test set
+
+
+def estimate(seed: int, settings: experiment.TrainSettings) -> Estimate:
+    """The time of a run, timed now on this machine: a step of both models (as the run steps
+    them, on a fresh batch; the median of 2 after a warm-up) and one measurement of both on the
+    curves' test sentences; the final table reads the whole test set, so its time is that
+    measurement's scaled by the number of sentences."""
+    models = {variant: regions_train.new_model(regions_train.RegionsConfig(variant), seed)
+              for variant in ("attention", "one-vector")}
+    steppers = [regions_train.stepper(model, seed, settings) for model in models.values()]
+    step = timing.measure(lambda: [stepper() for stepper in steppers], repeats=2, warmup=1)
+    test = experiment.test_set(TEST_PER_COUNT)
+    curve = timing.measure(lambda: [experiment.measure(m, v, seed, test) for v, m in models.items()],
+                           repeats=1, warmup=0)
+    measurements = -(-settings.steps // EVALUATE_EVERY)
+    return Estimate((EstimatePart("both models", step.median, settings.steps, len(step.samples)),
+                     EstimatePart("curve points", curve.median, measurements, 1, unit="measurement"),
+                     EstimatePart(f"final test (× {experiment.TEST_PER_COUNT / TEST_PER_COUNT:g} the sentences)",
+                                  curve.median * experiment.TEST_PER_COUNT / TEST_PER_COUNT, 1, 1,
+                                  unit="measurement")), "cpu")
 
 
 def _state() -> dict[str, Any]:
@@ -59,7 +80,8 @@ def _summary(state: dict[str, Any]) -> str:
                for variant in ("attention", "one-vector")}
     when = "; ".join(f"{plots.VARIANT_NAMES[v]} {'at step ' + format(s, ',') if s else 'not within the run'}"
                      for v, s in reached.items())
-    partial = "" if done == settings.steps else f" (stopped: {done:,} of {settings.steps:,} steps, kept as they are)"
+    partial = ("" if done == settings.steps else
+               f" (partial: stopped at step {done:,} of {settings.steps:,}, the models kept as they are)")
     return (f"Trained here from seed {seed} for {done:,} steps{partial}, on sentences of one to "
             f"{settings.most_objects} objects. Four-object test sentences drawn entirely right "
             f"({experiment.TEST_PER_COUNT} of them): cross-attention **{four['attention']:.1%}**, one vector "
@@ -87,12 +109,15 @@ def live_training(seed: int, scene: scenes.Scene) -> None:
                                key=f"wr_live_progress_{drawn['times']}")
 
     run_training("wr_live", _job(seed, settings, state), on_report=redraw,
-                 label=f"Train both models here ({steps:,} steps each, seed {seed})")
+                 label=f"Train both models here ({steps:,} steps each, seed {seed})", live_curve=False,
+                 estimate=session_estimate("wr_live", (seed, settings), lambda: estimate(seed, settings)))
     if "models" not in state:
         return
     chart.empty()
     st.markdown(_summary(state))
-    show_chart(_curves(state["curve"], "Trained here: four-object test sentences drawn right"),
+    trained = ("Trained here" if state["done"] == state["settings"].steps else
+               f"Trained here, partial (stopped at step {state['done']:,} of {state['settings'].steps:,})")
+    show_chart(_curves(state["curve"], f"{trained}: four-object test sentences drawn right"),
                key="wr_live_curves", filename="trained_here_curves")
     results = {variant: explain.draw(model, scene) for variant, model in state["models"].items()}
     asked = scenes.render(np.array([results["attention"].asked]))[0]

@@ -4,22 +4,28 @@ the frames a chosen word looked at most, and what hard attention at inference ch
 
 from __future__ import annotations
 
+import time
+
 import pandas as pd
 import streamlit as st
 
-from seqviz.captioning import metrics, summary, timeline
+from seqviz.captioning import inference, metrics, summary, timeline
 from seqviz.captioning.inference import Decoded
 from seqviz.captioning.models import ATTENTION_MODES
+from seqviz.core import timing
+from seqviz.core.train import Progress
 from seqviz.plots import captioning as plots
+from seqviz.recurrent.cells import run_sequential
 from seqviz.ui import params
 from seqviz.ui.captioning import shipped
 from seqviz.ui.captioning.clips import Shown
 from seqviz.ui.charts import show_chart
+from seqviz.ui.training import Estimate, EstimatePart, run_training, session_estimate
 
 MODE_NAMES = {"soft": "soft (weighted average)", "argmax": "hard: the frame of largest α",
               "sample": "hard: a frame drawn from α"}
 WORD_KEY = "cap_word"
-_ASKED = "_cap_modes_asked"          # (variant, seed) pairs whose test-set modes this session asked for
+_ASKED = "_cap_modes_asked"          # (variant, seed) -> {mode: ModeScore} this session computed (all or some)
 
 
 def _live_wait_k(wait_k: int, redecode: bool) -> int | None:
@@ -119,23 +125,62 @@ def modes_table(shown: Shown, variant: str, seed: int, wait_k: int, redecode: bo
     return pd.DataFrame(rows)
 
 
+PROBE_CLIPS = 10          # test clips captioned to time the estimate
+
+
+def modes_estimate(variant: str, seed: int) -> Estimate:
+    """The time of captioning every test clip under each mode: PROBE_CLIPS clips captioned
+    now (soft attention, after a warm-up of one clip), scaled to the test set, × the modes."""
+    captioner, clips = shipped.model(variant, seed), shipped.tests()
+    probe = clips.frames[:PROBE_CLIPS]
+    once = run_sequential(lambda: timing.measure(lambda: inference.captions(captioner, probe), repeats=1,
+                                                 warmup=0))
+    per_mode = once.median / len(probe) * len(clips.clips)
+    return Estimate(tuple(EstimatePart(MODE_NAMES[mode], per_mode, 1, 1) for mode in ATTENTION_MODES), "cpu",
+                    unit="mode", basis=f"{len(probe)} test clips captioned in {once.median * 1000:,.0f} ms, scaled "
+                                       f"to the {len(clips.clips)} test clips, × {len(ATTENTION_MODES)} modes")
+
+
+def _modes_job(variant: str, seed: int, store: dict):
+    """Caption the test set under each mode in turn (one report per mode); the scores so far go
+    to store[(variant, seed)] as they come, so a Stop keeps the modes done."""
+    def run(on_progress, should_stop):
+        scores, start = {}, time.perf_counter()
+        store[(variant, seed)] = scores
+        for index, mode in enumerate(ATTENTION_MODES):
+            if should_stop():
+                break
+            scores[mode] = shipped.mode_score(variant, seed, mode)
+            on_progress(Progress(index + 1, len(ATTENTION_MODES), {"order right (%)": 100 * scores[mode].order},
+                                 time.perf_counter() - start))
+        return scores
+    return run
+
+
 def test_set_modes(variant: str, seed: int) -> None:
-    """Order accuracy under each mode on the test clips, computed when asked."""
-    asked = st.session_state.setdefault(_ASKED, set())
-    if st.button("Compute on the test set", key="cap_modes_run", icon=":material/calculate:",
-                 help=f"Captions all {len(shipped.tests().clips)} test clips three times with the "
-                      f"{variant} model of seed {seed}."):
-        asked.add((variant, seed))
-    if (variant, seed) not in asked:
+    """Order accuracy under each mode on the test clips, computed when asked (a job: estimate
+    before, live scores while it runs, the modes done kept after Stop)."""
+    store = st.session_state.setdefault(_ASKED, {})
+    run_training("cap_modes", _modes_job(variant, seed, store), label="Compute on the test set", unit="mode",
+                 metric="order right (%)",
+                 estimate=session_estimate("cap_modes", (variant, seed), lambda: modes_estimate(variant, seed)),
+                 describe=lambda p: f"{p.step} of {p.total} modes captioned · {p.elapsed_s:.1f} s")
+    scores = store.get((variant, seed))
+    if scores is None:
         st.caption(f"Press the button to caption the {len(shipped.tests().clips)} test clips under each mode "
                    f"with the {summary_name(variant)} model of seed {seed}.")
         return
-    with st.spinner("Captioning the test clips under each attention mode…"):
-        scores = {mode: shipped.mode_score(variant, seed, mode) for mode in ATTENTION_MODES}
+    if len(scores) < len(ATTENTION_MODES):
+        st.warning(f"Partial result: stopped after {len(scores)} of {len(ATTENTION_MODES)} modes; the modes "
+                   "captioned are shown.", icon=":material/stop_circle:")
+    if not scores:
+        return
     st.dataframe(pd.DataFrame([{"attention": MODE_NAMES[m], "order right, all clips": summary.percent(s.order),
                                 "order right, 2+ events": summary.percent(s.order_multi),
                                 "captions unlike soft's": summary.percent(s.changed)}
                                for m, s in scores.items()]), hide_index=True)
+    if len(scores) < len(ATTENTION_MODES):
+        return
     soft, argmax, sample = (scores[m] for m in ATTENTION_MODES)
     st.markdown(
         f"On the test clips the {summary_name(variant)} model of seed {seed} names the order right on "

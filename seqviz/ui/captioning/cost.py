@@ -4,35 +4,76 @@
 
 from __future__ import annotations
 
+import time
+
 import pandas as pd
 import streamlit as st
+import torch
 
 from seqviz.captioning import cost as costs
+from seqviz.core import device as devices
+from seqviz.core import timing
 from seqviz.core.memory import format_bytes
+from seqviz.core.train import Progress
 from seqviz.plots import captioning as plots
 from seqviz.recurrent.cells import run_sequential
 from seqviz.ui import sidebar
 from seqviz.ui.captioning import shipped
 from seqviz.ui.captioning.clips import Shown
 from seqviz.ui.charts import show_chart
+from seqviz.ui.training import Estimate, EstimatePart, run_training, session_estimate
 
 FPS = costs.FPS
 REPEATS = 5
 _LAST = "_cap_costs"              # this session's last measurement: (settings, {name: Cost})
+_STORE = "_cap_cost_job"           # what the measuring job leaves: _LAST -> (settings, {name: Cost}, stopped, notice)
 
 
-def _measure(shown: Shown, variant: str, seed: int, wait_k: int, redecode: bool) -> dict[str, costs.Cost]:
-    def on(device):
-        def run():
-            return {
-                "per-frame": costs.measure_cost(shipped.model("per-frame", seed), shown.frames, device,
-                                                repeats=REPEATS),
-                variant: costs.measure_cost(shipped.model(variant, seed), shown.frames, device, repeats=REPEATS),
-                "live": costs.measure_cost(shipped.model("live", seed), shown.frames, device, wait_k=wait_k,
-                                           redecode=redecode, repeats=REPEATS)}
-        return run_sequential(run, device)
+def _models(variant: str) -> tuple[str, ...]:
+    return ("per-frame", variant, "live")
 
-    return sidebar.run_on_device(on, "sequential")
+
+def _job(shown: Shown, variant: str, seed: int, wait_k: int, redecode: bool, device: torch.device, store: dict):
+    """The measurement as a job of the training runner, one report per captioner; what was
+    measured goes to store[_LAST] as it comes: (settings, {name: Cost}, stopped, notice)."""
+    names = _models(variant)
+    settings = (shown.key, variant, seed, wait_k, redecode)
+    captioners = {name: shipped.model(name, seed) for name in names}   # read here, in the page's run
+
+    def run(on_progress, should_stop):
+        found, notice, start = {}, None, time.perf_counter()
+        for index, name in enumerate(names):
+            if should_stop():
+                break
+            options = dict(wait_k=wait_k, redecode=redecode) if name == "live" else {}
+
+            def one(on, name=name, options=options):
+                return run_sequential(lambda: costs.measure_cost(captioners[name], shown.frames, on, repeats=REPEATS,
+                                                                 should_stop=should_stop, **options), on)
+            cost, _, notice = devices.run_with_fallback(one, device)
+            if should_stop():        # its timing was cut short: not kept
+                break
+            found[name] = cost
+            store[_LAST] = (settings, dict(found), True, notice)     # so far: the live chart reads it
+            on_progress(Progress(index + 1, len(names), {"ms per call": 1000 * cost.seconds},
+                                 time.perf_counter() - start))
+        store[_LAST] = (settings, found, len(found) < len(names), notice)
+        return found
+    return run
+
+
+def estimate(shown: Shown, variant: str, seed: int, wait_k: int, redecode: bool, device: torch.device) -> Estimate:
+    """One call of each captioner on this clip timed now (cold: no warm-up), × the calls its
+    measurement makes (a warm-up, REPEATS timed calls and one for the peak memory)."""
+    parts = []
+    for name in _models(variant):
+        options = dict(wait_k=wait_k, redecode=redecode) if name == "live" else {}
+        call = costs.one_call(shipped.model(name, seed), shown.frames, device, **options)
+        once = run_sequential(lambda call=call: timing.measure(call, repeats=1, warmup=0, device=device), device)
+        parts.append(EstimatePart(name, once.median * (REPEATS + 2), 1, 1))
+    return Estimate(tuple(parts), device.type, unit="captioner", basis=(
+        "; ".join(f"{p.name}: one call {1000 * p.seconds_each / (REPEATS + 2):,.0f} ms" for p in parts)
+        + f", × {REPEATS + 2} calls each (a warm-up, {REPEATS} timed, one for the peak memory)"))
 
 
 def _row(name: str, cost: costs.Cost) -> dict:
@@ -65,22 +106,47 @@ def sentences(found: dict[str, costs.Cost]) -> str:
 def cost_card(shown: Shown, variant: str, seed: int, wait_k: int, redecode: bool) -> None:
     device = sidebar.device_for("sequential")
     settings = (shown.key, variant, seed, wait_k, redecode)
-    if st.button("Measure", key="cap_measure", type="primary", icon=":material/timer:",
-                 help=f"Times each captioner on this clip on {device.type.upper()} ({REPEATS} calls after a "
-                      "warm-up) and records its peak memory."):
-        with st.spinner(f"Measuring on {device.type.upper()}…"):
-            st.session_state[_LAST] = (settings, _measure(shown, variant, seed, wait_k, redecode))
-    last = st.session_state.get(_LAST)
+    store = st.session_state.setdefault(_STORE, {})
+    live = st.empty()
+
+    def redraw(_: Progress) -> None:
+        found = (store.get(_LAST) or (None, {}))[1]
+        if found:
+            times = [1000 * cost.seconds for cost in found.values()]
+            live.bar_chart(pd.DataFrame({"model": list(found), "ms per call": times}), x="model", y="ms per call",
+                           height=200)
+
+    def job(on_progress, should_stop):
+        store.pop(_LAST, None)
+        return _job(shown, variant, seed, wait_k, redecode, device, store)(on_progress, should_stop)
+
+    run_training("cap_measure", job, label="Measure", unit="captioner", metric="ms per call", live_curve=False,
+                 on_report=redraw,
+                 estimate=session_estimate("cap_measure", (settings, str(device)),
+                                           lambda: estimate(shown, variant, seed, wait_k, redecode, device)),
+                 describe=lambda p: f"{p.step} of {p.total} captioners measured · {p.elapsed_s:.1f} s")
+    live.empty()
+    last = store.get(_LAST)
     if last is None:
-        st.caption(f"Press **Measure** to time the three captioners on this clip on {device.type.upper()}.")
+        st.caption(f"Press **Measure** to time the three captioners on this clip on {device.type.upper()} "
+                   f"({REPEATS} calls each after a warm-up) and record their peak memory.")
         return
-    done, found = last
+    done, found, stopped, notice = last
+    if notice:
+        st.warning(notice, icon=":material/memory:")
     if done != settings:
         st.caption("These measurements are for earlier settings (clip, model or policy); press Measure to update.")
+    if stopped:
+        st.warning(f"Partial result: stopped after {len(found)} of 3 captioners; those measured are shown.",
+                   icon=":material/stop_circle:")
+    if not found:
+        return
+    st.session_state[_LAST] = (done, found)
     st.dataframe(pd.DataFrame([_row(name, cost) for name, cost in found.items()]), hide_index=True)
     show_chart(plots.real_time_chart({name: cost.real_time_factor() for name, cost in found.items()}, fps=FPS),
                key="cap_rtf", filename="caption_real_time")
-    st.markdown(sentences(found))
+    if "live" in found:
+        st.markdown(sentences(found))
     sources = sorted({cost.memory_source for cost in found.values()})
     st.caption(f"Measured on {', '.join(sorted({c.device.upper() for c in found.values()}))}, one torch thread on a "
                f"CPU; median of {REPEATS} calls after one warm-up. Peak memory: {', '.join(sources)}.")

@@ -4,6 +4,7 @@ models it affects, under a spinner that names them."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from collections.abc import Sequence
@@ -14,13 +15,14 @@ import plotly.graph_objects as go
 import streamlit as st
 import torch
 
+from seqviz.core import timing
 from seqviz.plots import recurrent as plots
 from seqviz.plots.recurrent import MODEL_NAMES
 from seqviz.recurrent import capacity, gradients, spectrum
 from seqviz.recurrent import train as memory_train
 from seqviz.ui import params, sidebar
 from seqviz.ui.recurrent.models import shipped_model
-from seqviz.ui.training import run_training
+from seqviz.ui.training import Estimate, EstimatePart, run_training, session_estimate
 
 SHIPPED = memory_train.MemoryConfig()
 TCN_TRAINED_REACH = 27   # the shipped TCN has 3 layers: it sees at most 3^3 steps
@@ -123,6 +125,24 @@ def capacity_findings(rows: Sequence[capacity.CapacityRow],
 
 
 _LIVE = "_seqviz_recall_live"
+PROBE_STEPS = 4          # steps timed before a run (the first a warm-up), then one scoring
+PROBE_SCORED = 128       # sequences scored to time the scoring (scaled to capacity.VAL_SIZE)
+
+
+def recall_estimate(config: capacity.RecallConfig, device: torch.device) -> Estimate:
+    """The time of training `config`: PROBE_STEPS steps of the same model and batch timed now on
+    `device` (median step after a warm-up), plus one scoring of PROBE_SCORED sequences timed now
+    (after a first, untimed one), scaled to the validation set."""
+    probe = dataclasses.replace(config, steps=PROBE_STEPS)
+    trained = []
+    step = timing.per_reported_step(
+        lambda report: trained.append(capacity.train_recall(probe, device, on_progress=report)[0]))
+    scoring = timing.measure(lambda: capacity.score_recall(trained[0], config, n=PROBE_SCORED, device=str(device)),
+                             repeats=1, warmup=1)
+    scale = capacity.VAL_SIZE / PROBE_SCORED
+    return Estimate((EstimatePart("", step.median, config.steps, len(step.samples)),
+                     EstimatePart(f"scoring (timed on {PROBE_SCORED} sequences, × {scale:g})",
+                                  scoring.median * scale, 1, 1, unit="evaluation")), device.type)
 
 
 def live_recall_point(summaries: Sequence[capacity.CapacitySummary], device: torch.device, seed: int) -> None:
@@ -137,15 +157,22 @@ def live_recall_point(summaries: Sequence[capacity.CapacitySummary], device: tor
     config = capacity.RecallConfig(hidden=hidden, k=k, seed=seed)
 
     def train(on_progress, should_stop):
-        start = time.perf_counter()
-        _, score = capacity.train_recall(config, device, on_progress=on_progress, should_stop=should_stop)
-        return config, score, time.perf_counter() - start
+        start, reached = time.perf_counter(), [0]
 
-    done = run_training("cap_train", train, label=f"Train H = {hidden}, k = {k} ({config.steps:,} steps)")
+        def report(progress):
+            reached[0] = progress.step
+            on_progress(progress)
+
+        _, score = capacity.train_recall(config, device, on_progress=report, should_stop=should_stop)
+        return config, score, time.perf_counter() - start, reached[0]
+
+    estimate = session_estimate("cap_train", (config, str(device)), lambda: recall_estimate(config, device))
+    done = run_training("cap_train", train, label=f"Train H = {hidden}, k = {k} ({config.steps:,} steps)",
+                        estimate=estimate)
     store = st.session_state.setdefault(_LIVE, {})
     if done is not None:
-        trained_config, score, seconds = done
-        store[trained_config] = (score, seconds)
+        trained_config, score, seconds, steps_done = done
+        store[trained_config] = (score, seconds, steps_done)
     shipped = next((s for s in summaries if (s.kind, s.hidden, s.k) == (config.kind, hidden, k)), None)
     cols = st.columns(3)
     if shipped is not None:
@@ -153,10 +180,12 @@ def live_recall_point(summaries: Sequence[capacity.CapacitySummary], device: tor
                        help=f"over {shipped.sequence_accuracy.n} seeds, "
                             f"{shipped.sequence_accuracy.minimum:.0%}–{shipped.sequence_accuracy.maximum:.0%}")
     if config in store:
-        score, seconds = store[config]
-        cols[1].metric("Your run: all k right", f"{score.sequence_accuracy:.0%}",
+        score, seconds, steps_done = store[config]
+        mine = ("Your run" if steps_done >= config.steps else
+                f"Your partial run (stopped at step {steps_done:,} of {config.steps:,})")
+        cols[1].metric(f"{mine}: all k right", f"{score.sequence_accuracy:.0%}",
                        help=f"tokens right: {score.token_accuracy:.0%}; {score.bits_recalled:.2f} bits")
-        cols[2].metric("Your run: bits recalled", f"{score.bits_recalled:.2f} of {k * math.log2(3):.2f}",
+        cols[2].metric(f"{mine}: bits recalled", f"{score.bits_recalled:.2f} of {k * math.log2(3):.2f}",
                        help=f"trained in {seconds:.1f} s (measured)")
 
 

@@ -3,6 +3,7 @@ session's training job), and saying where every curve on the page comes from."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -10,13 +11,35 @@ import pandas as pd
 import torch
 from torch import nn
 
+from seqviz.core import timing
 from seqviz.core.train import NonFiniteLoss, Progress
 from seqviz.plots.recurrent import MODEL_NAMES
 from seqviz.recurrent import results, seeds, tasks
 from seqviz.recurrent import train as memory_train
 from seqviz.recurrent.tcn import KERNEL, tcn_depth
+from seqviz.ui.training import Estimate, EstimatePart
 
 SHIPPED = memory_train.MemoryConfig()
+PROBE_STEPS = 11         # steps of each model timed before a run: 1 warm-up, 9 plain, the last with validation
+
+
+def estimate(configs: Sequence[memory_train.MemoryConfig], device: torch.device) -> Estimate:
+    """The time of training `configs`, from PROBE_STEPS steps of each timed now on `device`
+    (the same model, batch, length and task): the median step after a warm-up, and the
+    validation's time (the probe's last step validates: its extra time over the median)."""
+    parts, evaluations, evaluation_s = [], 0, 0.0
+    for config in configs:
+        probe = dataclasses.replace(config, steps=PROBE_STEPS, eval_every=PROBE_STEPS)
+        step = timing.per_reported_step(
+            lambda report, probe=probe: memory_train.train_memory_model(probe, device, on_progress=report))
+        validation = max(0.0, step.samples[-1] - step.median)
+        count = -(-config.steps // config.eval_every)
+        parts.append(EstimatePart(MODEL_NAMES[config.kind], step.median, config.steps, len(step.samples)))
+        evaluations, evaluation_s = evaluations + count, evaluation_s + validation * count
+    if evaluations:
+        parts.append(EstimatePart("validation", evaluation_s / evaluations, evaluations, len(configs),
+                                  unit="evaluation"))
+    return Estimate(tuple(parts), device.type)
 
 
 def train_models(configs: Sequence[memory_train.MemoryConfig], device: torch.device,
@@ -95,7 +118,8 @@ def curve_sources(kinds: Sequence[str], configs: dict[str, memory_train.MemoryCo
         shipped_settings = (config.length, config.hidden, config.steps, config.lr) == (
             SHIPPED.length, SHIPPED.hidden, SHIPPED.steps, SHIPPED.lr) and kind in memory_train.SHIPPED_KINDS
         if run is not None and run.config == config:
-            sources.append(CurveSource(kind, "this session", run.history, run.model, run.status))
+            label = "this session, partial" if run.stopped or run.error else "this session"
+            sources.append(CurveSource(kind, label, run.history, run.model, run.status))
         elif shipped_settings:
             sources.append(CurveSource(kind, f"shipped, seed {SHIPPED.seed}",
                                        results.shipped_history(config.task, kind),

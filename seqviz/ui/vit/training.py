@@ -14,7 +14,7 @@ from seqviz.core.train import Progress
 from seqviz.plots import vit as plots
 from seqviz.ui import params, sidebar
 from seqviz.ui.charts import show_chart
-from seqviz.ui.training import current_job, run_training
+from seqviz.ui.training import Estimate, EstimatePart, current_job, format_duration, run_training
 from seqviz.ui.vit import page as vit_page
 from seqviz.vit import experiment
 from seqviz.vit import games as game_sets
@@ -23,7 +23,7 @@ from seqviz.vit import video as videos
 from seqviz.vit.model import PredictiveViT, ViTConfig, build, flops_per_step, memory_estimate_bytes, parameter_count
 
 BATCH = 16
-TIMED_STEPS = 3          # after one warm-up step: their median is the step time of the estimate
+TIMED_STEPS = 5          # after one warm-up step: their median is the step time of the estimate
 _STEP_TIMES = "_vit_step_times"
 
 
@@ -31,44 +31,46 @@ def _step_key(config: ViTConfig, frames, device: torch.device) -> tuple:
     return (config, str(device), frames.shape)
 
 
-def measured_step_seconds(config: ViTConfig, frames, device: torch.device) -> float:
-    """Seconds per training step of `config` on `device`, timed now on this machine: one
-    warm-up step, then the median of TIMED_STEPS steps (the page's own step, batch BATCH).
-    Kept in this session per configuration and device, never shared between sessions."""
+def measured_step_seconds(config: ViTConfig, frames, device: torch.device) -> tuple[float, float]:
+    """(seconds per training step, seconds of the set-up) of `config` on `device`, timed now on
+    this machine: building the model and its step and a first step (the set-up, less one
+    step), then the median of TIMED_STEPS steps (the page's own step, batch BATCH). Kept in
+    this session per configuration and device, never shared between sessions."""
     store = st.session_state.setdefault(_STEP_TIMES, {})
     key = _step_key(config, frames, device)
     if key not in store:
+        start = time.perf_counter()
         model = build(config, 0).to(device)
         settings = vit_train.TrainSettings(steps=TIMED_STEPS + 1, batch_size=BATCH)
         step = vit_train.make_step(model, videos.to_tensor(frames), settings, device)
         step(0)
+        first = time.perf_counter() - start
         times = []
         for index in range(1, TIMED_STEPS + 1):
             start = time.perf_counter()
             step(index)                      # .item() of the loss waits for the device
             times.append(time.perf_counter() - start)
-        store[key] = float(np.median(times))
+        median = float(np.median(times))
+        store[key] = (median, max(0.0, first - median))
     return store[key]
 
 
 def estimated_seconds(config: ViTConfig, steps: int, frames, device: torch.device) -> float | None:
     """The estimated time of `steps` steps, if this session has measured the step time."""
-    seconds = st.session_state.get(_STEP_TIMES, {}).get(_step_key(config, frames, device))
-    return None if seconds is None else steps * seconds
+    found = st.session_state.get(_STEP_TIMES, {}).get(_step_key(config, frames, device))
+    return None if found is None else steps * found[0] + found[1]
 
 
-def estimate_caption(config: ViTConfig, steps: int, frames, device: torch.device) -> str | None:
+def estimate(config: ViTConfig, steps: int, frames, device: torch.device) -> Estimate | None:
     """The estimated time of a run of `steps`, from a step time measured now (not while a
     training of this session runs: it would slow both and skew the measure)."""
     job = current_job("vit_train")
     if job is not None and job.running and estimated_seconds(config, steps, frames, device) is None:
         return None
-    seconds = measured_step_seconds(config, frames, device)
-    compiled = " plus the compilation," if device.type == "cuda" and steps >= 300 else ""
-    return (f"Estimated time for {steps:,} steps: {steps * seconds:,.0f} s{compiled} (one step of this "
-            f"configuration took {seconds * 1000:,.0f} ms, the median of {TIMED_STEPS} timed steps after a "
-            f"warm-up, measured on {device.type.upper()} in this session; it does not count the page's own "
-            "redraws while training, nor other work on this machine).")
+    seconds, setup = measured_step_seconds(config, frames, device)
+    return Estimate((EstimatePart("", seconds, steps, TIMED_STEPS),
+                     EstimatePart("set-up (building the model, its first step)", setup, 1, 1, unit="set-up")),
+                    device.type)
 
 
 SOURCES = ["this video", "the 64 training games"]
@@ -153,9 +155,10 @@ def train_card(video: vit_page.Video, device: torch.device) -> None:
         st.warning(f"The video has {len(video.frames)} frames; {config.frames} input frames need at "
                    f"least {config.frames + 1}. Your last model is kept.")
         return
-    estimate = estimate_caption(config, steps, video.frames, device)
-    if estimate:
-        st.caption(estimate)
+    before = estimate(config, steps, video.frames, device)
+    if device.type == "cuda" and steps >= 300:
+        st.caption("On CUDA a run of 300 steps or more is compiled first; the estimate below does not count "
+                   "the compilation.")
     own = vit_page.mine()
     if own is not None and own.notice:
         st.warning(vit_page.plain(own.notice), icon=":material/memory:")
@@ -164,11 +167,14 @@ def train_card(video: vit_page.Video, device: torch.device) -> None:
         with chart.container():  # training redraws this slot; the finished curve has its downloads
             show_chart(plots.loss_curves({"your model": list(own.losses)}), key="vit_own_loss",
                        filename="your_model_loss")
-        st.caption(f"Your model (training run {own.version} in this session, on {own.trained_on}): {own.config.depth} "
-                   f"layers, width {own.config.width}, {len(own.losses)} steps on {own.device} in "
+        partial = (f", partial: stopped at step {len(own.losses):,} of {own.steps_asked:,}"
+                   if len(own.losses) < own.steps_asked else "")
+        st.caption(f"Your model (training run {own.version} in this session, on {own.trained_on}{partial}): "
+                   f"{own.config.depth} layers, width {own.config.width}, {len(own.losses)} steps on {own.device} in "
                    f"{own.seconds:.1f} s, {own.seconds / max(1, len(own.losses)) * 1000:,.0f} ms per step "
-                   "(measured while it trained" + (f"; estimated {own.estimate_s:,.0f} s for {own.steps_asked:,} "
-                                                   "steps before it started)." if own.estimate_s else ")."))
+                   "(measured while it trained" + (f"; estimated {format_duration(own.estimate_s)} for "
+                                                   f"{own.steps_asked:,} steps before it started)."
+                                                   if own.estimate_s else ")."))
     version = (own.version + 1) if own else 1
 
     def redraw(progress: Progress) -> None:
@@ -197,7 +203,8 @@ def train_card(video: vit_page.Video, device: torch.device) -> None:
         return vit_train.train_keeping_last_good(config, data, settings, device, on_state=keep,
                                                  on_progress=on_progress)
 
-    result = run_training("vit_train", train, label=f"Train on {source}", on_report=redraw)
+    result = run_training("vit_train", train, label=f"Train on {source}", on_report=redraw,
+                          estimate=before, live_curve=False)
     if result is not None:
         if result.notice:
             vit_page.set_mine(dataclasses.replace(vit_page.mine(), notice=result.notice))
