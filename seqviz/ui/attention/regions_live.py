@@ -18,7 +18,7 @@ from seqviz.core import timing
 from seqviz.core.train import Progress
 from seqviz.plots.attention import regions as plots
 from seqviz.plots.vit import image_panels
-from seqviz.ui import params
+from seqviz.ui import params, present
 from seqviz.ui.attention.regions import first_step_at, verdicts
 from seqviz.ui.charts import show_chart
 from seqviz.ui.training import Estimate, EstimatePart, run_training, session_estimate
@@ -105,7 +105,7 @@ def live_training(seed: int, scene: scenes.Scene) -> None:
         rows = list(state.get("curve", ()))
         if len(rows) > drawn["rows"]:
             drawn.update(rows=len(rows), times=drawn["times"] + 1)
-            chart.plotly_chart(_curves(rows, "Training now: four-object test sentences drawn right"),
+            chart.plotly_chart(present.figure(_curves(rows, "Training now: four-object test sentences drawn right")),
                                key=f"wr_live_progress_{drawn['times']}")
 
     run_training("wr_live", _job(seed, settings, state), on_report=redraw,

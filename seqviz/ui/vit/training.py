@@ -12,7 +12,7 @@ import torch
 
 from seqviz.core.train import Progress
 from seqviz.plots import vit as plots
-from seqviz.ui import params, sidebar
+from seqviz.ui import params, present, sidebar
 from seqviz.ui.charts import show_chart
 from seqviz.ui.training import Estimate, EstimatePart, current_job, format_duration, run_training
 from seqviz.ui.vit import page as vit_page
@@ -179,7 +179,7 @@ def train_card(video: vit_page.Video, device: torch.device) -> None:
 
     def redraw(progress: Progress) -> None:
         if progress.step % 25 == 0 or progress.step == progress.total:
-            chart.plotly_chart(plots.loss_curves({"your model": [h["loss"] for h in progress.history]}))
+            chart.plotly_chart(present.figure(plots.loss_curves({"your model": [h["loss"] for h in progress.history]})))
 
     estimate_s = estimated_seconds(config, steps, video.frames, device)
     holder = vit_page.own_holder()        # taken here: the training thread calls no streamlit
