@@ -46,8 +46,8 @@ def render() -> None:
                              "is drawn from this seed, so a demo can be repeated exactly.")
     bar.markdown("### Display")
     present.switch(bar)
-    bar.caption("Light or dark: the app follows the system's setting; the ⋮ menu at the top right "
-                "→ Settings chooses another theme, and every chart follows it.")
+    bar.caption("Light or dark: the app follows the system's setting, and the ⋮ menu at the top "
+                "right picks System, Light or Dark; every chart follows it.")
 
 
 def device_choice() -> str:

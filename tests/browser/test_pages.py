@@ -146,3 +146,19 @@ def test_a_fresh_servers_first_visitor_by_bookmark_gets_the_whole_app(page):
         assert sidebar.get_by_text("Random seed").count() == 1
         assert sidebar.get_by_text("Permutation and positions").count() == 1
         assert "0.00271362" in page.locator("[data-testid=stMetric]").all_inner_texts()[0]
+
+
+def test_the_menu_switches_to_the_dark_theme_and_the_charts_follow(server_url, page):
+    page.goto(f"{server_url}/softmax_flattening")
+    wait_until_idle(page)
+    background = "getComputedStyle(document.querySelector('[data-testid=stApp]')).backgroundColor"
+    assert page.evaluate(background) == "rgb(255, 255, 255)"
+    page.locator("[data-testid=stMainMenu]").click()
+    page.locator("[data-testid=stMainMenuItem-theme-Dark]").click()
+    page.wait_for_timeout(1500)
+    red, green, blue = (int(v) for v in page.evaluate(background)[4:-1].split(","))
+    assert max(red, green, blue) < 60                      # the page is dark ...
+    plot_text = page.evaluate("getComputedStyle(document.querySelector('.js-plotly-plot .xtick text')).fill")
+    assert min(int(v) for v in plot_text[4:-1].split(",")) > 120   # ... and the charts' text is light on it
+    assert_no_exception(page)
+    screenshot(page, "softmax_dark_theme")
