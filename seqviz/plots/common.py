@@ -207,6 +207,8 @@ PROJECTOR_TITLE = 24
 PROJECTOR_LINE = 4       # px: the thinnest line
 PROJECTOR_MARKER = 10
 PROJECTOR_HEIGHT = 1.3   # charts grow with their text
+PROJECTOR_CHART_WIDTH = 900   # px a heatmap is assumed to span at most (half a projector's width)
+CELL_TEXT_CHARACTERS = 6      # a cell's number ("0.0625") as written, at about 0.6 em per character
 
 
 def _font(spec: dict | None, size: int) -> dict:
@@ -215,10 +217,10 @@ def _font(spec: dict | None, size: int) -> dict:
     return spec
 
 
-def heatmap_cell_px(trace: dict, layout: dict) -> float:
-    """The height of one heatmap cell in pixels, from the figure's height and margins (its
-    width depends on the screen, so the height is what a builder can know)."""
-    rows = np.asarray(trace.get("z", [[0]]), dtype=object).shape[0] or 1
+def heatmap_cell_px(rows: int, layout: dict) -> float:
+    """The height of one of a heatmap's `rows` in pixels, from the figure's height and margins
+    (its width depends on the screen, so the height is what a builder can know)."""
+    rows = max(1, rows)
     margin = layout.get("margin", {})
     plot_height = layout.get("height", 450) - margin.get("t", 100) - margin.get("b", 80)
     return plot_height / rows
@@ -250,7 +252,7 @@ def for_projector(fig: go.Figure) -> go.Figure:
                              for a in layout.get("annotations", [])]
     layout["hoverlabel"] = {**layout.get("hoverlabel", {}), "font": _font(None, PROJECTOR_FONT)}
     data = []
-    for trace in spec.get("data", []):
+    for index, trace in enumerate(spec.get("data", [])):
         trace = dict(trace)
         kind = trace.get("type", "scatter")
         if kind == "scatter":
@@ -268,7 +270,9 @@ def for_projector(fig: go.Figure) -> go.Figure:
             if "text" in mode:
                 trace["textfont"] = _font(trace.get("textfont"), PROJECTOR_FONT)
         elif kind == "heatmap" and trace.get("texttemplate"):
-            if heatmap_cell_px(trace, layout) < 1.6 * PROJECTOR_FONT:
+            rows, columns = np.shape(fig.data[index].z) if np.ndim(fig.data[index].z) == 2 else (1, 1)
+            if (heatmap_cell_px(rows, layout) < 1.6 * PROJECTOR_FONT
+                    or PROJECTOR_CHART_WIDTH / columns < CELL_TEXT_CHARACTERS * 0.6 * PROJECTOR_FONT):
                 trace["texttemplate"] = ""
             else:
                 trace["textfont"] = _font(trace.get("textfont"), PROJECTOR_FONT)

@@ -48,15 +48,26 @@ def test_every_text_is_at_least_18_px_and_lines_4_px():
 
 def test_heatmap_numbers_stay_when_a_cell_holds_them_and_hide_when_it_cannot():
     small = common.for_projector(matrix_heatmap(np.eye(3), "3 x 3")).to_plotly_json()["data"][0]
-    large = common.for_projector(matrix_heatmap(np.eye(16), "16 x 16")).to_plotly_json()["data"][0]
     assert small["texttemplate"] and small["textfont"]["size"] >= 18
-    assert large["texttemplate"] == ""          # 16 rows: a cell is shorter than a line of 18 px text
-    assert np.array_equal(np.asarray(large["z"]), np.eye(16))
+
+    def written(rows: int, columns: int, height: int) -> str:
+        fig = go.Figure(go.Heatmap(z=np.ones((rows, columns)), texttemplate="%{z:.2f}"),
+                        layout=dict(height=height, margin=dict(t=40, b=40)))
+        return common.for_projector(fig).to_plotly_json()["data"][0]["texttemplate"]
+    assert written(4, 4, 400) == "%{z:.2f}"
+    assert written(16, 4, 400) == ""      # a row shorter than a line of 18 px text
+    assert written(4, 16, 400) == ""      # a column narrower than the number
+    shown = common.for_projector(matrix_heatmap(np.eye(16), "16 x 16")).to_plotly_json()["data"][0]
+    assert shown["texttemplate"] == "" and shown["hovertemplate"]
+
+
+def test_a_wide_matrix_writes_its_numbers_on_hover_only():
+    assert matrix_heatmap(np.eye(8), "8").data[0].texttemplate
+    assert matrix_heatmap(np.eye(16), "16").data[0].texttemplate == ""
 
 
 def test_heatmap_cell_height_comes_from_the_figure_height_and_margins():
-    trace = {"z": np.zeros((4, 2))}
-    assert common.heatmap_cell_px(trace, {"height": 500, "margin": {"t": 60, "b": 40}}) == 100
+    assert common.heatmap_cell_px(4, {"height": 500, "margin": {"t": 60, "b": 40}}) == 100
 
 
 def test_panel_labels_break_at_spaces_into_short_lines():

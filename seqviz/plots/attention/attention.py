@@ -12,6 +12,8 @@ from seqviz.attention.attention import IdentitySweep
 from seqviz.plots.common import base_layout, style
 from seqviz.plots.palette import ROLE_COLORS, SIGNED_SCALE, WEIGHTS_SCALE, categorical
 
+MAX_WRITTEN_COLUMNS = 10   # a matrix wider than this shows its numbers on hover only
+
 
 def _cell_text(matrix: np.ndarray) -> str:
     """A texttemplate short enough to fit in a cell."""
@@ -45,8 +47,10 @@ def matrix_heatmap(matrix: np.ndarray, title: str, *, row_labels: Sequence[str] 
     layout.update(margin=dict(l=70, r=10, t=80, b=10),
                   xaxis=dict(type="category", side="top"),
                   yaxis=dict(type="category", autorange="reversed"))
+    # past MAX_WRITTEN_COLUMNS a cell is narrower than its number: the colours and the hover tell
+    text = _cell_text(matrix) if cols <= MAX_WRITTEN_COLUMNS else ""
     trace = _heatmap(matrix, col_labels, row_labels, colorscale=colorscale, zmin=zmin, zmax=zmax,
-                     texttemplate=_cell_text(matrix), size=13, name=title)
+                     texttemplate=text, size=13, name=title)
     return go.Figure(data=[trace], layout=layout)
 
 
