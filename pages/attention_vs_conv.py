@@ -116,7 +116,7 @@ def estimate(settings: attention_cost.CostSettings, device: str) -> Estimate:
                     torch.device(device).type, unit="size", basis=(
                         f"one call at side {found.probe_side} × {found.probe_side} took "
                         f"{found.attention_s * 1000:,.2f} ms (attention) and {found.conv_s * 1000:,.2f} ms "
-                        f"(convolution), the median of 3 after warming up; scaled to each side by N² and N, × "
+                        f"(convolution), the median of 3 after warming up; scaled to each side by $N^2$ and $N$, × "
                         f"{found.calls_per_size} calls per size"))
 
 

@@ -34,6 +34,7 @@ import pandas as pd
 import streamlit as st
 
 from seqviz.core.train import NonFiniteLoss, Progress
+from seqviz.ui import params
 
 POLL_S = 0.2
 CURVE_EVERY_S = 1.0      # the live curve is redrawn at most this often
@@ -101,13 +102,19 @@ def session_estimate(key: str, settings: Any, measure: Callable[[], Estimate]) -
     settings in this session by `measure()` (a probe of the same configuration, timed now).
     Not measured while the job of `key` runs: the probe would slow both and skew itself."""
     store = st.session_state.setdefault(_ESTIMATES, {})
-    found = store.get((key, settings))
-    if found is not None:
-        return found
+    if (key, settings) in store:
+        found = store[(key, settings)]
+        return found if isinstance(found, Estimate) else None
     job = current_job(key)
     if job is not None and job.running:
         return None
-    store[(key, settings)] = found = measure()
+    try:
+        store[(key, settings)] = found = measure()
+    except Exception as error:  # noqa: BLE001 - a probe that fails (a NaN loss, no memory) only loses the estimate
+        store[(key, settings)] = str(error)
+        st.caption(f"No time estimate: the timing run failed ({params.plain(str(error)[:200])}); "
+                   "the run itself says what happens.")
+        return None
     return found
 
 

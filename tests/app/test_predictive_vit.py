@@ -94,7 +94,7 @@ def test_each_tab_runs_alone_and_its_widgets_move():
     at.selectbox(key="vit_pos").set_value("sinusoidal")
     at.toggle(key="vit_attn").set_value(False).run()
     assert_clean(at)
-    assert "Estimated time for 600 steps" in _captions(at)
+    assert re.search(r"Estimated [0-9.,]+ (s|min [0-9]+ s) for 600 steps \(measured: ", _captions(at))
     at.selectbox(key="vit_tokens").set_value("tube").run()
     assert_clean(at)
     assert "16 tokens;" in _captions(at)          # (32 / 8)² patches, each one token for both frames

@@ -60,11 +60,17 @@ def _payload(element: Any) -> Any:
     return element.value
 
 
+def _timing(element: Any) -> bool:
+    """A time estimate measured now (its milliseconds differ from one session to the next)."""
+    text = str(getattr(element, "value", ""))
+    return "(measured:" in text or "just now" in text
+
+
 def computed(at: Any) -> list[tuple[str, Any]]:
     """Everything the page drew that a computation decides, in order: page and sidebar (but
     not the sidebar's link, which shows the URL itself)."""
     return [(e.type, _payload(e)) for root in (at.main, at.sidebar) for e in _elements(root)
-            if e.type in COMPUTED and not (root is at.sidebar and e.type == "code")
+            if e.type in COMPUTED and not (root is at.sidebar and e.type == "code") and not _timing(e)
             and not getattr(e.proto, "editing_mode", 0)]  # a data editor shows its start, not its edits
 
 

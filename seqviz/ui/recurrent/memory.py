@@ -20,7 +20,7 @@ from seqviz.recurrent.tcn import KERNEL, tcn_depth
 from seqviz.ui.training import Estimate, EstimatePart
 
 SHIPPED = memory_train.MemoryConfig()
-PROBE_STEPS = 11         # steps of each model timed before a run: 1 warm-up, 9 plain, the last with validation
+PROBE_STEPS = 4          # steps of each model timed before a run: 1 warm-up, 2 plain, the last with validation
 
 
 def estimate(configs: Sequence[memory_train.MemoryConfig], device: torch.device) -> Estimate:
