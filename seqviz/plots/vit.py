@@ -68,10 +68,11 @@ def _row_layout(titles: Sequence[str], title: str, *, height: int, spacing: floa
     width = (1 - spacing * (columns - 1)) / columns
     labels = [panel_label(name) for name in titles]
     label_px = 20 * max([1] + [label.count("<br>") + 1 for label in labels])
-    layout = base_layout(title, height=height * rows)
+    total = height if rows == 1 else int(height * 0.8 * rows)   # wrapped rows are a little shorter
+    layout = base_layout(title, height=total)
     layout["margin"] = dict(l=10, r=10, t=70, b=10)
     layout["annotations"] = []
-    plot_px = height * rows - 80
+    plot_px = total - 80
     gap = (label_px + 8) / plot_px                       # room for the labels of the next row
     row_height = (1 - gap * (rows - 1)) / rows
     for index, name in enumerate(labels):

@@ -70,7 +70,7 @@ def test_diagram_is_drawn_and_a_link_opens_its_preset(server_url, page):
     page.wait_for_selector(".js-plotly-plot .main-svg", timeout=60_000)
     assert_no_exception(page)
     diagram = page.locator(".js-plotly-plot").first
-    assert "5 inputs → 4 outputs, 9 recurrent steps" in diagram.inner_text()
+    assert "5 inputs → 4 outputs, 9 recurrent steps" in page.inner_text("body")   # its title, above it
     assert diagram.locator(".shapelayer path").count() == 2 * 5 + 2 * 4   # one box per input, state, output
     assert page.locator("[data-testid=stMetricValue]").all_inner_texts()[:3] == ["(1, 5, 16)", "(1, 4, 10)", "9"]
     still(page)

@@ -80,7 +80,7 @@ def test_many_image_panels_wrap_onto_rows_of_four():
     panels = [(f"input t−{i}", np.zeros((4, 4, 3))) for i in range(7)]
     layout = image_panels(panels, "seven", height=200).to_plotly_json()["layout"]
     tops = sorted({round(layout[f"yaxis{'' if i == 0 else i + 1}"]["domain"][1], 3) for i in range(7)})
-    assert len(tops) == 2 and layout["height"] == 400
+    assert len(tops) == 2 and layout["height"] == 320
     lefts = [layout[f"xaxis{'' if i == 0 else i + 1}"]["domain"][0] for i in range(7)]
     assert lefts[:4] == sorted(lefts[:4]) and lefts[4] == lefts[0]
 
