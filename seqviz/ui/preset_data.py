@@ -30,7 +30,7 @@ PRESETS: dict[str, tuple[Preset, ...]] = {
     "pages/hidden_state.py": (
         Preset("LSTM holds the token", "The shipped LSTM: the hidden state changes with the token from the "
                "step it arrives while the output says 'nothing yet' until the request; the probe reads it "
-               "long before y_t does.",
+               "long before $y_t$ does.",
                {"hid_kind": "LSTM", "hid_source": "shipped checkpoint", "hid_len": 20, "hid_pos": 5,
                 "hid_token": 2}),
         Preset("Long wait, tanh RNN", "The shipped tanh RNN with the token at step 2 of 40, twice the length "
@@ -42,21 +42,22 @@ PRESETS: dict[str, tuple[Preset, ...]] = {
                {"hid_kind": "GRU", "hid_source": "untrained", "hid_len": 20, "hid_pos": 5, "hid_token": 2}),
     ),
     "pages/gradients.py": (
-        Preset("Vanishing gradients", "W_hh = 0.9 × orthogonal over 200 steps: σ_max < 1, so the tanh RNN's "
-               "gradient must fall at least like 0.9^(T−t), a straight line down the log axis.",
+        Preset("Vanishing gradients", r"$W_{hh} = 0.9\times$ orthogonal over 200 steps: $\sigma_{\max} < 1$, "
+               r"so the tanh RNN's gradient must fall at least like $0.9^{T-t}$, a straight line down the "
+               "log axis.",
                {"grad_len": 200, "grad_hid": 64, "grad_rho": 0.9, "grad_fb": 1.0, "grad_weights": "fresh",
                 "grad_clip_on": False}),
-        Preset("Exploding gradients", "W_hh = 1.5 × orthogonal over 500 steps: σ_max > 1 and the tanh RNN's "
-               "gradient grows with the distance from the loss instead of fading; the ReLU RNN's answer "
-               "saturates and its gradient is flagged.",
+        Preset("Exploding gradients", r"$W_{hh} = 1.5\times$ orthogonal over 500 steps: $\sigma_{\max} > 1$ "
+               "and the tanh RNN's gradient grows with the distance from the loss instead of fading; the ReLU "
+               "RNN's answer saturates and its gradient is flagged.",
                {"grad_len": 500, "grad_hid": 64, "grad_rho": 1.5, "grad_fb": 1.0, "grad_weights": "fresh",
                 "grad_clip_on": False}),
         Preset("Clipping an explosion", "The same explosion with the gradient norm clipped at 1: the curves "
                "move down as a block, their shape stays.",
                {"grad_len": 500, "grad_hid": 64, "grad_rho": 1.5, "grad_fb": 1.0, "grad_weights": "fresh",
                 "grad_clip_on": True, "grad_clip": 1.0}),
-        Preset("LSTM forget bias", "ρ = 0.9 with the LSTM's forget-gate bias at 5: the forget gate sits near "
-               "1 and the LSTM's curve flattens while the tanh RNN's vanishes.",
+        Preset("LSTM forget bias", r"$\rho = 0.9$ with the LSTM's forget-gate bias $b_f = 5$: the forget gate "
+               "sits near 1 and the LSTM's curve flattens while the tanh RNN's vanishes.",
                {"grad_len": 200, "grad_hid": 64, "grad_rho": 0.9, "grad_fb": 5.0, "grad_weights": "fresh",
                 "grad_clip_on": False}),
     ),
@@ -70,54 +71,54 @@ PRESETS: dict[str, tuple[Preset, ...]] = {
                {"arch_quiz": True}),
     ),
     "pages/softmax_flattening.py": (
-        Preset("One-hot at D = 10", "The default: c = 1 at D = 10 already gives the hot entry only 0.232.",
+        Preset("One-hot at D = 10", "The default: $c = 1$ at $D = 10$ already gives the hot entry only 0.232.",
                {"D": 10, "c": 1.0, "p": 0.9, "dk": 64}),
-        Preset("Flat at large D", "D = 100,000: the hot entry gets 2.7e-05, barely above the others' 1e-05; "
-               "the output is almost uniform.",
+        Preset("Flat at large D", r"$D = 100{,}000$: the hot entry gets $2.7\times 10^{-5}$, barely above the others' "
+               r"$10^{-5}$; the output is almost uniform.",
                {"D": 100_000, "c": 1.0}),
-        Preset("Logit gap for p = 0.9", "D = 1000 needs c ≥ 9.104 to keep 90% on the hot entry; c = 9.2 is "
+        Preset("Logit gap for p = 0.9", r"$D = 1000$ needs $c \ge 9.104$ to keep 90% on the hot entry; $c = 9.2$ is "
                "just enough.",
                {"D": 1000, "c": 9.2, "p": 0.9}),
-        Preset("Unscaled scores saturate", "d_k = 512: unscaled dot products spread over about ±70 and the "
-               "softmax picks one key; dividing by √d_k keeps it soft.",
+        Preset("Unscaled scores saturate", r"$d_k = 512$: unscaled dot products spread over about $\pm 70$ "
+               r"and the softmax picks one key; dividing by $\sqrt{d_k}$ keeps it soft.",
                {"dk": 512}),
     ),
     "pages/attention_playground.py": (
-        Preset("Worked example", "The default: the 5 × 4 queries, 3 keys and values of the worked example, "
-               "softmax over the keys; query 1 scores every key equally and outputs the mean of V.",
+        Preset("Worked example", r"The default: the $5\times 4$ queries, 3 keys and values of the worked "
+               "example, softmax over the keys; query 1 scores every key equally and outputs the mean of $V$.",
                {"att_source": "Worked example", "att_softmax": True, "att_wrong_axis": False, "att_heads": 2}),
-        Preset("Without the softmax", "The worked example with output = Q Kᵀ V / √d_k: exactly "
+        Preset("Without the softmax", r"The worked example with $\text{output} = QK^\top V/\sqrt{d_k}$: exactly "
                "[[11, 15, 18], [5, 6.5, 7.5], [2, 2.5, 3], [0.5, 1, 1.5], [3.5, 5, 6]].",
                {"att_source": "Worked example", "att_softmax": False, "att_wrong_axis": False}),
         Preset("Wrong-axis softmax", "The softmax taken down the columns (over queries): rows no longer sum "
                "to 1 and each output depends on the other queries.",
                {"att_source": "Worked example", "att_softmax": True, "att_wrong_axis": True}),
-        Preset("Random, four heads", "Random 6 × 8 queries and keys split into 4 heads: each head compares "
-               "on its own slice of d_k and attends to different keys.",
+        Preset("Random, four heads", r"Random $6\times 8$ queries and keys split into 4 heads: each head "
+               "compares on its own slice of $d_k$ and attends to different keys.",
                {"att_source": "Random", "att_nq": 6, "att_nkv": 6, "att_dk": 8, "att_dv": 3, "att_heads": 4,
                 "att_softmax": True, "att_wrong_axis": False}),
     ),
     "pages/identity_attention.py": (
-        Preset("Large c copies V", "N = 4, c = 20: the diagonal weights are 0.99986, the others 0.00005 each, "
-               "so the output is V to the eye.",
+        Preset("Large c copies V", "$N = 4$, $c = 20$: the diagonal weights are 0.99986, the others 0.00005 "
+               "each, so the output is $V$ to the eye.",
                {"id_n": 4, "id_c": 20.0}),
-        Preset("Q = K is not enough", "N = 8 with c = 1 (Q = K = I) and Q = K = x̂: the diagonal is the "
+        Preset("Q = K is not enough", r"$N = 8$ with $c = 1$ ($Q = K = I$) and $Q = K = \hat{x}$: the diagonal is the "
                "largest weight of each row, but far from one-hot.",
                {"id_n": 8, "id_c": 1.0, "id_scale": 1.0}),
-        Preset("More tokens, same c", "N = 16 at c = 5: more competitors and a larger √N leave the weights "
-               "spread; c must grow with N.",
+        Preset("More tokens, same c", r"$N = 16$ at $c = 5$: more competitors and a larger $\sqrt{N}$ leave the "
+               "weights spread; $c$ must grow with $N$.",
                {"id_n": 16, "id_c": 5.0}),
     ),
     "pages/permutation.py": (
         Preset("No positions: equivariant", "Image patches, a random permutation, no positional encoding: "
-               "f(P X) equals P f(X) up to float32 rounding.",
+               r"$f(PX)$ equals $P\,f(X)$ up to float32 rounding.",
                {"perm_tokens": "image patches", "perm_patch": "8 × 8", "perm_kind": "random",
                 "perm_pos": "none"}),
         Preset("Sinusoidal positions", "The same block and permutation with sinusoidal positions: the "
                "difference is as large as the features themselves.",
                {"perm_tokens": "image patches", "perm_patch": "8 × 8", "perm_kind": "random",
                 "perm_pos": "sinusoidal"}),
-        Preset("Swap two, learned positions", "4 × 4 patches, only the first and last token swapped, learned "
+        Preset("Swap two, learned positions", r"$4\times 4$ patches, only the first and last token swapped, learned "
                "positions: the tokens left in place still change, through attention.",
                {"perm_tokens": "image patches", "perm_patch": "4 × 4", "perm_kind": "swap first and last",
                 "perm_pos": "learned"}),
@@ -126,14 +127,14 @@ PRESETS: dict[str, tuple[Preset, ...]] = {
         Preset("Four layers on 128 × 128", "The default stack: outputs 63, 63, 63, 30 and a receptive field "
                "of 23 pixels, under a fifth of the image.",
                {"conv_n": 128}),
-        Preset("Large image", "A 1024 × 1024 input, where four layers still see 23 pixels, and a benchmark up "
-               "to 512 × 512 under a 256 MiB budget: press Run benchmark; attention stops after 64 × 64 (2 GiB "
-               "of matrices at 128 × 128) while the convolution goes on.",
+        Preset("Large image", r"A $1024\times 1024$ input, where four layers still see 23 pixels, and a "
+               r"benchmark up to $512\times 512$ under a 256 MiB budget: press Run benchmark; attention stops "
+               r"after $64\times 64$ (2 GiB of matrices at $128\times 128$) while the convolution goes on.",
                {"conv_n": 1024, "conv_max_side": 512, "conv_channels": 32, "conv_kernel": 3,
                 "conv_budget": 256}),
-        Preset("Tight memory budget", "A 16 MiB budget up to 128 × 128: press Run benchmark; attention's "
-               "N × N matrices need 130 MiB at 64 × 64, so it is skipped from there, while the convolution, "
-               "about 1 MiB, runs every size.",
+        Preset("Tight memory budget", r"A 16 MiB budget up to $128\times 128$: press Run benchmark; "
+               r"attention's $N\times N$ matrices need 130 MiB at $64\times 64$, so it is skipped from there, "
+               "while the convolution, about 1 MiB, runs every size.",
                {"conv_max_side": 128, "conv_channels": 32, "conv_kernel": 3, "conv_budget": 16}),
     ),
     "pages/words_to_regions.py": (
@@ -167,10 +168,10 @@ PRESETS: dict[str, tuple[Preset, ...]] = {
     ),
     "pages/video_captioning.py": (
         Preset("Late event, wait-k 2", "Late clip 3: the red square disappears at frame 20 of 24. Live with "
-               "k = 2, every word is written before it happens: the guess 'moves left' is wrong.",
+               "$k = 2$, every word is written before it happens: the guess 'moves left' is wrong.",
                {"cap_source": "Late clip", "cap_late": 3, "cap_seed": "0", "cap_k": 2, "cap_redecode": False,
                 "cap_tab": "Watch a clip"}),
-        Preset("Late event, wait-k 20", "The same clip with k = 20: the live captioner waits until the square "
+        Preset("Late event, wait-k 20", "The same clip with $k = 20$: the live captioner waits until the square "
                "disappears and says so, at the price of lagging behind the clip.",
                {"cap_source": "Late clip", "cap_late": 3, "cap_seed": "0", "cap_k": 20, "cap_redecode": False,
                 "cap_tab": "Watch a clip"}),
@@ -178,7 +179,7 @@ PRESETS: dict[str, tuple[Preset, ...]] = {
                "captioner's average is the same for both, the offline and live captioners tell them apart.",
                {"cap_source": "Order pair", "cap_pair": 0, "cap_pair_side": "first", "cap_seed": "0", "cap_k": 3,
                 "cap_redecode": False, "cap_variant": "offline", "cap_tab": "Watch a clip"}),
-        Preset("Quality against latency", "Over the test set: how exact event order grows with the wait k, "
+        Preset("Quality against latency", "Over the test set: how exact event order grows with the wait $k$, "
                "from guessing to the offline captioner.",
                {"cap_tab": "Over the test set", "cap_k": 3, "cap_metric": "order, 2+ events"}),
     ),

@@ -34,27 +34,30 @@ TOUR: tuple[Step, ...] = (
     Step("pages/sequence_architectures.py", "Encoder-decoder", 6,
          "One item or a sequence, in and out; the encoder-decoder reads everything before it writes."),
     Step("pages/hidden_state.py", "LSTM holds the token", 8,
-         "The token sits in h_t while y_t still says 'nothing yet'; the probe reads it at once."),
+         "The token sits in $h_t$ while $y_t$ still says 'nothing yet'; the probe reads it at once."),
     Step("pages/memory_tasks.py", "memorygen", 8,
          "memory against memorygen: fitting training is not generalising to new positions."),
     Step("pages/gradients.py", "Vanishing gradients", 9,
-         "||dL/dh_t|| on a log axis; then ρ above 1 for an explosion, and the LSTM's forget bias."),
+         r"$\|\partial L/\partial h_t\|$ on a log axis; then $\rho$ above 1 for an explosion, "
+         "and the LSTM's forget bias."),
     Step("pages/softmax_flattening.py", "Flat at large D", 6,
-         "A one-hot input turns uniform as D grows; the logit gap must grow like log D; why √d_k."),
+         r"A one-hot input turns uniform as $D$ grows; the logit gap must grow like $\log D$; "
+         r"why $\sqrt{d_k}$."),
     Step("pages/attention_playground.py", "Worked example", 10,
-         "softmax(Q Kᵀ / √d_k) V step by step on the worked example; then the wrong-axis softmax."),
+         r"$\mathrm{softmax}(QK^\top/\sqrt{d_k})\,V$ step by step on the worked example; "
+         "then the wrong-axis softmax."),
     Step("pages/identity_attention.py", "Large c copies V", 5,
-         "K = I and Q = c·I copy V for a large c; Q = K alone is not enough."),
+         r"$K = I$ and $Q = c\cdot I$ copy $V$ for a large $c$; $Q = K$ alone is not enough."),
     Step("pages/permutation.py", "No positions: equivariant", 6,
          "Shuffled tokens give shuffled outputs until positions are added."),
     Step("pages/attention_vs_conv.py", "Large image", 7,
-         "Receptive fields of a conv stack; run the benchmark: N² against N."),
+         "Receptive fields of a conv stack; run the benchmark: $N^2$ against $N$."),
     Step("pages/words_to_regions.py", "Four objects, early", 8,
          "Quadrants attend to the words about their place; one vector for the sentence fails first."),
     Step("pages/predictive_vit.py", "Ablations", 9,
          "Next-frame prediction; without attention or positions, which pixels go wrong."),
     Step("pages/video_captioning.py", "Late event, wait-k 2", 8,
-         "A live captioner guesses before a late event; a larger k waits for it; offline sees all."),
+         "A live captioner guesses before a late event; a larger $k$ waits for it; offline sees all."),
 )
 
 
