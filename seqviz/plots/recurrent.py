@@ -164,7 +164,9 @@ def eigenvalue_plot(spectra: dict[str, object]) -> go.Figure:
         axis = "" if index == 1 else str(index)
         fig.update_xaxes(range=[-limit, limit], row=row, col=col,
                          title_text="real" if row == rows else None)   # the bottom row only: clear of the labels below
-        fig.update_yaxes(range=[-limit, limit], row=row, col=col, scaleanchor=f"x{axis}", scaleratio=1)
+        fig.update_yaxes(range=[-limit, limit], row=row, col=col, scaleanchor=f"x{axis}", scaleratio=1,
+                         constrain="domain")
+        fig.update_xaxes(constrain="domain", row=row, col=col)   # a wide panel narrows, the circle keeps its size
     fig.update_yaxes(title_text="imaginary", col=1)
     fig.update_annotations(font_size=12)
     return style(fig, "Eigenvalues of Wₕₕ, one panel per model", height=80 + 340 * rows)
