@@ -16,6 +16,7 @@ from seqviz.plots import recurrent, vit
 from seqviz.plots.attention import attention
 from seqviz.ui import charts
 from tests.browser.conftest import _missing, screenshot, wait_until_idle
+from tests.browser.test_pages import assert_no_exception
 
 # a text's box may pass the edge by a rounding error, no more
 TOLERANCE = 1.0
@@ -93,25 +94,48 @@ def test_exported_png_is_the_asked_size():
     assert picture.size == (charts.EXPORT_WIDTH * charts.PNG_SCALE, charts.EXPORT_MIN_HEIGHT * charts.PNG_SCALE)
 
 
-def test_a_page_downloads_its_chart_as_png_svg_and_csv(server_url, page, tmp_path):
-    if not charts.export_available():
-        _missing("kaleido cannot find Chromium to export charts")
-    page.set_viewport_size({"width": 1400, "height": 3000})
-    page.goto(f"{server_url}/softmax_flattening")
-    wait_until_idle(page)
+def _download_all(page, folder) -> dict[str, bytes]:
+    """Open the first chart's Download menu and take each of its files; the bytes by suffix."""
     menu = page.locator("[data-testid=stPopover]").first
     got = {}
     for label, suffix in (("Chart as PNG", "png"), ("Chart as SVG", "svg"), ("Data as CSV", "csv")):
         menu.get_by_role("button").first.click()
         with page.expect_download(timeout=60_000) as download:
             page.get_by_role("button", name=label).first.click()
-        path = tmp_path / download.value.suggested_filename
+        path = folder / download.value.suggested_filename
         download.value.save_as(path)
         assert path.suffix == f".{suffix}"
         got[suffix] = path.read_bytes()
         page.keyboard.press("Escape")
-    picture = PIL.Image.open(io.BytesIO(got["png"]))
-    assert picture.format == "PNG" and picture.size[0] == charts.EXPORT_WIDTH * charts.PNG_SCALE
-    assert got["svg"].lstrip().startswith(b"<svg") and b"<text" in got["svg"]
-    assert got["csv"].decode().splitlines()[0].startswith("trace,")
-    screenshot(page, "chart_exports_softmax")
+    return got
+
+
+def test_a_page_downloads_its_chart_as_png_svg_and_csv(server_url, browser, tmp_path):
+    """Every download pressed twice, in two sessions at once: the same files each time."""
+    if not charts.export_available():
+        _missing("kaleido cannot find Chromium to export charts")
+    contexts = [browser.new_context(viewport={"width": 1400, "height": 3000}) for _ in range(2)]
+    pages = [context.new_page() for context in contexts]
+    try:
+        for page in pages:
+            page.goto(f"{server_url}/softmax_flattening")
+            wait_until_idle(page)
+        rounds = []
+        for index in range(2):
+            for number, page in enumerate(pages):
+                folder = tmp_path / f"{index}_{number}"
+                folder.mkdir()
+                rounds.append(_download_all(page, folder))
+                assert_no_exception(page)
+        got = rounds[0]
+        picture = PIL.Image.open(io.BytesIO(got["png"]))
+        assert picture.format == "PNG" and picture.size[0] == charts.EXPORT_WIDTH * charts.PNG_SCALE
+        assert got["svg"].lstrip().startswith(b"<svg") and b"<text" in got["svg"]
+        assert got["csv"].decode().splitlines()[0].startswith("trace,")
+        assert all(r["csv"] == got["csv"] and r["svg"].lstrip().startswith(b"<svg")
+                   and PIL.Image.open(io.BytesIO(r["png"])).size == picture.size for r in rounds)
+        page = pages[0]
+        screenshot(page, "chart_exports_softmax")
+    finally:
+        for context in contexts:
+            context.close()
