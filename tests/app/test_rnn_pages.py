@@ -7,6 +7,7 @@ import time
 
 from seqviz.recurrent import seeds
 from seqviz.ui import training
+from seqviz.ui.recurrent import memory
 from tests.apptest_helpers import assert_clean, move_every_widget, open_page
 
 MEMORY, HIDDEN, GRADIENTS = "pages/memory_tasks.py", "pages/hidden_state.py", "pages/gradients.py"
@@ -32,7 +33,8 @@ def test_memory_page_shows_shipped_curves_then_trains_live():
     assert "Press Train" in _texts(at.info)
     assert set(_sources(at)["curve from"]) == {"not trained"}
     estimate = next(c.value for c in at.caption if c.value.startswith("Estimated"))   # before Train: timed now
-    assert "for 30 steps (measured: RNN (tanh): " in estimate and "per step over 10 timed steps, × 10" in estimate
+    timed = memory.PROBE_STEPS - 1   # the first probe step warms up
+    assert "for 30 steps (measured: RNN (tanh): " in estimate and f"per step over {timed} timed steps, × 10" in estimate
     assert "just now on CPU" in estimate
     at.button(key="mem_train_start").click().run()
     assert_clean(at)
