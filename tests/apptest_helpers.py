@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import json
 import re
 from typing import Any
@@ -11,6 +10,7 @@ import numpy as np
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
 
+from seqviz.plots.common import plotted_array
 from seqviz.ui import registry
 from tests.conftest import ROOT
 
@@ -121,11 +121,7 @@ def chart_data(at, key):
 
 def heatmap_values(at, key):
     """The z matrix of the chart's first trace, decoded from plotly's typed-array form."""
-    z = chart_data(at, key)["data"][0]["z"]
-    if isinstance(z, dict):
-        z = np.frombuffer(base64.b64decode(z["bdata"]), dtype=z["dtype"]).reshape(
-            [int(s) for s in str(z["shape"]).split(",")])
-    return np.asarray(z, dtype=float).tolist()
+    return np.asarray(plotted_array(chart_data(at, key)["data"][0]["z"]), dtype=float).tolist()
 
 
 def chart_title(spec: dict) -> str:
