@@ -65,7 +65,8 @@ def training_panel() -> None:
                                 lambda: memory.estimate(trainable, device)) if trainable else None
     run_training("mem_train", memory.train_models(trainable, device, session_results()),
                  label=f"Train {len(trainable)} model(s) on {device.type.upper()}",
-                 describe=memory.describe(trainable), estimate=estimate)
+                 describe=memory.describe(trainable), estimate=estimate,
+                 memory_bytes=max((budgets[c.kind].need for c in trainable), default=0))
     sources = memory.curve_sources(chosen, configs, session_results(), shipped_model)
     st.table(memory.sources_table(sources), hide_index=True)
     shown = {s.kind: s.history for s in sources if s.history}

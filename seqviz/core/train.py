@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 import torch
 from torch import nn
 
+from seqviz.core.jobs import Interrupted, interruptible
+
 __all__ = ["Progress", "NonFiniteLoss", "train_loop", "snapshot", "restore", "autocast"]
 
 
@@ -51,15 +53,23 @@ def train_loop(step_fn: Callable[[int], dict[str, float]], steps: int, *,
     """Run ``step_fn(step)`` up to `steps` times; returns the history of metrics.
 
     `step_fn` does one optimisation step and returns its metrics (with "loss").
-    `should_stop` is checked before every step; `on_progress` is called every
-    `report_every` steps and after the last one. Raises NonFiniteLoss.
+    `should_stop` is checked before every step, and inside it before every torch module call
+    (seqviz.core.jobs.interruptible): a step interrupted there ends the loop and is not recorded
+    (an interrupted forward pass never reaches its optimiser step). `on_progress` is
+    called every `report_every` steps and after the last one. Raises NonFiniteLoss.
     """
     history: list[dict[str, float]] = []
     start = time.perf_counter()
     for step in range(steps):
         if should_stop is not None and should_stop():
             break
-        metrics = step_fn(step)
+        try:
+            with interruptible(should_stop) if should_stop is not None else contextlib.nullcontext():
+                metrics = step_fn(step)
+        except Interrupted:
+            if should_stop is not None and should_stop():
+                break
+            raise          # an outer check (a timing probe's time limit): the caller's to handle
         loss = float(metrics.get("loss", 0.0))
         if not math.isfinite(loss):
             raise NonFiniteLoss(step, loss)

@@ -25,6 +25,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from seqviz.core import jobs
+
 __all__ = ["sequential_compute", "run_sequential", "RNNCell", "LSTMCell", "GRUCell", "SequenceOutput", "RNN",
            "LSTM", "GRU", "RECURRENT_KINDS", "VOCAB", "CLASSES", "one_hot"]
 
@@ -95,13 +97,14 @@ def run_sequential(fn: Callable[[], T], device: str | torch.device = "cpu") -> T
     process changes, sessions still run side by side, one core each. The pool's threads
     also flush denormals to zero (see `sequential_compute`). `fn` must not use
     streamlit. On a GPU, and when already on a pool thread, `fn` runs in the calling thread.
+    A job's stop check (seqviz.core.jobs.interruptible) is carried over to the pool's thread.
     """
     if torch.device(device).type != "cpu":
         return fn()
     pool = _loop_threads()
     if threading.get_ident() in _loop_idents:
         return fn()
-    return pool.submit(fn).result()
+    return pool.submit(jobs.carried(fn)).result()   # a job's stop check goes with it
 
 
 def one_hot(x: torch.Tensor, vocab: int = VOCAB) -> torch.Tensor:

@@ -5,8 +5,16 @@ library's loop (seqviz.core.train.train_loop) with its two hooks: a progress cal
 and a stop flag. The page's script run watches the job: it redraws the bar a few times
 a second, and a rerun (a widget moved) simply watches again, so training goes on.
 Pressing Stop sets the job's flag (the button's on_click); the loop checks it before
-every step and ends there, so the weights and curves trained so far stay, and the
-outcome says where it stopped. Closing the tab ends the session and stops the job too.
+every step, and every torch module call inside a step checks it too
+(seqviz.core.jobs.interruptible), so a long step ends at once; the weights and curves of
+the whole steps so far stay, and the outcome says where it stopped. Closing the tab ends
+the session and stops the job the same way.
+
+The server is shared: a job first waits for its turn in the server-wide queue
+(seqviz.core.jobs.gate: a few jobs at once within a memory total), and its bar says
+"you are number k" meanwhile. A run whose measured estimate is over the server's limits
+(too long in all, or steps too long for Stop to act at once) is refused before it starts,
+and so is a timing probe that runs past its own limit (`TooLong`).
 
 Before a run starts, its time is estimated from a measurement (an `Estimate`: a few
 steps of the same configuration timed just now, in this process, on the chosen device,
@@ -33,6 +41,8 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from seqviz.core import jobs
+from seqviz.core.memory import format_bytes
 from seqviz.core.train import NonFiniteLoss, Progress
 from seqviz.ui import params
 
@@ -96,20 +106,53 @@ class Estimate:
                 f"{measured}, just now on {self.device.upper()} in this session; other work on the machine "
                 "can change it).")
 
+    @property
+    def longest_step_s(self) -> float | None:
+        """The longest single step or evaluation measured (None for other units: a benchmark's
+        size or a captioner is checked inside, module by module)."""
+        steps = [part.seconds_each for part in self.parts if (part.unit or self.unit) in ("step", "evaluation")]
+        return max(steps) if steps else None
 
-def session_estimate(key: str, settings: Any, measure: Callable[[], Estimate]) -> Estimate | None:
+    def refusal(self) -> str | None:
+        """Why this run may not start on this server (seqviz.core.jobs.limits); None if it may."""
+        return jobs.refusal(self.seconds, self.longest_step_s, self.units, self.unit)
+
+
+@dataclass(frozen=True)
+class TooLong:
+    """A timing probe cut off at its time limit: the run it times is too long for this server."""
+
+    seconds: float          # how long the probe had run when it was cut off
+
+    def refusal(self) -> str:
+        return (f"timing a few steps of these settings ran past the {jobs.limits().probe_s:g} s a timing "
+                f"may take here (cut off after {self.seconds:.1f} s), so one step is too long for this server")
+
+
+def bounded_probe(measure: Callable[[], Estimate]) -> Estimate | TooLong:
+    """Run a timing probe, cut off inside its step once it passes `jobs.limits().probe_s`."""
+    limit, start = jobs.limits().probe_s, time.perf_counter()
+    try:
+        with jobs.interruptible(lambda: time.perf_counter() - start > limit):
+            return measure()
+    except jobs.Interrupted:
+        return TooLong(time.perf_counter() - start)
+
+
+def session_estimate(key: str, settings: Any, measure: Callable[[], Estimate]) -> Estimate | TooLong | None:
     """The estimate for the run of `key` with `settings` (hashable), measured once per
-    settings in this session by `measure()` (a probe of the same configuration, timed now).
+    settings in this session by `measure()` (a probe of the same configuration, timed now,
+    cut off at the server's probe limit: then a `TooLong`, and the run is refused).
     Not measured while the job of `key` runs: the probe would slow both and skew itself."""
     store = st.session_state.setdefault(_ESTIMATES, {})
     if (key, settings) in store:
         found = store[(key, settings)]
-        return found if isinstance(found, Estimate) else None
+        return found if isinstance(found, Estimate | TooLong) else None
     job = current_job(key)
     if job is not None and job.running:
         return None
     try:
-        store[(key, settings)] = found = measure()
+        store[(key, settings)] = found = bounded_probe(measure)
     except Exception as error:  # noqa: BLE001 - a probe that fails (a NaN loss, no memory) only loses the estimate
         store[(key, settings)] = str(error)
         st.caption(f"No time estimate: the timing run failed ({params.plain(str(error)[:200])}); "
@@ -131,9 +174,13 @@ class TrainingOutcome:
     number: int = 1          # the how-manieth run of this button in the session
     estimate_s: float | None = None  # the time estimated before it started
     unit: str = "step"
+    started: bool = True     # False: stopped while it waited for its turn, nothing computed
 
     @property
     def summary(self) -> str:
+        if not self.started:
+            return (f"Run {self.number} was stopped while it waited for its turn in the server's queue; "
+                    "nothing was computed.")
         if self.error:
             return f"Run {self.number} failed at {self.unit} {self.steps_done:,} of {self.total:,}: {self.error}"
         if self.stopped:
@@ -158,8 +205,11 @@ class TrainingJob:
 
     def __init__(self, train: Callable[..., Any], session_alive: Callable[[], bool] = lambda: True,
                  number: int = 1, estimate_s: float | None = None, unit: str = "step",
-                 metric: str = "loss"):
+                 metric: str = "loss", need_bytes: int = 0, name: str = "job"):
         self._train = train
+        self.need_bytes = need_bytes
+        self.name = name
+        self.queue_position = 0          # while waiting for its turn: 1 for the next to run
         self.number = number
         self.estimate_s = estimate_s
         self.unit = unit
@@ -179,7 +229,7 @@ class TrainingJob:
         return self._stop.is_set() or not self._session_alive()
 
     def stop(self) -> None:
-        """What the Stop button does: ask the loop to end before its next step."""
+        """What the Stop button does: ask the loop to end, inside the step it is in."""
         self._stop.set()
 
     @property
@@ -203,13 +253,17 @@ class TrainingJob:
             raise _Stopped
 
     def _run(self) -> None:
-        result, error = None, None
+        result, error, started = None, None, False
         try:
-            if self._takes_stop_flag:
-                result = self._train(self._on_progress, self.should_stop)
-            else:
-                result = self._train(self._on_progress)
-        except _Stopped:
+            with jobs.gate().place(self.name, self.need_bytes, self.should_stop, self._on_wait) as admitted:
+                self.queue_position = 0
+                if admitted:
+                    started, self._start = True, time.perf_counter()   # its time runs from its turn
+                    if self._takes_stop_flag:   # the library loop checks it inside every step too
+                        result = self._train(self._on_progress, self.should_stop)
+                    else:
+                        result = self._train(self._on_progress)
+        except (_Stopped, jobs.Interrupted):
             pass
         except NonFiniteLoss as failure:
             error = f"{failure}. The last good weights were kept"
@@ -227,9 +281,13 @@ class TrainingJob:
         latest = self.latest
         steps = latest.step if latest else 0
         total = latest.total if latest else 0
-        self.outcome = TrainingOutcome(result, steps, total, self._stop.is_set() and steps < total, error,
+        stopped = (self.should_stop() and (latest is None or steps < total)) or not started
+        self.outcome = TrainingOutcome(result, steps, total, stopped, error,
                                        time.perf_counter() - self._start, self.number, self.estimate_s,
-                                       self.unit)
+                                       self.unit, started)
+
+    def _on_wait(self, position: int) -> None:
+        self.queue_position = position
 
 
 def _session_alive_check() -> Callable[[], bool]:
@@ -263,12 +321,14 @@ def _stop_job(key: str) -> None:
 
 
 def start_job(key: str, train: Callable[..., Any], estimate: Estimate | None = None, unit: str = "step",
-              metric: str = "loss") -> TrainingJob:
-    """Start `train` in a thread of this session, under `key` (used directly by tests)."""
+              metric: str = "loss", memory_bytes: int = 0) -> TrainingJob:
+    """Start `train` in a thread of this session, under `key` (used directly by tests); it
+    first waits for its turn in the server's queue, reserving `memory_bytes` there."""
     from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
     previous = current_job(key)
     job = TrainingJob(train, _session_alive_check(), previous.number + 1 if previous else 1,
-                      None if estimate is None else estimate.seconds, unit, metric)
+                      None if not isinstance(estimate, Estimate) else estimate.seconds, unit, metric,
+                      memory_bytes, key)
     ctx = get_script_run_ctx()
     if ctx is not None:  # the train function may keep its state in st.session_state
         add_script_run_ctx(job.thread, ctx)
@@ -279,8 +339,8 @@ def start_job(key: str, train: Callable[..., Any], estimate: Estimate | None = N
 def run_training(key: str, train: Callable[..., Any], *, label: str = "Train",
                  describe: Callable[[Progress], str] | None = None,
                  on_report: Callable[[Progress], None] | None = None,
-                 estimate: Estimate | None = None, live_curve: bool = True,
-                 metric: str = "loss", unit: str = "step") -> Any | None:
+                 estimate: Estimate | TooLong | None = None, live_curve: bool = True,
+                 metric: str = "loss", unit: str = "step", memory_bytes: int = 0) -> Any | None:
     """Draw the estimate, Train / Stop and, once Train is pressed, watch the job until it ends.
 
     `train(on_progress, should_stop)` runs the loop (seqviz.core.train.train_loop); a
@@ -291,20 +351,32 @@ def run_training(key: str, train: Callable[..., Any], *, label: str = "Train",
     the time the run took. While it runs, the live curve of `metric` (from the reports)
     is drawn unless `live_curve` is False (a page drawing its own passes `on_report`,
     which may redraw a chart at each new report, in the page's thread); after Stop the
-    curve so far stays, marked partial.
+    curve so far stays, marked partial. A run the server's limits refuse (its estimate,
+    a probe cut off as `TooLong`, or `memory_bytes` over the total all jobs may reserve)
+    says why, and its button is disabled.
     """
     job = current_job(key)
-    if estimate is not None:
+    if isinstance(estimate, Estimate):
         st.caption(estimate.text)
+    refused = estimate.refusal() if estimate is not None else None
+    if jobs.gate().too_big(memory_bytes):
+        refused = (f"it needs about {format_bytes(memory_bytes)}, more than the "
+                   f"{format_bytes(jobs.limits().memory_bytes)} all jobs on this server may take together")
+    if refused:
+        st.warning(f"Refused: {refused}. Choose smaller settings (fewer steps, a shorter sequence, a smaller "
+                 "model); a lecturer can raise the limits (SEQVIZ_MAX_JOB_S, SEQVIZ_MAX_STEP_S, "
+                 "SEQVIZ_JOBS_MEMORY_MB; see the README).", icon=":material/block:")
     left, right = st.columns([1, 1])
-    start = left.button(label, key=f"{key}_start", type="primary", icon=":material/play_arrow:")
+    start = left.button(label, key=f"{key}_start", type="primary", icon=":material/play_arrow:",
+                        disabled=bool(refused))
     right.button("Stop", key=f"{key}_stop", icon=":material/stop:",
                  on_click=_stop_job, args=(key,),
-                 help="Stops the run before its next step; what was done so far is kept, marked partial.")
+                 help="Stops the run at once, inside its step; the whole steps done so far are kept, "
+                      "marked partial.")
     if start and job is not None and job.running:
         st.info("This is already running; press Stop first to start again.", icon=":material/info:")
-    elif start:
-        job = start_job(key, train, estimate, unit, metric)
+    elif start and not refused:
+        job = start_job(key, train, estimate, unit, metric, memory_bytes)
     if job is None:
         return None
     chart = st.empty() if live_curve else None
@@ -353,14 +425,20 @@ def _watch(job: TrainingJob, describe: Callable[[Progress], str] | None,
     """Redraw the bar (and the live curve) until the job ends; a click elsewhere interrupts
     this, never the job."""
     bar = st.progress(0.0, text="starting…")
-    shown, drawn = None, 0.0
+    shown, drawn, queued = None, 0.0, None
     while job.running:
+        if job.latest is None and job.queue_position and job.queue_position != queued:
+            queued = job.queue_position
+            running, waiting, _ = jobs.gate().status()
+            bar.progress(0.0, text=f"Busy: you are number {queued} in the queue ({waiting} waiting, "
+                                   f"{running} running on this server, at most {jobs.limits().max_jobs} at "
+                                   "once); it starts on its own when its turn comes.")
         progress = job.latest
         if progress is not None and progress is not shown:
             shown = progress
             text = (describe or _describe)(progress)
             if job.should_stop():
-                text = "stopping after this step… " + text
+                text = "stopping… " + text
             elif job.estimate_s:
                 text += f" · estimated {format_duration(job.estimate_s)} in all"
             bar.progress(min(1.0, progress.fraction), text=text)

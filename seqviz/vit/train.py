@@ -153,6 +153,7 @@ def train_keeping_last_good(config: ViTConfig, frames: np.ndarray | tuple[torch.
                             settings: TrainSettings,
                             device: torch.device, *, on_state: Callable[[PredictiveViT, Progress, str], None],
                             on_progress: Callable[[Progress], None] | None = None,
+                            should_stop: Callable[[], bool] | None = None,
                             report_every: int = 5) -> TrainResult:
     """Train a fresh model, handing it to `on_state` at every report (so a stop keeps it).
 
@@ -172,7 +173,7 @@ def train_keeping_last_good(config: ViTConfig, frames: np.ndarray | tuple[torch.
 
         try:
             return train(config, frames, settings, dev, model=model, on_progress=report,
-                         report_every=report_every)
+                         should_stop=should_stop, report_every=report_every)
         except NonFiniteLoss:
             restore(model, good["weights"])
             raise

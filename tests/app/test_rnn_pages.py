@@ -118,6 +118,9 @@ def test_too_large_a_configuration_is_refused():
     at.select_slider(key="mem_hid").set_value(512).run()
     assert_clean(at)
     assert "Refused" in _texts(at.warning) and "GiB" in _texts(at.warning)
+    # the models that fit in memory are timed, the timing cut off: one step is too long to allow
+    assert "so one step is too long for this server" in _texts(at.warning)
+    assert at.button(key="mem_train_start").disabled
 
 
 def test_memory_page_multi_seed_table_and_claims():

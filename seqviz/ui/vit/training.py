@@ -14,7 +14,15 @@ from seqviz.core.train import Progress
 from seqviz.plots import vit as plots
 from seqviz.ui import params, present, sidebar
 from seqviz.ui.charts import show_chart
-from seqviz.ui.training import Estimate, EstimatePart, current_job, format_duration, run_training
+from seqviz.ui.training import (
+    Estimate,
+    EstimatePart,
+    TooLong,
+    bounded_probe,
+    current_job,
+    format_duration,
+    run_training,
+)
 from seqviz.ui.vit import page as vit_page
 from seqviz.vit import experiment
 from seqviz.vit import games as game_sets
@@ -58,16 +66,25 @@ def measured_step_seconds(config: ViTConfig, frames, device: torch.device) -> tu
 def estimated_seconds(config: ViTConfig, steps: int, frames, device: torch.device) -> float | None:
     """The estimated time of `steps` steps, if this session has measured the step time."""
     found = st.session_state.get(_STEP_TIMES, {}).get(_step_key(config, frames, device))
-    return None if found is None else steps * found[0] + found[1]
+    return None if found is None or isinstance(found, TooLong) else steps * found[0] + found[1]
 
 
-def estimate(config: ViTConfig, steps: int, frames, device: torch.device) -> Estimate | None:
+def estimate(config: ViTConfig, steps: int, frames, device: torch.device) -> Estimate | TooLong | None:
     """The estimated time of a run of `steps`, from a step time measured now (not while a
-    training of this session runs: it would slow both and skew the measure)."""
+    training of this session runs: it would slow both and skew the measure). A timing cut
+    off at the server's probe limit is kept as a TooLong, and the run is refused."""
     job = current_job("vit_train")
-    if job is not None and job.running and estimated_seconds(config, steps, frames, device) is None:
+    store = st.session_state.setdefault(_STEP_TIMES, {})
+    key = _step_key(config, frames, device)
+    if job is not None and job.running and key not in store:
         return None
-    seconds, setup = measured_step_seconds(config, frames, device)
+    if key not in store:
+        probed = bounded_probe(lambda: measured_step_seconds(config, frames, device))
+        if isinstance(probed, TooLong):
+            store[key] = probed
+    if isinstance(store[key], TooLong):
+        return store[key]
+    seconds, setup = store[key]
     return Estimate((EstimatePart("", seconds, steps, TIMED_STEPS),
                      EstimatePart("set-up (building the model, its first step)", setup, 1, 1, unit="set-up")),
                     device.type)
@@ -141,7 +158,7 @@ def train_card(video: vit_page.Video, device: torch.device) -> None:
 
     Not an st.fragment: in Streamlit 1.67 a click inside a running fragment is queued until
     that run ends. Training runs in this session's thread (seqviz.ui.training); the page's
-    run watches it, and Stop sets its flag, so it ends before its next step; the weights so
+    run watches it, and Stop sets its flag, so it ends inside the step it is in; the weights so
     far stay (the model is kept at every report). Before training, the estimated time of the
     run comes from a step time measured now (measured_step_seconds)."""
     config, steps = hyperparameters()
@@ -191,7 +208,7 @@ def train_card(video: vit_page.Video, device: torch.device) -> None:
                                        warmup_steps=min(100, steps // 10) if change_weight else 0)
     data = game_windows(config.frames) if source == SOURCES[1] else video.frames
 
-    def train(on_progress):
+    def train(on_progress, should_stop):
 
         def keep(model: PredictiveViT, progress: Progress, device_name: str) -> None:
             vit_page.set_mine(vit_page.OwnModel(model, config, tuple(h["loss"] for h in progress.history),
@@ -201,10 +218,10 @@ def train_card(video: vit_page.Video, device: torch.device) -> None:
                               holder)
 
         return vit_train.train_keeping_last_good(config, data, settings, device, on_state=keep,
-                                                 on_progress=on_progress)
+                                                 on_progress=on_progress, should_stop=should_stop)
 
     result = run_training("vit_train", train, label=f"Train on {source}", on_report=redraw,
-                          estimate=before, live_curve=False)
+                          estimate=before, live_curve=False, memory_bytes=memory_estimate_bytes(config, BATCH))
     if result is not None:
         if result.notice:
             vit_page.set_mine(dataclasses.replace(vit_page.mine(), notice=result.notice))
