@@ -4,12 +4,13 @@ from pathlib import Path
 
 import streamlit as st
 
-from seqviz.ui import present, registry, sidebar, tour
+from seqviz.ui import janitor, present, registry, sidebar, tour
 
 ICON = Path(__file__).resolve().parent / "assets" / "icon.png"   # a local file: the tab icon needs no internet
 # Presentation mode folds the sidebar away: the whole width is the lecture's.
 st.set_page_config(page_title="seqviz", page_icon=str(ICON), layout="wide",
                    initial_sidebar_state="collapsed" if present.requested() else "auto")
+janitor.start()  # closed tabs' sessions are shut down promptly, once per server
 navigation = st.navigation(registry.sections(
     ("", "pages/home.py"),
     ("Recurrent networks", "pages/memory_tasks.py", "pages/hidden_state.py", "pages/gradients.py",

@@ -175,6 +175,7 @@ class TrainingOutcome:
     estimate_s: float | None = None  # the time estimated before it started
     unit: str = "step"
     started: bool = True     # False: stopped while it waited for its turn, nothing computed
+    stop_latency_s: float | None = None  # from the Stop press (or the session's end) to the job's end
 
     @property
     def summary(self) -> str:
@@ -184,8 +185,10 @@ class TrainingOutcome:
         if self.error:
             return f"Run {self.number} failed at {self.unit} {self.steps_done:,} of {self.total:,}: {self.error}"
         if self.stopped:
+            ended = ("" if self.stop_latency_s is None else
+                     f" (it ended {self.stop_latency_s:.2f} s after Stop was pressed)")
             return (f"Run {self.number} stopped at {self.unit} {self.steps_done:,} of {self.total:,} after "
-                    f"{self.elapsed_s:.1f} s; what was done so far is kept, marked partial.")
+                    f"{self.elapsed_s:.1f} s{ended}; what was done so far is kept, marked partial.")
         compared = ("" if not self.estimate_s else
                     f" (estimated {format_duration(self.estimate_s)} before it started: it took "
                     f"{self.elapsed_s / self.estimate_s:.2f}× the estimate)")
@@ -217,6 +220,7 @@ class TrainingJob:
         self.curve: list[tuple[int, float]] = []   # (step, metric) at every report: the live curve
         self._session_alive = session_alive
         self._stop = threading.Event()
+        self._stop_asked: float | None = None   # when Stop was pressed or the session was found closed
         self.latest: Progress | None = None
         self.outcome: TrainingOutcome | None = None
         self.consumed = False
@@ -225,11 +229,18 @@ class TrainingJob:
         self.thread = threading.Thread(target=self._run, name="seqviz-training", daemon=True)
 
     def should_stop(self) -> bool:
-        """The stop flag the library loop checks before every step."""
-        return self._stop.is_set() or not self._session_alive()
+        """The stop flag the library loop checks before every step and inside it."""
+        if self._stop.is_set():
+            return True
+        if not self._session_alive():
+            self._stop_asked = self._stop_asked or time.perf_counter()
+            return True
+        return False
 
     def stop(self) -> None:
         """What the Stop button does: ask the loop to end, inside the step it is in."""
+        if not self._stop.is_set():
+            self._stop_asked = time.perf_counter()
         self._stop.set()
 
     @property
@@ -282,9 +293,10 @@ class TrainingJob:
         steps = latest.step if latest else 0
         total = latest.total if latest else 0
         stopped = (self.should_stop() and (latest is None or steps < total)) or not started
-        self.outcome = TrainingOutcome(result, steps, total, stopped, error,
-                                       time.perf_counter() - self._start, self.number, self.estimate_s,
-                                       self.unit, started)
+        end = time.perf_counter()
+        self.outcome = TrainingOutcome(result, steps, total, stopped, error, end - self._start, self.number,
+                                       self.estimate_s, self.unit, started,
+                                       end - self._stop_asked if stopped and self._stop_asked else None)
 
     def _on_wait(self, position: int) -> None:
         self.queue_position = position

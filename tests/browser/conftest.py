@@ -43,17 +43,19 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def running_server(log_name: str = "server.log"):
-    """A fresh `streamlit run app.py` on a free port, healthy; yields its URL."""
+def running_server(log_name: str = "server.log", extra_args: tuple[str, ...] = (),
+                   env: dict[str, str] | None = None):
+    """A fresh `streamlit run app.py` on a free port, healthy; yields its URL. `extra_args`
+    go to `streamlit run`, `env` adds to the environment (the server's limits, say)."""
     port = _free_port()
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     log = open(ARTIFACTS / log_name, "w")
     process = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
          "--server.fileWatcherType", "none", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
+         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false", *extra_args],
         cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-        env={**os.environ, "SEQVIZ_THREADS": "2"},
+        env={**os.environ, "SEQVIZ_THREADS": "2", **(env or {})},
     )
     url = f"http://127.0.0.1:{port}"
     try:
