@@ -32,7 +32,7 @@ from torch import nn
 from seqviz.core import checkpoints, rng, timing, train
 from seqviz.recurrent import cells as rnn
 from seqviz.recurrent import fused, tasks
-from seqviz.recurrent.tcn import TCN
+from seqviz.recurrent.tcn import KERNEL, TCN, tcn_depth
 
 __all__ = ["MemoryConfig", "MODEL_KINDS", "build_model", "evaluate", "train_memory_model",
            "training_memory_bytes", "checkpoint_path", "load_shipped",
@@ -82,10 +82,19 @@ def build_model(kind: str, hidden: int, length: int, *, seed: int = 0) -> nn.Mod
     return rng.init_parameters(model.to_empty(device="cpu"), rng.torch_generator(seed))
 
 
+# float32 numbers kept per sequence step and hidden unit by a training step of the fused twin
+# (activations, gate workspaces, gradients, the validation pass), fitted to the peak memory
+# measured over training steps at 9 sizes per model (length 160-1000, hidden 64-512; see
+# tests/unit/test_memory_estimates.py, which checks them within 1.5x of a measured peak).
+# The TCN counts the steps of its padded input, 3^depth.
+FLOATS_PER_STEP_AND_UNIT = {"rnn-tanh": 27, "rnn-relu": 27, "gru": 49, "lstm": 20, "tcn": 8.7}
+
+
 def training_memory_bytes(kind: str, batch: int, length: int, hidden: int) -> int:
-    """A rough estimate of the activations autograd keeps for one training step."""
-    per_unit = {"rnn-tanh": 6, "rnn-relu": 6, "gru": 14, "lstm": 24, "tcn": 3}[kind]
-    return int(batch * length * hidden * per_unit * 4 * 1.5)
+    """The memory one training step takes at its peak, above the process before it: mostly the
+    activations autograd keeps (weights and optimiser state are small beside them)."""
+    steps = KERNEL ** tcn_depth(length) if kind == "tcn" else length
+    return int(batch * steps * hidden * FLOATS_PER_STEP_AND_UNIT[kind] * 4)
 
 
 def _losses(model: nn.Module, x: torch.Tensor, y: torch.Tensor

@@ -43,7 +43,7 @@ def test_nan_learning_rate_stops_and_keeps_the_last_good_weights():
 
 def test_memory_estimate_refuses_huge_configurations():
     assert mt.training_memory_bytes("lstm", 64, 20, 32) < 2**20 * 10
-    huge = memory.check(mt.training_memory_bytes("lstm", 64, 1000, 512), "cpu", "training")
+    huge = memory.check(mt.training_memory_bytes("gru", 64, 1000, 512), "cpu", "training")
     assert not huge.fits and "exceeds" in huge.message
     assert memory.check(mt.training_memory_bytes("lstm", 64, 20, 32), "cpu", "training").fits
 
