@@ -8,6 +8,9 @@ import os
 
 import torch
 
-_threads = int(os.environ.get("SEQVIZ_THREADS", "0") or 0)
+try:
+    _threads = int(os.environ.get("SEQVIZ_THREADS", "0") or 0)
+except ValueError:          # a mistyped setting keeps torch's default rather than stopping the server
+    _threads = 0
 if _threads > 0:
     torch.set_num_threads(_threads)
