@@ -6,7 +6,9 @@ sessions sit on the light pages and move their widgets at random, one move every
 --think seconds, now and then following a link to another light page; --heavy of them
 open the Memory tasks, ViT (its Train your own tab) and Attention versus convolution
 pages, press Train / Run benchmark and watch the run redraw its progress until it ends,
-then press it again; at the end a run still going is stopped with its Stop button.
+then press it again; at the end a run still going is stopped with its Stop button (that
+rerun, which lasts until the job has ended and the page is drawn again, is listed as the
+page's "Stop").
 
 A rerun's latency is the time from the rerun BackMsg to its script_finished. An error is
 an exception element in a run, a run that ends with a compile error, a socket the server
@@ -74,9 +76,9 @@ class Load:
     def left(self) -> float:
         return self.deadline - time.monotonic()
 
-    async def timed(self, session: Session, **rerun) -> bool:
-        """One rerun, recorded under the page it ran on; False when the session cannot go on."""
-        page = page_name(rerun.get("page", session.page))
+    async def timed(self, session: Session, suffix: str = "", **rerun) -> bool:
+        """One rerun, recorded under the page it ran on (and `suffix`); False when the session cannot go on."""
+        page = page_name(rerun.get("page", session.page)) + suffix
         result = await session.run(2 * RERUN_LIMIT_S, **rerun)
         self.errors += [f"{page}: {error}" for error in result.errors]
         self.notices += [f"{page}: {notice}" for notice in result.error_notices]
@@ -148,7 +150,7 @@ class Load:
                 self.train.append((page, time.monotonic() - pressed, "stopped at the end"))
                 stop = session.find_button(f"{job}_stop")
                 if stop is not None:
-                    ok = await self.timed(session, click=stop)
+                    ok = await self.timed(session, " Stop", click=stop)   # until the job has ended
                 break
         except OSError as error:
             self.errors.append(f"{page}: connection failed: {error}")
