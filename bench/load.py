@@ -2,8 +2,9 @@
 
 Starts `streamlit run app.py` on a free loopback port and drives it with --sessions
 simulated tabs (bench/st_client.py speaks the protocol; no browser, no AppTest). Most
-sessions sit on the light pages and move their widgets at random, one move every
---think seconds, now and then following a link to another light page; --heavy of them
+sessions sit on the light pages and move their widgets (or click their buttons) at random,
+one move every --think seconds, now and then following a link to another light page;
+--heavy of them
 open the Memory tasks, ViT (its Train your own tab) and Attention versus convolution
 pages, press Train / Run benchmark and watch the run redraw its progress until it ends,
 then press it again; at the end a run still going is stopped with its Stop button (that
@@ -63,6 +64,20 @@ def page_name(page: str) -> str:
     return page or "home"
 
 
+def pick_move(session: Session, rng: random.Random) -> dict | None:
+    """A student's next move on this page: a widget to a new value, or a click of one of its
+    buttons (not a training job's Train / Stop); None when the page has neither."""
+    buttons = [w for w in session.widgets.values() if w.kind == "button" and w.main and not w.disabled
+               and not w.key.endswith(("_start", "_stop"))]
+    choices = session.movable() + buttons
+    if not choices:
+        return None
+    widget = rng.choice(choices)
+    if widget.kind == "button":
+        return {"click": widget}
+    return {"changes": {widget.id: new_value(widget, session.values.get(widget.id), rng)}}
+
+
 class Load:
     """What the sessions share: the server's address, the clock, and what they measured."""
 
@@ -106,14 +121,12 @@ class Load:
                 await self.think(rng)
                 if self.left() <= 0:
                     break
-                widgets = session.movable()
-                if not widgets or rng.random() < self.args.navigate:
+                move = pick_move(session, rng)
+                if move is None or rng.random() < self.args.navigate:
                     others = [p for p in self.args.pages if p != session.page] or [session.page]
                     ok = await self.timed(session, page=rng.choice(others))
                 else:
-                    widget = rng.choice(widgets)
-                    value = new_value(widget, session.values.get(widget.id), rng)
-                    ok = await self.timed(session, changes={widget.id: value})
+                    ok = await self.timed(session, **move)
         except OSError as error:
             self.errors.append(f"{page_name(page)}: connection failed: {error}")
         finally:
@@ -169,11 +182,9 @@ async def solo(url: str, pages: list[str], moves: int, seed: int,
         if not await load.timed(session, page=page):
             break
         for _ in range(moves if page in pages else 0):
-            widgets = session.movable()
-            if not widgets:
+            move = pick_move(session, rng)
+            if move is None or not await load.timed(session, **move):
                 break
-            widget = rng.choice(widgets)
-            await load.timed(session, changes={widget.id: new_value(widget, session.values.get(widget.id), rng)})
     await session.close()
     return [t for times in load.times.values() for t in times], load.errors
 
