@@ -88,3 +88,10 @@ def server_tracebacks(log_path: Path) -> list[str]:
             errors.append(f"server log traceback: {line[:160]}")
             inside = False
     return errors
+
+
+def machine_busy_seconds() -> float:
+    """CPU seconds all processes on the machine have used so far, every CPU together (/proc/stat)."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]            # idle, iowait
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
