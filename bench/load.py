@@ -241,9 +241,10 @@ def report(load: Load, base_times: list[float], rss: dict[str, float], server_er
     base_p50 = statistics.median(base_times)
     print(f"baseline, one session alone: {len(base_times)} reruns on the light pages, p50 {base_p50 * 1000:.0f} ms, "
           f"p95 {percentile(base_times, 0.95) * 1000:.0f} ms", flush=True)
-    print(f"{'page':24s} {'reruns':>6s} {'p50 ms':>8s} {'p95 ms':>8s} {'max ms':>8s}")
+    width = max([24] + [len(page) for page in load.times])
+    print(f"{'page':{width}s} {'reruns':>6s} {'p50 ms':>8s} {'p95 ms':>8s} {'max ms':>8s}")
     for page, times in sorted(load.times.items()):
-        print(f"{page:24s} {len(times):6d} {statistics.median(times) * 1000:8.0f} "
+        print(f"{page:{width}s} {len(times):6d} {statistics.median(times) * 1000:8.0f} "
               f"{percentile(times, 0.95) * 1000:8.0f} {max(times) * 1000:8.0f}")
     light = [t for page, times in load.times.items() if page in {page_name(p) for p in args.pages} for t in times]
     p50_light = statistics.median(light) if light else float("nan")
