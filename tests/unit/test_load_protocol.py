@@ -11,12 +11,13 @@ import sys
 from streamlit.proto.Block_pb2 import Block
 from streamlit.proto.Button_pb2 import Button
 from streamlit.proto.Checkbox_pb2 import Checkbox
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from streamlit.proto.NumberInput_pb2 import NumberInput
 from streamlit.proto.Radio_pb2 import Radio
 from streamlit.proto.Selectbox_pb2 import Selectbox
 from streamlit.proto.Slider_pb2 import Slider
 
-from bench.st_client import Widget, new_value, shown_value, widget_state
+from bench.st_client import Session, Widget, new_value, shown_value, widget_state
 from tests.conftest import ROOT
 
 SUMMARY = re.compile(r"^sessions=(\d+) errors=(\d+) p95_light_ms=(\d+) rss_base_mib=([\d.]+) "
@@ -55,6 +56,38 @@ def test_each_widget_kind_sends_its_value_field():
     tabs = Widget("v", "tabs", Block.TabContainer(id="v", default_tab_index=1), True, ["Prediction", "Train"])
     assert _moved(tabs, "string_value") == ("Train", "Prediction")
     assert widget_state(Widget("go", "button", Button(id="go"), True), True).trigger_value
+
+
+def _messages(*kinds):
+    for kind in kinds:
+        msg = ForwardMsg()
+        if kind == "new_session":
+            msg.new_session.page_script_hash = "h"
+        elif kind == "exception":
+            msg.delta.new_element.exception.type = "ValueError"
+            msg.delta.new_element.exception.message = "bad"
+            msg.metadata.delta_path[:] = [0, 3]
+        elif kind == "slider":
+            msg.delta.new_element.slider.CopyFrom(Slider(id="s", min=0, max=9, step=1, default=[4]))
+            msg.metadata.delta_path[:] = [0, 1]
+        else:                                       # a script_finished status
+            msg.script_finished = kind
+        yield msg
+
+
+def test_a_run_ends_at_its_own_script_finished_and_collects_errors():
+    """A stop for a rerun (2) is not the end; an exception element and a compile error (1) are errors;
+    the widgets drawn in the run that ended are the session's, with their values."""
+    session = Session("http://127.0.0.1:1", random.Random(0))
+    session._run = {"sent": 0.0, "started": False, "errors": [], "notices": [], "widgets": {}, "tabs": {}}
+    statuses = [session._read(msg, session._run) for msg in _messages(0, "new_session", "slider", 2, "new_session",
+                                                                      "slider", "exception", 0)]
+    assert statuses == [None] * 7 + [0]      # the status 0 before any new_session is an older run's
+    assert session._run["errors"] == ["exception element on home: ValueError: bad"]
+    assert session.values == {"s": [4.0]} and session.movable()[0].kind == "slider"
+    session._run = {"sent": 0.0, "started": False, "errors": [], "notices": [], "widgets": {}, "tabs": {}}
+    assert [session._read(msg, session._run) for msg in _messages("new_session", 1)] == [None, 1]
+    assert session._run["errors"] == ["script finished with a compile error"]
 
 
 def test_two_sessions_on_two_light_pages():
