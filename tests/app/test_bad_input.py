@@ -65,3 +65,20 @@ def test_a_page_opened_with_a_garbage_url_keeps_every_widget_in_range(page):
 
     opened_with()
 
+
+def test_a_video_too_short_once_its_repeated_frames_are_dropped_says_so_and_how_to_keep_them(tmp_path):
+    """3 distinct frames, each written twice: 6 frames, 3 once the repeats are dropped (the default),
+    one fewer than the model needs; the error says why and names the toggle that keeps them."""
+    from tests.app.test_predictive_vit import _doubled_mp4_bytes
+
+    at = open_page("pages/predictive_vit.py", query={"vit_source": "Upload"})
+    at.file_uploader(key="vit_upload").upload("doubled.mp4", _doubled_mp4_bytes(tmp_path, distinct=3),
+                                              "video/mp4").run()
+    assert not at.exception
+    (error,) = [e.value for e in at.error]
+    assert ("has 3 frame(s) once the 3 that repeat the frame before are dropped (turn off Drop repeated frames "
+            "to keep them); the model reads 3 and predicts the next, so it needs at least 4. Still showing") in error
+    assert ".." not in error
+    at.toggle(key="vit_dedupe").set_value(False).run()
+    assert not at.exception and not at.error
+    assert len(at.session_state["_vit_last_upload"].frames) == 6
