@@ -40,14 +40,16 @@ class Upload:
 
 def opencv_video(directory: Path, name: str, codec: str, frames: int, size: tuple[int, int],
                  fps: int = 10) -> bytes:
-    """A video of a yellow disc moving right from the centre, written by OpenCV (mp4v or MJPG)."""
+    """A video of a yellow disc moving right from the centre, a 64th of the width a frame (so that
+    no two frames are alike once shrunk to 32 × 32), written by OpenCV (mp4v or MJPG)."""
     path = directory / name
     writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*codec), fps, size)
     assert writer.isOpened(), f"OpenCV cannot write {codec} here"
     width, height = size
     for t in range(frames):
         image = np.zeros((height, width, 3), np.uint8)
-        cv2.circle(image, ((width // 2 + 3 * t) % width, height // 2), max(2, height // 8), (0, 255, 255), -1)
+        centre = ((width // 2 + max(1, width // 64) * t) % width, height // 2)
+        cv2.circle(image, centre, max(2, height // 8), (0, 255, 255), -1)
         writer.write(image)
     writer.release()
     return path.read_bytes()
