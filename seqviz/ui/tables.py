@@ -27,7 +27,7 @@ from seqviz.ui import params
 _STARTS = "_seqviz_table_starts"    # key -> (version, the cells its editor started from)
 _WRITTEN = "_seqviz_table_written"  # key -> (version, the cells last written to the URL)
 _NOTICES = "_seqviz_table_notices"  # key -> (message, the cells taken from the URL)
-CELL_CHARACTERS = 24                # characters per cell a URL value may spend on average
+CELL_CHARACTERS = 24                # the longest cell the URL writes: a float's repr, -1.2345678901234567e-100
 
 Cells = tuple[tuple[str, ...], ...]
 
@@ -63,7 +63,7 @@ def decode(raw: str, *, max_rows: int, columns: int,
     text = raw.strip()
     if text == "":
         raise params.BadParam("is empty")
-    limit = max_rows * columns * CELL_CHARACTERS
+    limit = max_rows * columns * (CELL_CHARACTERS + 1)   # every cell and the separator after it
     if len(text) > limit:
         raise params.BadParam(f"is longer than {limit:,} characters")
     rows = [row.split(",") for row in text.split(";")]

@@ -6,8 +6,11 @@ part it cannot (items popping up at random times and places), so the error of a
 predictor can be split between the two ("where it fails" on the page).
 Uploads go through OpenCV (PIL for animated GIFs when OpenCV cannot decode them),
 are cropped to a square, resized and limited in length; anything unusable raises
-ValueError with a message a student can act on. `windows` pairs every run of F
-frames with the frame after it: the inputs and targets of next-frame prediction.
+ValueError with a message a student can act on. The frame sizes a file declares (in
+its image headers, seqviz.vit.frame_sizes, and as OpenCV opens it) are checked before a
+frame is decoded, so a small file declaring huge frames is refused before it takes memory.
+`windows` pairs every run of F frames with the frame after it: the inputs and targets of
+next-frame prediction.
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ from pathlib import Path
 
 import numpy as np
 import torch
+
+from seqviz.vit import frame_sizes
 
 __all__ = ["GameVideo", "synthetic_game", "game_with_masks", "read_video", "to_tensor", "windows",
            "DEFAULT_VIDEO", "MAX_UPLOAD_BYTES", "MAX_SOURCE_PIXELS", "VIDEO_TYPES"]
@@ -157,13 +162,15 @@ def _frames_with_opencv(path: str, max_frames: int, size: int) -> list[np.ndarra
     try:
         if not capture.isOpened():
             return frames
+        width, height = (int(capture.get(p)) for p in (cv2.CAP_PROP_FRAME_WIDTH, cv2.CAP_PROP_FRAME_HEIGHT))
+        if width * height > MAX_SOURCE_PIXELS:  # the first frame's size, before it is decoded
+            raise frame_sizes.too_large(width, height)
         while len(frames) < max_frames:
             ok, bgr = capture.read()
             if not ok or bgr is None:
                 break
             if bgr.ndim != 3 or bgr.shape[0] * bgr.shape[1] > MAX_SOURCE_PIXELS:
-                raise ValueError(f"the video is {bgr.shape[1]}×{bgr.shape[0]} pixels; the largest "
-                                 "allowed is 3840×2160 (4K). Please upload a smaller video.")
+                raise frame_sizes.too_large(bgr.shape[1], bgr.shape[0])
             frames.append(_square_resize(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), size))
     finally:
         capture.release()
@@ -179,8 +186,7 @@ def _frames_with_pil(path: str, max_frames: int, size: int) -> list[np.ndarray]:
     try:
         with Image.open(path) as image:
             if image.width * image.height > MAX_SOURCE_PIXELS:
-                raise ValueError(f"the animation is {image.width}×{image.height} pixels; the largest "
-                                 "allowed is 3840×2160 (4K).")
+                raise frame_sizes.too_large(image.width, image.height)
             for frame in ImageSequence.Iterator(image):
                 frames.append(_square_resize(np.asarray(frame.convert("RGB")), size))
                 if len(frames) >= max_frames:
@@ -197,8 +203,9 @@ def read_video(source: bytes | str | Path, *, max_frames: int = 96, size: int = 
     """Decode an uploaded video (bytes or a path) to uint8 (T, size, size, 3).
 
     Frames are centre-cropped to a square and resized; at most `max_frames` are
-    kept. Raises ValueError saying what is wrong: empty, too large, not a video
-    (or corrupt), or shorter than `min_frames`.
+    kept. Raises ValueError saying what is wrong: empty, too many bytes, frames over
+    MAX_SOURCE_PIXELS (as declared, or as decoded), not a video (or corrupt), or
+    shorter than `min_frames`.
     """
     if isinstance(source, (str, Path)):
         path = Path(source)
@@ -214,6 +221,7 @@ def read_video(source: bytes | str | Path, *, max_frames: int = 96, size: int = 
     if len(data) > max_bytes:
         raise ValueError(f"the file is {len(data) / 2**20:.1f} MiB; the limit is "
                          f"{max_bytes / 2**20:.0f} MiB. Please upload a shorter or smaller video.")
+    frame_sizes.refuse_giants(data, MAX_SOURCE_PIXELS)
     handle, temp = tempfile.mkstemp(suffix=".gif" if data[:6] in (b"GIF87a", b"GIF89a") else ".video")
     try:
         with os.fdopen(handle, "wb") as out:

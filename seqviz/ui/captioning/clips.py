@@ -75,7 +75,8 @@ def _upload(container: Any, fallback: Shown) -> Shown:
         frames, read = cached(_decode, max_entries=4)(data)
     except ValueError as error:
         kept = params.literal(last.label) if last is not None else "test clip 0"
-        container.error(f"Cannot use {params.literal(upload.name)}: {params.plain(error)}. Still showing {kept}.",
+        container.error(f"Cannot use {params.literal(upload.name)}: {params.plain(str(error).rstrip('.'))}. "
+                        f"Still showing {kept}.",
                         icon=":material/block:")
         return last if last is not None else fallback
     digest = hashlib.sha1(data).hexdigest()[:16]

@@ -137,11 +137,14 @@ def pick_video(min_frames: int) -> Video:
         decoded, repeats = cached(_decode, max_entries=4)(upload.getvalue())
         video = _without_repeats(upload.name, decoded, repeats, right)
         if len(video.frames) < min_frames:
-            raise ValueError(f"the video has {len(video.frames)} frames; the model reads "
-                             f"{min_frames - 1} and predicts the next, so it needs at least {min_frames}")
+            dropped = int(repeats.sum()) if video.repeats is None else 0     # by the toggle, when on
+            why = (f" once the {dropped} that repeat the frame before are dropped (turn off Drop repeated "
+                   "frames to keep them)") if dropped else ""
+            raise ValueError(f"the video has {len(video.frames)} frame(s){why}; the model reads {min_frames - 1} "
+                             f"and predicts the next, so it needs at least {min_frames}")
     except ValueError as error:
         kept = literal(last.label) if last is not None else "the synthetic game"
-        right.error(f"Cannot use {literal(upload.name)}: {error}. Still showing {kept}.")
+        right.error(f"Cannot use {literal(upload.name)}: {str(error).rstrip('.')}. Still showing {kept}.")
         return last if last is not None else fallback_video
     st.session_state[_LAST_UPLOAD] = video
     return video
