@@ -1,0 +1,180 @@
+"""Seeded training does not depend on what else runs in the process.
+
+Students share one server: each session trains in a thread of its own, beside the others.
+A seeded run must give the same weights whether it runs alone or beside other training, and
+whatever anyone does to torch's, numpy's or Python's global generators meanwhile, so no
+training or data path of seqviz may draw from those generators.
+The app-level counterpart, two AppTest sessions training at once, is tests/app/test_two_sessions.py.
+"""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+import hashlib
+import random
+import threading
+import time
+from collections.abc import Callable
+
+import numpy as np
+import torch
+from torch import nn
+
+from seqviz.attention import regions_experiment, regions_train
+from seqviz.captioning import data as caption_data
+from seqviz.captioning import experiment as caption_experiment
+from seqviz.captioning import models as caption_models
+from seqviz.captioning import train as caption_train
+from seqviz.recurrent import capacity
+from seqviz.recurrent import train as memory_train
+from seqviz.vit import model as vit_model
+from seqviz.vit import train as vit_train
+from seqviz.vit import video
+from tests.conftest import ROOT
+
+
+def weights_hash(model: nn.Module) -> str:
+    """SHA-256 over the model's state_dict: every tensor's name, dtype, shape and bytes, in name order."""
+    digest = hashlib.sha256()
+    for name, tensor in sorted(model.state_dict().items()):
+        flat = tensor.detach().cpu().contiguous().reshape(-1)
+        digest.update(f"{name}|{flat.dtype}|{tuple(tensor.shape)}|".encode())
+        digest.update(flat.view(torch.uint8).numpy().tobytes())
+    return digest.hexdigest()
+
+
+# ---------------------------------------------------------------- one small run of every trainer
+
+
+VIT = vit_model.ViTConfig(frames=2, image_size=16, patch_size=4, width=16, depth=1, heads=2)
+
+
+def _memory(seed: int) -> nn.Module:
+    return memory_train.train_memory_model(memory_train.MemoryConfig(
+        kind="gru", length=10, hidden=8, steps=20, eval_every=10, seed=seed))[0]
+
+
+def _recall(seed: int) -> nn.Module:
+    return capacity.train_recall(capacity.RecallConfig(hidden=4, k=1, steps=20, seed=seed))[0]
+
+
+def _vit(seed: int) -> nn.Module:
+    frames = video.synthetic_game(12, size=16, seed=5)
+    settings = vit_train.TrainSettings(steps=10, batch_size=4, seed=seed, change_weight=3.0, warmup_steps=2)
+    return vit_train.train(VIT, frames, settings, torch.device("cpu")).model
+
+
+def _regions(seed: int) -> nn.Module:
+    settings = dataclasses.replace(regions_train.SETTINGS, steps=5, batch=16)
+    models, _, _ = regions_experiment.train_side_by_side(seed, settings, test=regions_experiment.test_set(5),
+                                                         evaluate_every=5)
+    return nn.ModuleDict(models)
+
+
+def _captioner(seed: int) -> nn.Module:
+    model = caption_models.build(caption_experiment.VARIANTS["live"], seed)
+    settings = caption_train.TrainSettings(steps=5, batch=8, seed=seed,
+                                           frames=caption_train.FrameSettings(steps=2, clips=8, frames=2))
+    caption_train.train(model, settings, clips=caption_data.make_clips(16, seed=seed, split="train"))
+    return model
+
+
+TRAINERS: dict[str, Callable[[int], nn.Module]] = {
+    "memory task": _memory, "recall-k": _recall, "predictive ViT": _vit, "words to regions": _regions,
+    "captioner": _captioner}
+
+
+# ---------------------------------------------------------------- the global generators
+
+
+def _global_states() -> tuple:
+    return torch.get_rng_state(), np.random.get_state(), random.getstate()
+
+
+def _restore(states: tuple) -> None:
+    torch.set_rng_state(states[0])
+    np.random.set_state(states[1])
+    random.setstate(states[2])
+
+
+def test_seeded_training_is_the_same_alone_and_beside_other_training():
+    """Every trainer, seeded, alone; then again in one thread while a second thread trains them all
+    from other seeds and a third keeps reseeding and drawing from the global generators."""
+    saved = _global_states()
+    alone = {name: weights_hash(train(3)) for name, train in TRAINERS.items()}
+    beside: dict[str, str] = {}
+    errors: list[BaseException] = []
+    done = threading.Event()
+
+    def session(results: dict[str, str] | None, seed: int, names: list[str]) -> None:
+        try:
+            for name in names:
+                trained = weights_hash(TRAINERS[name](seed))
+                if results is not None:
+                    results[name] = trained
+        except BaseException as error:  # noqa: BLE001 - reported in the test's thread
+            errors.append(error)
+
+    def careless_neighbour() -> None:
+        draw = 0
+        while not done.is_set():
+            draw += 1
+            torch.manual_seed(draw)
+            np.random.seed(draw)
+            random.seed(draw)
+            torch.randn(64)
+            np.random.rand(64)
+            random.random()
+            time.sleep(0.001)
+
+    threads = [threading.Thread(target=session, args=(beside, 3, list(TRAINERS))),
+               threading.Thread(target=session, args=(None, 4, list(reversed(TRAINERS))))]
+    neighbour = threading.Thread(target=careless_neighbour)
+    try:
+        neighbour.start()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(120)
+    finally:
+        done.set()
+        neighbour.join(10)
+        _restore(saved)
+    assert errors == [] and not any(thread.is_alive() for thread in threads)
+    assert beside == alone
+
+
+# ---------------------------------------------------------------- what the source may not call
+
+
+RANDOM_METHODS = {"uniform_", "normal_", "random_", "bernoulli_", "exponential_", "cauchy_", "log_normal_",
+                  "geometric_"}
+
+
+def test_the_library_has_no_dropout_shuffling_or_unseeded_random_calls():
+    """tests/unit/test_random_state.py bans torch.manual_seed, np.random.seed and unseeded torch
+    draws; this bans the other ways to reach a global generator: dropout (it draws from torch's),
+    Python's `random` module, a tensor filled in place from a distribution without a generator,
+    and data loaders that shuffle."""
+    offenders = []
+    for file in sorted((ROOT / "seqviz").rglob("*.py")):
+        tree = ast.parse(file.read_text())
+        for node in ast.walk(tree):
+            where = f"{file.relative_to(ROOT)}:{getattr(node, 'lineno', 0)}"
+            if (isinstance(node, ast.Import) and any(alias.name == "random" for alias in node.names)
+                    or isinstance(node, ast.ImportFrom) and node.module == "random"):
+                offenders.append(f"{where} imports random")
+            if not isinstance(node, ast.Call):
+                continue
+            name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+            keywords = {k.arg: k.value for k in node.keywords}
+            if "dropout" in name.lower() or any(k and "dropout" in k for k in keywords):
+                dropout = keywords.get("dropout", keywords.get("dropout_p"))
+                if not (isinstance(dropout, ast.Constant) and dropout.value == 0):
+                    offenders.append(f"{where} {name}: dropout")
+            if name in RANDOM_METHODS and "generator" not in keywords:
+                offenders.append(f"{where} {name} without a generator")
+            if name in {"DataLoader", "RandomSampler"} and "generator" not in keywords:
+                offenders.append(f"{where} {name} without a generator")
+    assert offenders == []
