@@ -2,8 +2,10 @@
 
 Students share one server: each session trains in a thread of its own, beside the others.
 A seeded run must give the same weights whether it runs alone or beside other training, and
-whatever anyone does to torch's, numpy's or Python's global generators meanwhile, so no
-training or data path of seqviz may draw from those generators.
+whatever anyone does to torch's, numpy's or Python's global generators meanwhile. So no
+training, data or model-building path of seqviz may draw from those generators: not even the
+default initialisation torch runs when a layer is built (its draws are overwritten by
+seqviz.core.rng.init_parameters, but they move the global generator under everyone else).
 The app-level counterpart, two AppTest sessions training at once, is tests/app/test_two_sessions.py.
 """
 
@@ -18,16 +20,20 @@ import time
 from collections.abc import Callable
 
 import numpy as np
+import pytest
 import torch
 from torch import nn
 
 from seqviz.attention import regions_experiment, regions_train
+from seqviz.attention.words_to_regions import RegionsConfig
 from seqviz.captioning import data as caption_data
 from seqviz.captioning import experiment as caption_experiment
 from seqviz.captioning import models as caption_models
 from seqviz.captioning import train as caption_train
+from seqviz.captioning.cost import one_call
 from seqviz.recurrent import capacity
 from seqviz.recurrent import train as memory_train
+from seqviz.vit import experiment as vit_experiment
 from seqviz.vit import model as vit_model
 from seqviz.vit import train as vit_train
 from seqviz.vit import video
@@ -92,10 +98,40 @@ def _global_states() -> tuple:
     return torch.get_rng_state(), np.random.get_state(), random.getstate()
 
 
+def _moved(before: tuple, after: tuple) -> list[str]:
+    """Which of the global generators (torch's, numpy's, Python's) moved between two states."""
+    (torch_a, numpy_a, python_a), (torch_b, numpy_b, python_b) = before, after
+    same_numpy = numpy_a[0] == numpy_b[0] and np.array_equal(numpy_a[1], numpy_b[1]) and numpy_a[2:] == numpy_b[2:]
+    return [name for name, same in (("torch", torch.equal(torch_a, torch_b)), ("numpy", same_numpy),
+                                    ("random", python_a == python_b)) if not same]
+
+
 def _restore(states: tuple) -> None:
     torch.set_rng_state(states[0])
     np.random.set_state(states[1])
     random.setstate(states[2])
+
+
+BUILDERS: dict[str, Callable[[], object]] = {
+    "build a memory model": lambda: memory_train.build_model("lstm", 8, 10, seed=1),
+    "load a shipped memory model": lambda: memory_train.load_shipped("memory", "tcn"),
+    "build a predictive ViT": lambda: vit_model.build(VIT, 1),
+    "load a shipped predictive ViT": lambda: vit_experiment.load_checkpoint("no_pos", 0),
+    "build a words-to-regions model": lambda: regions_train.new_model(RegionsConfig("attention"), 1),
+    "load a shipped words-to-regions model": lambda: regions_experiment.load_shipped("one-vector", 0),
+    "build a captioner": lambda: caption_models.build(caption_experiment.VARIANTS["offline-flow"], 1),
+    "load a shipped captioner": lambda: caption_experiment.load_checkpoint("per-frame", 0),
+    "copy a captioner for a device": lambda: one_call(caption_experiment.load_shipped("live"),
+                                                      np.zeros((2, 32, 32, 3), np.uint8), "meta"),
+    **{f"train: {name}": lambda train=train: train(1) for name, train in TRAINERS.items()},
+}
+
+
+@pytest.mark.parametrize("name", BUILDERS)
+def test_building_loading_and_training_never_draw_from_the_global_generators(name):
+    before = _global_states()
+    BUILDERS[name]()
+    assert _moved(before, _global_states()) == [], f"{name}: moved a process-global generator"
 
 
 def test_seeded_training_is_the_same_alone_and_beside_other_training():
