@@ -25,7 +25,7 @@ import json
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 from unittest.mock import MagicMock
 
@@ -45,6 +45,7 @@ from torch import nn
 
 from seqviz.core import checkpoints
 from seqviz.core import train as core_train
+from seqviz.recurrent import cells
 from seqviz.recurrent import train as memory_train
 from seqviz.ui import training
 from seqviz.ui.attention import regions_live
@@ -138,9 +139,12 @@ def assert_unchanged(before: dict[str, str]) -> None:
 
 
 @pytest.fixture
-def one_server(monkeypatch) -> None:
+def one_server(monkeypatch) -> Iterator[None]:
     """One Runtime for every session for the whole test (a mock like the one AppTest makes for
-    each run), instead of one per run that is set back to None when that run ends."""
+    each run), instead of one per run that is set back to None when that run ends; and one torch
+    thread per thread (what SEQVIZ_THREADS=1 sets), so that two sessions fit a small shared machine (the
+    loop threads of seqviz.recurrent.cells.run_sequential, which keep the count they start with,
+    are started first)."""
     runtime = MagicMock(spec=Runtime)
     runtime.media_file_mgr = MediaFileManager(MemoryMediaFileStorage("/mock/media"))
     runtime.dataframe_source_mgr = DataframeSourceManager()
@@ -148,6 +152,11 @@ def one_server(monkeypatch) -> None:
     runtime.bidi_component_registry = BidiComponentManager()
     monkeypatch.setattr(Runtime, "instance", classmethod(lambda cls: runtime))
     monkeypatch.setattr(Runtime, "exists", classmethod(lambda cls: True))
+    cells.run_sequential(lambda: None)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
 
 
 class Gate:

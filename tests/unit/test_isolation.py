@@ -31,7 +31,7 @@ from seqviz.captioning import experiment as caption_experiment
 from seqviz.captioning import models as caption_models
 from seqviz.captioning import train as caption_train
 from seqviz.captioning.cost import one_call
-from seqviz.recurrent import capacity
+from seqviz.recurrent import capacity, cells
 from seqviz.recurrent import train as memory_train
 from seqviz.vit import experiment as vit_experiment
 from seqviz.vit import model as vit_model
@@ -51,6 +51,19 @@ def weights_hash(model: nn.Module) -> str:
 
 
 # ---------------------------------------------------------------- one small run of every trainer
+
+
+@pytest.fixture(autouse=True)
+def one_torch_thread():
+    """One torch thread per thread, so that three busy threads fit a small shared machine (the
+    loop threads of seqviz.recurrent.cells.run_sequential are started first: they keep the
+    count they start with)."""
+    cells.run_sequential(lambda: None)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
 
 
 VIT = vit_model.ViTConfig(frames=2, image_size=16, patch_size=4, width=16, depth=1, heads=2)
