@@ -42,7 +42,7 @@ from seqviz.attention.regions_train import (
     train,
 )
 from seqviz.attention.words_to_regions import RegionsConfig, WordsToRegions
-from seqviz.core import checkpoints, records
+from seqviz.core import checkpoints, records, rng
 from seqviz.core.train import Progress, train_loop
 
 __all__ = ["TrainSettings", "SETTINGS", "EXPERIMENTS", "SEEDS", "TEST_PER_COUNT", "EVALUATE_EVERY",
@@ -236,7 +236,8 @@ def load_shipped(experiment: str, seed: int = 0, early: bool = False) -> WordsTo
     if experiment not in EXPERIMENTS:
         raise ValueError(f"experiment must be one of {tuple(EXPERIMENTS)}")
     payload = checkpoints.load(checkpoint_path(experiment, seed, early=early))
-    model = WordsToRegions(RegionsConfig(**payload["config"]))
+    with rng.no_default_draws():
+        model = WordsToRegions(RegionsConfig(**payload["config"]))
     model.load_state_dict(payload["state_dict"])
     return model.eval()
 

@@ -64,7 +64,9 @@ def batch(items: list[scenes.Scene]) -> Batch:
 
 def new_model(config: RegionsConfig, seed: int) -> WordsToRegions:
     """A model with its weights drawn from `seed`."""
-    return rng.init_parameters(WordsToRegions(config), rng.torch_generator(seed))
+    with rng.no_default_draws():
+        model = WordsToRegions(config)
+    return rng.init_parameters(model, rng.torch_generator(seed))
 
 
 def stepper(model: WordsToRegions, seed: int, settings: TrainSettings,

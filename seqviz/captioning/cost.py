@@ -26,7 +26,7 @@ from torch.utils._pytree import tree_flatten
 
 from seqviz.captioning import inference
 from seqviz.captioning.models import Captioner
-from seqviz.core import memory, timing
+from seqviz.core import memory, rng, timing
 
 __all__ = ["Cost", "measure_cost", "peak_bytes", "parameter_bytes"]
 
@@ -141,6 +141,7 @@ def one_call(model: Captioner, frames: np.ndarray, device: torch.device | str, *
 
 
 def _copy_to(model: Captioner, device: torch.device) -> Captioner:
-    copy = Captioner(model.config)
+    with rng.no_default_draws():
+        copy = Captioner(model.config)
     copy.load_state_dict(model.state_dict())
     return copy.to(device).eval().requires_grad_(False)

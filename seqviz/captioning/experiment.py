@@ -28,7 +28,7 @@ from seqviz.captioning import inference, metrics
 from seqviz.captioning.data import Clip, iter_clips, make_clips, make_order_pair
 from seqviz.captioning.models import Captioner, CaptionerConfig, build, flow_tensor
 from seqviz.captioning.train import TrainSettings, train, training_data
-from seqviz.core import checkpoints, records
+from seqviz.core import checkpoints, records, rng
 
 __all__ = ["VARIANTS", "SHIPPED", "SEEDS", "SETTINGS", "FRACTIONS", "TestSet", "test_set", "QualityRow",
            "WaitKRow", "measure", "measure_wait_k", "train_variant", "checkpoint_path", "frames_path",
@@ -220,7 +220,8 @@ def load_checkpoint(name: str, seed: int = 0) -> checkpoints.Checkpoint:
         raise ValueError(f"the shipped captioners were trained from seeds {SEEDS}, not {seed}")
     path = checkpoint_path(name, seed)
     payload, frames = checkpoints.load(path), checkpoints.load(frames_path(seed))
-    model = Captioner(CaptionerConfig(**payload["config"]))
+    with rng.no_default_draws():
+        model = Captioner(CaptionerConfig(**payload["config"]))
     state = {**{f"frames.{key}": value for key, value in frames["state_dict"].items()}, **payload["state_dict"]}
     model.load_state_dict(state)                                    # strict: every weight from one of the two
     return checkpoints.Checkpoint(model.eval(), dict(payload["config"]), dict(payload.get("metrics", {})),

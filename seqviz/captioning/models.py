@@ -286,7 +286,8 @@ class Captioner(nn.Module):
 
 def build(config: CaptionerConfig, seed: int) -> Captioner:
     """A new captioner whose every parameter is drawn from a generator seeded with `seed`."""
-    model = Captioner(config)
+    with rng.no_default_draws():
+        model = Captioner(config)
     rng.init_parameters(model, rng.torch_generator(seed))
     return model
 

@@ -20,6 +20,8 @@ from typing import Any
 import torch
 from torch import nn
 
+from seqviz.core import rng
+
 MODELS_DIR = Path(__file__).resolve().parents[2] / "models"
 
 __all__ = ["MODELS_DIR", "Checkpoint", "save", "load", "load_weights", "load_model", "load_record",
@@ -98,7 +100,8 @@ def load_model(path: str | Path, build: Callable[[dict[str, Any]], nn.Module]) -
     """Rebuild a model from the checkpoint's config with `build`, load its weights (strict),
     and return it in eval mode with the config, metrics and record."""
     payload = load(path)
-    model = build(payload["config"])
+    with rng.no_default_draws():         # the weights come from the file: draw none for them
+        model = build(payload["config"])
     model.load_state_dict(payload["state_dict"])
     return Checkpoint(model.eval(), dict(payload["config"]), dict(payload.get("metrics", {})),
                       load_record(path))

@@ -234,7 +234,8 @@ class PredictiveViT(nn.Module):
 
 def build(config: ViTConfig, seed: int) -> PredictiveViT:
     """A new model whose every parameter is drawn from a generator seeded with `seed`."""
-    model = PredictiveViT(config)
+    with rng.no_default_draws():
+        model = PredictiveViT(config)
     rng.init_parameters(model, rng.torch_generator(seed))
     return model
 
