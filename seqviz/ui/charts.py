@@ -4,6 +4,7 @@ data as CSV; an image panel as the very PNG it shows."""
 
 from __future__ import annotations
 
+import functools
 import io
 import logging
 import os
@@ -78,15 +79,18 @@ _export_failed: list[str] = []  # set when an export fails at a click: later run
 def export_available() -> bool:
     """Whether kaleido can draw charts here: it is installed, a Chromium is found, and no
     export has failed in this process."""
-    if _export_failed:
-        return False
+    return not _export_failed and _exporter_installed(os.environ.get("BROWSER_PATH"))
+
+
+@functools.lru_cache(maxsize=4)
+def _exporter_installed(browser_path: str | None) -> bool:
+    """kaleido and a Chromium, looked up once per server (every chart asks on every rerun)."""
     try:
         import kaleido  # noqa: F401  (plotly's fig.to_image draws through it)
     except ImportError:
         return False
-    path = os.environ.get("BROWSER_PATH")   # kaleido's browser finder takes this one alone when set
-    if path:
-        return os.path.exists(path)
+    if browser_path:                        # kaleido's browser finder takes this one alone when set
+        return os.path.exists(browser_path)
     return any(shutil.which(name) for name in BROWSERS)
 
 

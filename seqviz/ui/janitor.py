@@ -8,8 +8,11 @@ server looks every few seconds; a session that has had no browser for GRACE_S se
 (SEQVIZ_SESSION_GRACE_S, default 30: long enough for a reload or a network hiccup) is
 closed through `Runtime.close_session`, on Streamlit's event loop as it requires, which
 drops its session state and its uploaded files; its training job, if any, has already
-stopped (the job checks that its session is alive inside every step). Then the process
-returns freed memory to the operating system (`malloc_trim` where glibc has it).
+stopped (the job checks that its session is alive inside every step). When the last session
+is gone, the results cached for everyone (`st.cache_data`: figures and arrays per widget
+value, refilled in milliseconds by the next visitor) are dropped too; the models loaded once
+for all (`st.cache_resource`) stay. Then the process returns freed memory to the operating
+system (`malloc_trim` where glibc has it), so an idle server is back to its idle size.
 """
 
 from __future__ import annotations
@@ -54,6 +57,7 @@ class _Sweeper:
     def __init__(self, grace_s: float):
         self.grace_s = grace_s
         self.alone_since: dict[str, float] = {}
+        self.idle_cleared = True     # nothing cached for sessions yet
 
     def expired(self, all_ids: set[str], active_ids: set[str], now: float) -> list[str]:
         alone = all_ids - active_ids
@@ -72,6 +76,14 @@ def sweep_once(runtime, sweeper: _Sweeper) -> int:
         sweeper.alone_since.pop(session_id, None)
     if closed:
         _log.info("closed %d session(s) without a browser for %.0f s", len(closed), sweeper.grace_s)
+    idle = not (all_ids - set(closed))
+    newly_idle = idle and not sweeper.idle_cleared
+    if newly_idle:
+        import streamlit as st
+        st.cache_data.clear()
+        _log.info("no session left: the shared results cache was emptied")
+    sweeper.idle_cleared = idle
+    if closed or newly_idle:
         _trim()
     return len(closed)
 

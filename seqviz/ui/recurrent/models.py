@@ -25,7 +25,7 @@ def shipped_model(task: str, kind: str) -> nn.Module:
     return _frozen(model)
 
 
-@st.cache_resource(show_spinner=False)
+@st.cache_resource(show_spinner=False, max_entries=64)
 def untrained_model(kind: str, seed: int) -> nn.Module:
     """A fresh model (hidden size of the shipped ones), its weights drawn from the seed; shared."""
     return _frozen(memory_train.build_model(kind, memory_train.MemoryConfig().hidden, 3, seed=seed))
