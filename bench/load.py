@@ -18,10 +18,12 @@ traceback in the server's log. The baseline, measured in the same run on the sam
 is one session alone doing the same moves on the light pages before the others connect.
 The server's resident memory (it and any children, from /proc) is taken after a warm-up
 visit of every page (the baseline), every 0.5 s while the sessions run (the peak), and
---after seconds after the last one closed. Streamlit keeps a closed tab's session for
-reconnection for server.disconnectedSessionTTL (120 s by default) and drops it only at the
-next write to that store, so the memory is taken once more after one more tab has been
-opened and closed: the difference is what the kept sessions held.
+--after seconds after the last one closed. The server shuts a closed tab's session down
+SEQVIZ_SESSION_GRACE_S (30 s) after it closed, and empties the shared results cache once no
+session is left (seqviz/ui/janitor.py); Streamlit on its own would keep a closed session for
+server.disconnectedSessionTTL (120 s) and drop it only at the next write to that store, so
+past that the memory is taken once more after one more tab has come and gone: a difference
+would be what sessions still held.
 
 Targets: no errors (the exit status is 1 otherwise); light pages' p95 <= 1000 ms; memory
 --after seconds after the sessions closed within 10 % of the baseline.
@@ -270,8 +272,8 @@ def report(load: Load, base_times: list[float], rss: dict[str, float], server_er
     print(f"server memory: baseline {mib(rss['base']):.0f} MiB, peak {mib(rss['peak']):.0f} MiB ({growth_peak:+.0%}), "
           f"{args.after:.0f} s after the sessions closed {mib(rss['after']):.0f} MiB ({growth_after:+.0%})")
     if "reaped" in rss:
-        print(f"  then, past the {SESSION_TTL_S} s TTL, one more tab opened and closed (its disconnect drops the "
-              f"sessions kept for reconnection): {mib(rss['reaped']):.0f} MiB ({rss['reaped'] / rss['base'] - 1:+.0%})")
+        print(f"  then, past Streamlit's {SESSION_TTL_S} s TTL, one more tab opened and closed (its disconnect "
+              f"drops any session still kept): {mib(rss['reaped']):.0f} MiB ({rss['reaped'] / rss['base'] - 1:+.0%})")
     targets = [("no errors", not errors),
                (f"light pages p95 <= {LIGHT_TARGET_MS:.0f} ms", p95_light * 1000 <= LIGHT_TARGET_MS),
                (f"memory {args.after:.0f} s after within {RSS_TOLERANCE:.0%} of the baseline",
