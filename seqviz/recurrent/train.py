@@ -132,6 +132,12 @@ def _evaluate_final(twin: fused.FusedRecurrent | fused.FusedTCN, x: torch.Tensor
     return {"loss": float(F.cross_entropy(logits, y)), "accuracy": float((logits.argmax(-1) == y).float().mean())}
 
 
+def evaluate_fused(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> dict[str, float]:
+    """`evaluate`'s final-answer loss and accuracy, computed on the model's fused twin: the same
+    function in fused kernels, many times faster than the step-by-step cells on long sequences."""
+    return _evaluate_final(fused.fused_twin(model), x, y)
+
+
 @torch.no_grad()
 def _copy(targets: list[torch.Tensor], sources: list[torch.Tensor]) -> None:
     for target, source in zip(targets, sources):

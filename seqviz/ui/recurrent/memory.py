@@ -70,6 +70,8 @@ def train_models(configs: Sequence[memory_train.MemoryConfig], device: torch.dev
                     config, device, model=model, on_progress=report, should_stop=should_stop)
             except NonFiniteLoss as failure:
                 history, error = getattr(failure, "history", []), str(failure)
+            if error is None and last["step"] > (history[-1]["step"] if history else 0):
+                history = [*history, evaluate_now(model, config, last["step"], last["metrics"])]
             store[(config.task, config.kind)] = results.MemoryRun(
                 config, results.cpu_copy(model),
                 results.history_from_rows(history), last["step"], error)
@@ -78,6 +80,20 @@ def train_models(configs: Sequence[memory_train.MemoryConfig], device: torch.dev
         return tuple(trained)
 
     return train
+
+
+def evaluate_now(model: nn.Module, config: memory_train.MemoryConfig, step: int,
+                 metrics: dict[str, float]) -> dict[str, float]:
+    """A history row for a run stopped between evaluations: the validation set now, the
+    training batch of its last step, so its curve ends where it stopped. Computed on the fused
+    twin, as during training: one validation pass, which the server's step limit keeps short."""
+    device = next(model.parameters()).device
+    x, y = tasks.memory_task(memory_train.VAL_SIZE, config.length, seed=config.seed,
+                             generalize=config.generalize, split="val")
+    val = memory_train.evaluate_fused(model, x.to(device), y.to(device))
+    return {"step": step, "train_loss": metrics.get("loss", float("nan")),
+            "train_accuracy": metrics.get("accuracy", float("nan")),
+            "val_loss": val["loss"], "val_accuracy": val["accuracy"]}
 
 
 @dataclass(frozen=True)
