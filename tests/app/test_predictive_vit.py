@@ -222,7 +222,8 @@ def test_a_configuration_too_big_is_refused_with_the_memory_policys_message():
     at = open_tab(open_page(PAGE), "vit_tab", "Train your own")
     at.slider(key="vit_frames").set_value(8)
     at.select_slider(key="vit_patch").set_value(2)
-    at.select_slider(key="vit_width").set_value(256).run()
+    at.select_slider(key="vit_width").set_value(256)
+    at.slider(key="vit_depth").set_value(6).run()          # about 4.5 GiB of activations
     assert_clean(at)
     refused = [w.value for w in at.warning if "exceeds" in w.value]
     assert refused and "GiB" in refused[0] and "kept" in refused[0] and "one job may use" in refused[0]
