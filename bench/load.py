@@ -84,8 +84,8 @@ def pick_move(session: Session, rng: random.Random) -> dict | None:
 class Load:
     """What the sessions share: the server's address, the clock, and what they measured."""
 
-    def __init__(self, url: str, deadline: float, args: argparse.Namespace):
-        self.url, self.deadline, self.args = url, deadline, args
+    def __init__(self, urls: list[str], deadline: float, args: argparse.Namespace):
+        self.urls, self.deadline, self.args = urls, deadline, args
         self.times: dict[str, list[float]] = collections.defaultdict(list)   # page -> rerun seconds
         self.train: list[tuple[str, float, str]] = []                         # (page, seconds, how it ended)
         self.errors: list[str] = []
@@ -116,7 +116,7 @@ class Load:
         """Open `page`, then until the deadline: move a widget, or now and then go to another light page."""
         await asyncio.sleep(start_delay)
         rng = random.Random(self.args.seed * 1000 + index)
-        session = Session(self.url, rng)
+        session = Session(self.urls[index % len(self.urls)], rng)   # sticky: a tab stays on its replica
         try:
             await session.connect()
             ok = await self.timed(session, page=page)
@@ -140,7 +140,7 @@ class Load:
         the deadline, when a run still going is stopped with its Stop button."""
         await asyncio.sleep(start_delay)
         rng = random.Random(self.args.seed * 1000 + index)
-        session = Session(self.url, rng)
+        session = Session(self.urls[index % len(self.urls)], rng)   # sticky: a tab stays on its replica
         try:
             await session.connect()
             ok = await self.timed(session, page=page)
@@ -178,7 +178,7 @@ async def solo(url: str, pages: list[str], moves: int, seed: int,
                visit: list[str] = ()) -> tuple[list[float], list[str]]:
     """One session alone: each page opened, then `moves` widget moves on it, then each page of
     `visit` opened only. Rerun seconds and errors."""
-    load = Load(url, time.monotonic() + 3600, argparse.Namespace(think=(0, 0), seed=seed))
+    load = Load([url], time.monotonic() + 3600, argparse.Namespace(think=(0, 0), seed=seed))
     session, rng = Session(url, random.Random(seed)), random.Random(seed)
     await session.connect()
     for page in [*pages, *visit]:
@@ -192,18 +192,24 @@ async def solo(url: str, pages: list[str], moves: int, seed: int,
     return [t for times in load.times.values() for t in times], load.errors
 
 
-async def sample_rss(pid: int, samples: list[int], stop: asyncio.Event) -> None:
+def rss_bytes(pids: list[int]) -> int:
+    """The servers' resident memory together."""
+    return sum(served.rss_bytes(pid) for pid in pids)
+
+
+async def sample_rss(pids: list[int], samples: list[int], stop: asyncio.Event) -> None:
     while not stop.is_set():
-        samples.append(served.rss_bytes(pid))
+        samples.append(rss_bytes(pids))
         try:
             await asyncio.wait_for(stop.wait(), 0.5)
         except TimeoutError:
             pass
 
 
-async def drive(url: str, pid: int, args: argparse.Namespace) -> tuple[Load, list[int]]:
-    """All sessions at once (started over the first few seconds, as a class joins), with memory sampled."""
-    load = Load(url, time.monotonic() + args.duration, args)
+async def drive(urls: list[str], pids: list[int], args: argparse.Namespace) -> tuple[Load, list[int]]:
+    """All sessions at once (started over the first few seconds, as a class joins), with memory
+    sampled; session i on replica i mod len(urls)."""
+    load = Load(urls, time.monotonic() + args.duration, args)
     heavy = min(args.heavy, args.sessions)
     ramp = min(5.0, args.duration / 10)
     tasks = []
@@ -216,22 +222,22 @@ async def drive(url: str, pid: int, args: argparse.Namespace) -> tuple[Load, lis
             tasks.append(load.light_session(i, args.pages[(i - heavy) % len(args.pages)], delay))
     samples: list[int] = []
     stop = asyncio.Event()
-    sampler = asyncio.create_task(sample_rss(pid, samples, stop))
+    sampler = asyncio.create_task(sample_rss(pids, samples, stop))
     await asyncio.gather(*tasks)
     stop.set()
     await sampler
     return load, samples
 
 
-def memory_after(pid: int, seconds: float) -> float:
+def memory_after(pids: list[int], seconds: float) -> float:
     """The server's memory `seconds` from now, printed every 30 s on the way."""
     closed = time.monotonic()
     while (left := closed + seconds - time.monotonic()) > 0:
         time.sleep(min(30.0, left))
         if left > 30:
-            now = mib(served.rss_bytes(pid))
+            now = mib(rss_bytes(pids))
             print(f"  {time.monotonic() - closed:3.0f} s after the sessions closed: {now:.0f} MiB", flush=True)
-    return served.rss_bytes(pid)
+    return rss_bytes(pids)
 
 
 def mib(value: float) -> float:
@@ -286,32 +292,40 @@ def report(load: Load, base_times: list[float], rss: dict[str, float], server_er
     return 1 if errors else 0
 
 
-def measure(server, url: str, args: argparse.Namespace, log_path: Path) -> tuple[Load, list[float], dict]:
-    """Warm-up, the baseline alone, the sessions together, then the memory after: on a running server."""
-    pid, heavy_pages = server.pid, [page for page, _, _ in HEAVY][:args.heavy]
-    started = time.monotonic()
-    _, warm_errors = asyncio.run(solo(url, list(args.pages), 2, args.seed + 1, heavy_pages))
-    print(f"server pid {pid} on {url} (log {log_path}); warm-up, every page visited and two moves "
-          f"on each light page: {time.monotonic() - started:.0f} s", flush=True)
-    base_times, base_errors = asyncio.run(solo(url, list(args.pages), args.baseline_moves, args.seed + 2))
+def measure(servers: list, urls: list[str], args: argparse.Namespace, log_paths: list[Path]
+            ) -> tuple[Load, list[float], dict]:
+    """Warm-up, the baseline alone (on the first replica), the sessions together, then the memory
+    after: on running servers."""
+    pids, heavy_pages = [server.pid for server in servers], [page for page, _, _ in HEAVY][:args.heavy]
+    started, warm_errors = time.monotonic(), []
+    for url in urls:
+        warm_errors += asyncio.run(solo(url, list(args.pages), 2, args.seed + 1, heavy_pages))[1]
+    for pid, url, log_path in zip(pids, urls, log_paths):
+        print(f"server pid {pid} on {url} (log {log_path})", flush=True)
+    print(f"warm-up, every page visited and two moves on each light page: {time.monotonic() - started:.0f} s",
+          flush=True)
+    base_times, base_errors = asyncio.run(solo(urls[0], list(args.pages), args.baseline_moves, args.seed + 2))
     time.sleep(1.0)
-    rss = {"base": served.rss_bytes(pid)}
-    cpu = (served.cpu_seconds(pid), time.process_time(), served.machine_busy_seconds(), time.monotonic())
-    load, samples = asyncio.run(drive(url, pid, args))
+    rss = {"base": rss_bytes(pids)}
+    server_cpu = lambda: sum(served.cpu_seconds(pid) for pid in pids)  # noqa: E731
+    cpu = (server_cpu(), time.process_time(), served.machine_busy_seconds(), time.monotonic())
+    load, samples = asyncio.run(drive(urls, pids, args))
     print(f"CPU seconds while the sessions ran ({time.monotonic() - cpu[3]:.0f} s, {os.cpu_count()} CPUs): "
-          f"server {served.cpu_seconds(pid) - cpu[0]:.0f}, these clients {time.process_time() - cpu[1]:.0f}, "
+          f"server{'s' if len(pids) > 1 else ''} {server_cpu() - cpu[0]:.0f}, these clients "
+          f"{time.process_time() - cpu[1]:.0f}, "
           f"the whole machine {served.machine_busy_seconds() - cpu[2]:.0f}; load average {os.getloadavg()[0]:.1f}",
           flush=True)
     load.errors = warm_errors + base_errors + load.errors
     rss["peak"] = max(samples + [rss["base"]])
-    rss["after"] = memory_after(pid, args.after)
+    rss["after"] = memory_after(pids, args.after)
     if args.after >= SESSION_TTL_S:
         # Streamlit drops a closed tab's session past its TTL only at the next write to that store:
         # one more tab opened and closed makes that write, so this tells kept sessions from the rest
         time.sleep(max(0.0, SESSION_TTL_S + 5 - args.after))
-        asyncio.run(solo(url, [""], 0, args.seed + 3))
+        for url in urls:
+            asyncio.run(solo(url, [""], 0, args.seed + 3))
         time.sleep(2.0)
-        rss["reaped"] = served.rss_bytes(pid)
+        rss["reaped"] = rss_bytes(pids)
     return load, base_times, rss
 
 
@@ -327,20 +341,31 @@ def main() -> None:
     parser.add_argument("--pages", nargs="*", default=list(LIGHT), help="light pages by URL path ('' is home)")
     parser.add_argument("--baseline-moves", type=int, default=5, help="moves per light page in the baseline")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--replicas", type=int, default=1,
+                        help="servers, each a `streamlit run` of its own; a session stays on one (as behind a "
+                             "load balancer with sticky sessions); memory and CPU are their sums")
     args = parser.parse_args()
     heavy_pages = [page for page, _, _ in HEAVY][:args.heavy]
     print(f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}; {args.sessions} sessions "
           f"({min(args.heavy, args.sessions)} training on {', '.join(heavy_pages) or 'none'}), {args.duration:.0f} s, "
           f"think {args.think[0]:g}-{args.think[1]:g} s; light pages: {', '.join(map(page_name, args.pages))}",
           flush=True)
-    port = served.free_port()
-    log_path = Path(tempfile.mkstemp(prefix="seqviz-load-", suffix=".log")[1])
-    server = served.start_server(port, log_path)
+    if args.replicas > 1:
+        print(f"{args.replicas} replicas, each a server process of its own; session i on replica i mod "
+              f"{args.replicas}", flush=True)
+    servers, urls, log_paths = [], [], []
     try:
-        load, base_times, rss = measure(server, f"http://127.0.0.1:{port}", args, log_path)
+        for _ in range(max(1, args.replicas)):
+            port = served.free_port()
+            log_paths.append(Path(tempfile.mkstemp(prefix="seqviz-load-", suffix=".log")[1]))
+            servers.append(served.start_server(port, log_paths[-1]))
+            urls.append(f"http://127.0.0.1:{port}")
+        load, base_times, rss = measure(servers, urls, args, log_paths)
     finally:
-        served.stop_server(server)
-    sys.exit(report(load, base_times, rss, served.server_tracebacks(log_path), args))
+        for server in servers:
+            served.stop_server(server)
+    tracebacks = [line for path in log_paths for line in served.server_tracebacks(path)]
+    sys.exit(report(load, base_times, rss, tracebacks, args))
 
 
 if __name__ == "__main__":
