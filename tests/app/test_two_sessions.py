@@ -51,18 +51,9 @@ from seqviz.ui import training
 from seqviz.ui.attention import regions_live
 from seqviz.ui.recurrent import models as recurrent_models
 from tests.apptest_helpers import assert_clean, open_page
+from tests.hashing import weights_hash
 
 # ---------------------------------------------------------------- fingerprints
-
-
-def weights_hash(model: nn.Module) -> str:
-    """SHA-256 over the model's state_dict: every tensor's name, dtype, shape and bytes, in name order."""
-    digest = hashlib.sha256()
-    for name, tensor in sorted(model.state_dict().items()):
-        flat = tensor.detach().cpu().contiguous().reshape(-1)
-        digest.update(f"{name}|{flat.dtype}|{tuple(tensor.shape)}|".encode())
-        digest.update(flat.view(torch.uint8).numpy().tobytes())
-    return digest.hexdigest()
 
 
 def _feed(digest: Any, value: Any, seen: set[int]) -> None:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import ast
 import dataclasses
-import hashlib
 import random
 import threading
 import time
@@ -38,17 +37,7 @@ from seqviz.vit import model as vit_model
 from seqviz.vit import train as vit_train
 from seqviz.vit import video
 from tests.conftest import ROOT
-
-
-def weights_hash(model: nn.Module) -> str:
-    """SHA-256 over the model's state_dict: every tensor's name, dtype, shape and bytes, in name order."""
-    digest = hashlib.sha256()
-    for name, tensor in sorted(model.state_dict().items()):
-        flat = tensor.detach().cpu().contiguous().reshape(-1)
-        digest.update(f"{name}|{flat.dtype}|{tuple(tensor.shape)}|".encode())
-        digest.update(flat.view(torch.uint8).numpy().tobytes())
-    return digest.hexdigest()
-
+from tests.hashing import weights_hash
 
 # ---------------------------------------------------------------- one small run of every trainer
 
