@@ -5,8 +5,9 @@ A class of thirty shares one process. Every heavy job (training, a benchmark) as
 server-wide `gate()` for a place before it computes: at most `Limits.max_jobs` jobs run at
 once and their memory estimates together stay under `Limits.memory_bytes`; the others wait
 in order of arrival, each knowing its number in the queue. A job whose estimate is longer
-than `Limits.job_s`, or whose single step takes longer than `Limits.step_s` (so that Stop
-would wait for it), is refused before it starts (`refusal`).
+than `Limits.job_s` is told so before it starts and is stopped at that limit while it runs
+(`over_time`); one whose single step takes longer than `Limits.step_s` (so that Stop would
+wait for it) is refused before it starts (`refusal`).
 
 Stop reaches inside a step through `interruptible(check)`: while it is active in a thread,
 every call of a torch module in that thread (a forward pass, each recurrent cell, each
@@ -35,7 +36,7 @@ import torch
 from torch import nn
 
 __all__ = ["Limits", "limits", "Gate", "Ticket", "gate", "Interrupted", "interruptible", "checkpoint",
-           "carried", "refusal", "total_memory_bytes"]
+           "carried", "refusal", "over_time", "total_memory_bytes"]
 
 T = TypeVar("T")
 
@@ -89,16 +90,23 @@ def limits() -> Limits:
     )
 
 
-def refusal(seconds: float, step_s: float | None = None, steps: int = 1, unit: str = "step",
-            bounds: Limits | None = None) -> str | None:
-    """Why a job of `seconds` in all, `step_s` per `unit`, may not start here; None when it may."""
+def refusal(step_s: float | None, unit: str = "step", bounds: Limits | None = None) -> str | None:
+    """Why a job whose longest `unit` takes `step_s` may not start here (Stop would have to wait
+    for such a step); None when it may."""
     bounds = bounds or limits()
     if step_s is not None and step_s > bounds.step_s:
         return (f"one {unit} takes {step_s:.2f} s here, longer than the {bounds.step_s:g} s a {unit} may take "
                 "on this server (so that Stop acts at once)")
+    return None
+
+
+def over_time(seconds: float, units: int = 1, unit: str = "step", bounds: Limits | None = None) -> str | None:
+    """What to say of a run estimated at `seconds` when that is over the limit per run (the run
+    may start, and is stopped at the limit, keeping what it did); None when it fits."""
+    bounds = bounds or limits()
     if seconds > bounds.job_s:
-        return (f"{steps:,} {unit}s would take about {seconds:,.0f} s here, longer than the "
-                f"{bounds.job_s:.0f} s one run may take on this server")
+        return (f"{units:,} {unit}s would take about {seconds:,.0f} s here, longer than the {bounds.job_s:.0f} s "
+                "one run may take on this server: it will stop there, keeping what it has done")
     return None
 
 

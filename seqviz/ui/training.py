@@ -12,9 +12,10 @@ the session and stops the job the same way.
 
 The server is shared: a job first waits for its turn in the server-wide queue
 (seqviz.core.jobs.gate: a few jobs at once within a memory total), and its bar says
-"you are number k" meanwhile. A run whose measured estimate is over the server's limits
-(too long in all, or steps too long for Stop to act at once) is refused before it starts,
-and so is a timing probe that runs past its own limit (`TooLong`).
+"you are number k" meanwhile. A run whose steps are measured too long for Stop to act at
+once is refused before it starts, and so is one whose timing probe runs past its own limit
+(`TooLong`); a run estimated longer than the server's limit per run is told so, and is
+stopped at that limit while it runs, keeping what it did.
 
 Before a run starts, its time is estimated from a measurement (an `Estimate`: a few
 steps of the same configuration timed just now, in this process, on the chosen device,
@@ -30,6 +31,7 @@ the watching at once.
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import threading
 import time
@@ -87,6 +89,7 @@ class Estimate:
     device: str           # where the probe ran: "cpu", "cuda"
     unit: str = "step"
     basis: str = ""       # how the parts were measured, when the parts themselves are too many to list
+    busy: int = 0         # jobs running on the server while it was measured (they slow a probe down)
 
     @property
     def seconds(self) -> float:
@@ -114,8 +117,13 @@ class Estimate:
         return max(steps) if steps else None
 
     def refusal(self) -> str | None:
-        """Why this run may not start on this server (seqviz.core.jobs.limits); None if it may."""
-        return jobs.refusal(self.seconds, self.longest_step_s, self.units, self.unit)
+        """Why this run may not start on this server (its steps too long for Stop to act at once;
+        seqviz.core.jobs.limits); None if it may."""
+        return jobs.refusal(self.longest_step_s, self.unit)
+
+    def over_time(self) -> str | None:
+        """What to say when the run is estimated longer than the server's limit per run."""
+        return jobs.over_time(self.seconds, self.units, self.unit)
 
 
 @dataclass(frozen=True)
@@ -123,6 +131,7 @@ class TooLong:
     """A timing probe cut off at its time limit: the run it times is too long for this server."""
 
     seconds: float          # how long the probe had run when it was cut off
+    busy: int = 0           # jobs running on the server meanwhile
 
     def refusal(self) -> str:
         return (f"timing a few steps of these settings ran past the {jobs.limits().probe_s:g} s a timing "
@@ -131,12 +140,27 @@ class TooLong:
 
 def bounded_probe(measure: Callable[[], Estimate]) -> Estimate | TooLong:
     """Run a timing probe, cut off inside its step once it passes `jobs.limits().probe_s`."""
-    limit, start = jobs.limits().probe_s, time.perf_counter()
+    limit, start, busy = jobs.limits().probe_s, time.perf_counter(), jobs.gate().status()[0]
     try:
         with jobs.interruptible(lambda: time.perf_counter() - start > limit):
-            return measure()
+            found = measure()
     except jobs.Interrupted:
-        return TooLong(time.perf_counter() - start)
+        return TooLong(time.perf_counter() - start, max(busy, jobs.gate().status()[0]))
+    busy = max(busy, jobs.gate().status()[0])
+    return dataclasses.replace(found, busy=busy) if isinstance(found, Estimate) and busy else found
+
+
+def _refusal(estimate: Estimate | TooLong | None) -> str | None:
+    """Why the run may not start. A timing measured while other jobs computed can be many times
+    too slow (their threads take the cores), so then the run may start and the limit is held
+    while it runs instead (TrainingJob stops at `jobs.limits().job_s`): it is said, not refused."""
+    reason = estimate.refusal() if estimate is not None else None
+    if reason and estimate.busy:
+        st.caption(f"The timing was measured while {estimate.busy} other job{'s' if estimate.busy > 1 else ''} "
+                   f"ran on this server, so it may be pessimistic ({reason}). The run may start; it stops at "
+                   f"the server's limit of {jobs.limits().job_s:.0f} s per run if it gets there.")
+        return None
+    return reason
 
 
 def session_estimate(key: str, settings: Any, measure: Callable[[], Estimate]) -> Estimate | TooLong | None:
@@ -176,6 +200,7 @@ class TrainingOutcome:
     unit: str = "step"
     started: bool = True     # False: stopped while it waited for its turn, nothing computed
     stop_latency_s: float | None = None  # from the Stop press (or the session's end) to the job's end
+    time_limit_s: float | None = None    # stopped at the server's limit per run (not by Stop)
 
     @property
     def summary(self) -> str:
@@ -187,6 +212,8 @@ class TrainingOutcome:
         if self.stopped:
             ended = ("" if self.stop_latency_s is None else
                      f" (it ended {self.stop_latency_s:.2f} s after Stop was pressed)")
+            if self.time_limit_s is not None:
+                ended = f" (the server's limit of {self.time_limit_s:.0f} s per run)"
             return (f"Run {self.number} stopped at {self.unit} {self.steps_done:,} of {self.total:,} after "
                     f"{self.elapsed_s:.1f} s{ended}; what was done so far is kept, marked partial.")
         compared = ("" if not self.estimate_s else
@@ -221,6 +248,8 @@ class TrainingJob:
         self._session_alive = session_alive
         self._stop = threading.Event()
         self._stop_asked: float | None = None   # when Stop was pressed or the session was found closed
+        self._deadline: float | None = None     # the server's limit per run, from its turn on
+        self.over_time = False                   # stopped at that limit
         self.latest: Progress | None = None
         self.outcome: TrainingOutcome | None = None
         self.consumed = False
@@ -231,6 +260,10 @@ class TrainingJob:
     def should_stop(self) -> bool:
         """The stop flag the library loop checks before every step and inside it."""
         if self._stop.is_set():
+            return True
+        if self._deadline is not None and time.perf_counter() > self._deadline:
+            self.over_time, self._stop_asked = True, time.perf_counter()
+            self._stop.set()
             return True
         if not self._session_alive():
             self._stop_asked = self._stop_asked or time.perf_counter()
@@ -270,6 +303,7 @@ class TrainingJob:
                 self.queue_position = 0
                 if admitted:
                     started, self._start = True, time.perf_counter()   # its time runs from its turn
+                    self._deadline = self._start + jobs.limits().job_s
                     if self._takes_stop_flag:   # the library loop checks it inside every step too
                         result = self._train(self._on_progress, self.should_stop)
                     else:
@@ -296,7 +330,8 @@ class TrainingJob:
         end = time.perf_counter()
         self.outcome = TrainingOutcome(result, steps, total, stopped, error, end - self._start, self.number,
                                        self.estimate_s, self.unit, started,
-                                       end - self._stop_asked if stopped and self._stop_asked else None)
+                                       end - self._stop_asked if stopped and self._stop_asked else None,
+                                       jobs.limits().job_s if self.over_time else None)
 
     def _on_wait(self, position: int) -> None:
         self.queue_position = position
@@ -363,14 +398,17 @@ def run_training(key: str, train: Callable[..., Any], *, label: str = "Train",
     the time the run took. While it runs, the live curve of `metric` (from the reports)
     is drawn unless `live_curve` is False (a page drawing its own passes `on_report`,
     which may redraw a chart at each new report, in the page's thread); after Stop the
-    curve so far stays, marked partial. A run the server's limits refuse (its estimate,
-    a probe cut off as `TooLong`, or `memory_bytes` over the total all jobs may reserve)
-    says why, and its button is disabled.
+    curve so far stays, marked partial. A run the server's limits refuse (steps too long, a
+    probe cut off as `TooLong`, or `memory_bytes` over the total all jobs may reserve) says
+    why, and its button is disabled; a run estimated over the limit per run is warned.
     """
     job = current_job(key)
     if isinstance(estimate, Estimate):
         st.caption(estimate.text)
-    refused = estimate.refusal() if estimate is not None else None
+    refused = _refusal(estimate)
+    long_run = estimate.over_time() if isinstance(estimate, Estimate) and not refused else None
+    if long_run:
+        st.warning(f"Long: {long_run}. Fewer steps or smaller settings would finish.", icon=":material/timer:")
     if jobs.gate().too_big(memory_bytes):
         refused = (f"it needs about {format_bytes(memory_bytes)}, more than the "
                    f"{format_bytes(jobs.limits().memory_bytes)} all jobs on this server may take together")

@@ -124,7 +124,7 @@ def test_stop_and_a_closed_tab_end_a_job_inside_a_long_step_within_two_seconds(o
     assert repeats * one_pass > 4 and took < 2.0, (repeats * one_pass, took)
 
 
-def test_a_run_over_the_limits_is_refused_with_the_reason(monkeypatch):
+def test_a_run_with_long_steps_is_refused_and_a_long_run_is_warned(monkeypatch):
     monkeypatch.setenv("SEQVIZ_MAX_JOB_S", "60")
     monkeypatch.setenv("SEQVIZ_MAX_STEP_S", "0.5")
     fine = Estimate((EstimatePart("", 0.01, 100, 5),), "cpu")
@@ -133,8 +133,10 @@ def test_a_run_over_the_limits_is_refused_with_the_reason(monkeypatch):
     long_evaluation = Estimate((EstimatePart("", 0.01, 10, 5), EstimatePart("validation", 0.9, 2, 1,
                                                                             unit="evaluation")), "cpu")
     per_size = Estimate((EstimatePart("side 512", 5.0, 1, 1),), "cpu", unit="size")
-    assert fine.refusal() is None and per_size.refusal() is None    # a benchmark is checked inside each size
-    assert "1,000 steps would take about 100 s" in long_run.refusal() and "60 s" in long_run.refusal()
+    assert fine.refusal() is None and fine.over_time() is None
+    assert per_size.refusal() is None                      # a benchmark is checked inside each size
+    assert long_run.refusal() is None                      # may start: it is stopped at the limit
+    assert "1,000 steps would take about 100 s" in long_run.over_time() and "60 s" in long_run.over_time()
     assert "one step takes 0.80 s" in long_step_.refusal() and "0.5 s" in long_step_.refusal()
     assert "0.90 s" in long_evaluation.refusal()
     assert jobs.limits().job_s == 60 and jobs.limits().probe_s == 2.5
@@ -181,3 +183,27 @@ def test_interruptible_checks_nest_and_end_with_their_block():
             jobs.checkpoint()
     layer(torch.zeros(1, 2))
     jobs.checkpoint()
+
+
+def test_a_run_is_stopped_at_the_servers_time_limit_while_it_runs(one_at_a_time, monkeypatch):
+    monkeypatch.setenv("SEQVIZ_MAX_JOB_S", "1")
+
+    def train(on_progress, should_stop):
+        return train_loop(lambda i: (time.sleep(0.05), {"loss": 1.0})[1], 10_000,
+                          on_progress=on_progress, should_stop=should_stop)
+
+    outcome = TrainingJob(train).start().wait(30)
+    assert outcome.stopped and not outcome.error and 1.0 <= outcome.elapsed_s < 2.0
+    assert 0 < outcome.steps_done < 10_000 and "the server's limit of 1 s per run" in outcome.summary
+
+
+def test_a_timing_measured_while_other_jobs_ran_is_said_not_refused(one_at_a_time, monkeypatch):
+    monkeypatch.setenv("SEQVIZ_MAX_STEP_S", "0.5")
+    slow = Estimate((EstimatePart("", 1.0, 100, 5),), "cpu")      # 1 s steps: over the 0.5 s limit
+    assert training.bounded_probe(lambda: slow).busy == 0 and training._refusal(slow)
+    other = one_at_a_time.join("other job")
+    assert one_at_a_time.wait(other)
+    measured = training.bounded_probe(lambda: slow)
+    assert measured.busy == 1 and measured.refusal()                # the reason stands, and is said
+    assert training._refusal(measured) is None                       # the run may start
+    one_at_a_time.leave(other)
