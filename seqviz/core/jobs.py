@@ -7,7 +7,8 @@ once and their memory estimates together stay under `Limits.memory_bytes`; the o
 in order of arrival, each knowing its number in the queue. A job whose estimate is longer
 than `Limits.job_s` is told so before it starts and is stopped at that limit while it runs
 (`over_time`); one whose single step takes longer than `Limits.step_s` (so that Stop would
-wait for it) is refused before it starts (`refusal`).
+wait for it) is told so too (`refusal`, the reason), and a timing probe that runs past
+`Limits.probe_s` refuses the run.
 
 Stop reaches inside a step through `interruptible(check)`: while it is active in a thread,
 every call of a torch module in that thread (a forward pass, each recurrent cell, each

@@ -12,10 +12,10 @@ the session and stops the job the same way.
 
 The server is shared: a job first waits for its turn in the server-wide queue
 (seqviz.core.jobs.gate: a few jobs at once within a memory total), and its bar says
-"you are number k" meanwhile. A run whose steps are measured too long for Stop to act at
-once is refused before it starts, and so is one whose timing probe runs past its own limit
-(`TooLong`); a run estimated longer than the server's limit per run is told so, and is
-stopped at that limit while it runs, keeping what it did.
+"you are number k" meanwhile. A run whose timing probe runs past its own limit (`TooLong`)
+is refused before it starts; steps measured longer than the server's step limit, and a run
+estimated longer than its limit per run, are said (a timing can be slowed by other jobs),
+and every run is stopped at the limit per run while it runs, keeping what it did.
 
 Before a run starts, its time is estimated from a measurement (an `Estimate`: a few
 steps of the same configuration timed just now, in this process, on the chosen device,
@@ -398,17 +398,21 @@ def run_training(key: str, train: Callable[..., Any], *, label: str = "Train",
     the time the run took. While it runs, the live curve of `metric` (from the reports)
     is drawn unless `live_curve` is False (a page drawing its own passes `on_report`,
     which may redraw a chart at each new report, in the page's thread); after Stop the
-    curve so far stays, marked partial. A run the server's limits refuse (steps too long, a
-    probe cut off as `TooLong`, or `memory_bytes` over the total all jobs may reserve) says
-    why, and its button is disabled; a run estimated over the limit per run is warned.
+    curve so far stays, marked partial. A run the server's limits refuse (a probe cut off as
+    `TooLong`, or `memory_bytes` over the total all jobs may reserve) says why, and its button
+    is disabled; slow steps and a run estimated over the limit per run are warned.
     """
     job = current_job(key)
     if isinstance(estimate, Estimate):
         st.caption(estimate.text)
-    refused = _refusal(estimate)
-    long_run = estimate.over_time() if isinstance(estimate, Estimate) and not refused else None
-    if long_run:
-        st.warning(f"Long: {long_run}. Fewer steps or smaller settings would finish.", icon=":material/timer:")
+    refused = _refusal(estimate) if isinstance(estimate, TooLong) else None
+    if isinstance(estimate, Estimate):     # measured: said, never refused (a timing can be slowed by others)
+        slow, long_run = estimate.refusal(), estimate.over_time()
+        if slow:
+            st.warning(f"Slow steps: {slow}; Stop may wait for the step in progress. Smaller settings would "
+                       "keep it responsive.", icon=":material/timer:")
+        if long_run:
+            st.warning(f"Long: {long_run}. Fewer steps or smaller settings would finish.", icon=":material/timer:")
     if jobs.gate().too_big(memory_bytes):
         refused = (f"it needs about {format_bytes(memory_bytes)}, more than the "
                    f"{format_bytes(jobs.limits().memory_bytes)} all jobs on this server may take together")

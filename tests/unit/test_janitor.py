@@ -59,5 +59,8 @@ def test_a_session_without_a_browser_is_closed_after_the_grace_and_only_then(mon
     assert janitor.sweep_once(runtime, sweeper) == 1 and len(cleared) == 2
 
 
-def test_without_a_runtime_nothing_starts():
-    assert janitor.start() is False
+def test_without_a_runtime_nothing_starts(monkeypatch):
+    from streamlit.runtime import Runtime
+    monkeypatch.setattr(janitor, "_thread", None)
+    monkeypatch.setattr(Runtime, "exists", staticmethod(lambda: False))
+    assert janitor.start() is False and janitor._thread is None

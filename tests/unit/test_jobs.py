@@ -198,12 +198,19 @@ def test_a_run_is_stopped_at_the_servers_time_limit_while_it_runs(one_at_a_time,
 
 
 def test_a_timing_measured_while_other_jobs_ran_is_said_not_refused(one_at_a_time, monkeypatch):
-    monkeypatch.setenv("SEQVIZ_MAX_STEP_S", "0.5")
-    slow = Estimate((EstimatePart("", 1.0, 100, 5),), "cpu")      # 1 s steps: over the 0.5 s limit
-    assert training.bounded_probe(lambda: slow).busy == 0 and training._refusal(slow)
+    monkeypatch.setenv("SEQVIZ_MAX_STEP_S", "0.1")             # probes may run 1.3 s
+    model, x = cells.RNN(16), torch.zeros(1, 200, dtype=torch.long)
+
+    def endless_probe() -> Estimate:
+        while True:
+            model(x)
+
+    assert training._refusal(training.bounded_probe(endless_probe))   # cut off on a quiet server: refused
     other = one_at_a_time.join("other job")
     assert one_at_a_time.wait(other)
-    measured = training.bounded_probe(lambda: slow)
-    assert measured.busy == 1 and measured.refusal()                # the reason stands, and is said
-    assert training._refusal(measured) is None                       # the run may start
+    measured = training.bounded_probe(endless_probe)
+    assert isinstance(measured, TooLong) and measured.busy == 1 and measured.refusal()
+    assert training._refusal(measured) is None                          # beside another job: said, may start
+    quick = Estimate((EstimatePart("", 0.01, 10, 3),), "cpu")
+    assert training.bounded_probe(lambda: quick).busy == 1
     one_at_a_time.leave(other)

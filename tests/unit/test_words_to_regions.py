@@ -171,8 +171,9 @@ def test_side_by_side_training_ends_as_each_model_would_alone_and_measures_as_it
         final = {r.objects: r.scene_accuracy for r in experiment.measure(model, variant, 3, test)}
         assert final == {r.objects: r.scene_accuracy for r in rows if r.experiment == variant and r.step == 20}
     assert reports[-1].step == 20 and {"loss", "loss attention", "loss one-vector"} <= set(reports[-1].metrics)
-    asked = []
-    stopped, rows, done = experiment.train_side_by_side(3, settings, test=test, evaluate_every=10,
-                                                        should_stop=lambda: asked.append(1) or len(asked) > 5)
+    seen = []                                   # the stop flag is asked before and inside every step
+    stopped, rows, done = experiment.train_side_by_side(3, settings, test=test, evaluate_every=5,
+                                                        on_progress=lambda p: seen.append(p.step),
+                                                        should_stop=lambda: bool(seen))
     assert done == 5 and {r.step for r in rows} == {5}      # stopped, and measured where it stopped
     assert all(not model.training for model in stopped.values())
