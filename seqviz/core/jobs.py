@@ -70,7 +70,7 @@ class Limits:
     @property
     def probe_s(self) -> float:
         """The longest a timing probe (a few steps, run when a page opens) may run."""
-        return 3 * self.step_s + 1
+        return 10 * self.step_s + 5
 
     @property
     def text(self) -> str:
