@@ -75,7 +75,7 @@ def benchmark_settings() -> attention_cost.CostSettings:
     return attention_cost.CostSettings(
         max_side=params.log_select_slider("Largest image side", [16, 32, 64, 128, 256, 512], 64,
                                           key="conv_max_side", container=c[0]),
-        channels=params.log_select_slider("Channels C (= d)", [4, 8, 16, 32, 64], 32,
+        channels=params.log_select_slider("Channels C (= d)", [4, 8, 16, 32, 64], 64,
                                           key="conv_channels", container=c[1]),
         kernel=params.slider("Kernel k", 1, 9, 3, step=2, key="conv_kernel", container=c[2]),
         repeats=params.slider("Timed repeats", 3, 15, 5, key="conv_repeats", container=c[3]),

@@ -50,7 +50,7 @@ class CostSettings:
     the seed of the random weights and images."""
 
     max_side: int = 64
-    channels: int = 32
+    channels: int = 64
     kernel: int = 3
     repeats: int = 5
     warmup: int = 1
