@@ -4,11 +4,13 @@ import pandas as pd
 import streamlit as st
 
 from seqviz.attention import attention
-from seqviz.plots import palette
-from seqviz.plots.attention import attention as plots
+from seqviz.plots import memo, palette
+from seqviz.plots.attention import attention as attention_plots
 from seqviz.ui import cards, params, presets, registry, sidebar
 from seqviz.ui import tables as url_tables
 from seqviz.ui.charts import show_chart
+
+plots = memo.figures(attention_plots)   # figures built once per input, for every session
 
 registry.ensure_router()
 LAST_GOOD = "att_last_good_matrices"

@@ -10,12 +10,15 @@ import torch
 from seqviz.attention import conv
 from seqviz.attention import cost as attention_cost
 from seqviz.core.train import Progress
-from seqviz.plots.attention import attention as plots
+from seqviz.plots import memo
+from seqviz.plots.attention import attention as attention_plots
 from seqviz.plots.attention.conv import receptive_field_picture
 from seqviz.ui import cards, params, presets, registry, sidebar
 from seqviz.ui import tables as url_tables
 from seqviz.ui.charts import show_chart
 from seqviz.ui.training import Estimate, EstimatePart, current_job, run_training, session_estimate
+
+plots = memo.figures(attention_plots)   # figures built once per input, for every session
 
 registry.ensure_router()
 LAST_GOOD, LAST_SWEEP = "conv_last_good_table", "_conv_last_sweep"  # this session's last good results

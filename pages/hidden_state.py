@@ -4,12 +4,16 @@ import numpy as np
 import streamlit as st
 import torch
 
-from seqviz.plots import linked
-from seqviz.plots import recurrent as plots
+from seqviz.plots import linked as linked_plots
+from seqviz.plots import memo
+from seqviz.plots import recurrent as recurrent_plots
 from seqviz.recurrent import probe, tasks
 from seqviz.ui import cards, params, presets, registry, sidebar
 from seqviz.ui.charts import show_chart
 from seqviz.ui.recurrent.models import session_results, shipped_model, untrained_model
+
+# figures built once per input, for every session
+linked, plots = memo.figures(linked_plots), memo.figures(recurrent_plots)
 
 registry.ensure_router()
 

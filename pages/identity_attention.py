@@ -9,11 +9,13 @@ import torch
 from seqviz.attention import attention, softmax
 from seqviz.core import rng
 from seqviz.core.device import float_dtype
-from seqviz.plots import palette
-from seqviz.plots.attention import attention as plots
+from seqviz.plots import memo, palette
+from seqviz.plots.attention import attention as attention_plots
 from seqviz.ui import cards, params, presets, registry, sidebar
 from seqviz.ui.cache import cached
 from seqviz.ui.charts import show_chart
+
+plots = memo.figures(attention_plots)   # figures built once per input, for every session
 
 registry.ensure_router()
 C_GRID = tuple(float(c) for c in np.linspace(0.0, 40.0, 81))

@@ -4,10 +4,13 @@ import numpy as np
 import streamlit as st
 
 from seqviz.attention import permutation
-from seqviz.plots.attention import attention as plots
+from seqviz.plots import memo
+from seqviz.plots.attention import attention as attention_plots
 from seqviz.ui import cards, params, presets, registry, sidebar
 from seqviz.ui.cache import cached
 from seqviz.ui.charts import show_chart, show_image
+
+plots = memo.figures(attention_plots)   # figures built once per input, for every session
 
 registry.ensure_router()
 ENCODING_NAMES = {"none": "no positions", "sinusoidal": "sinusoidal", "learned": "learned"}

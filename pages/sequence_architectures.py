@@ -4,11 +4,13 @@ import pandas as pd
 import streamlit as st
 
 from seqviz.core import rng
-from seqviz.plots import architectures as diagrams
+from seqviz.plots import architectures, memo
 from seqviz.recurrent import architectures as arch
 from seqviz.recurrent import cells, pattern_networks
 from seqviz.ui import cards, params, presets, registry, sidebar
 from seqviz.ui.charts import show_chart
+
+diagrams = memo.figures(architectures)   # figures built once per input, for every session
 
 registry.ensure_router()
 

@@ -6,10 +6,13 @@ import numpy as np
 import streamlit as st
 
 from seqviz.attention import softmax
-from seqviz.plots.attention import softmax as plots
+from seqviz.plots import memo
+from seqviz.plots.attention import softmax as softmax_plots
 from seqviz.ui import cards, params, presets, registry, sidebar
 from seqviz.ui.cache import cached
 from seqviz.ui.charts import show_chart
+
+plots = memo.figures(softmax_plots)   # figures built once per input, for every session
 
 registry.ensure_router()
 

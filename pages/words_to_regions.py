@@ -8,12 +8,15 @@ from seqviz.attention import regions_experiment as experiment
 from seqviz.attention import regions_explain as explain
 from seqviz.attention import scenes
 from seqviz.attention.words_to_regions import WordsToRegions
-from seqviz.plots.attention import regions as plots
+from seqviz.plots import memo
+from seqviz.plots.attention import regions as region_plots
 from seqviz.plots.vit import image_panels
 from seqviz.ui import cards, params, presets, registry, sidebar
 from seqviz.ui.attention import regions as ui
 from seqviz.ui.attention import regions_live as live
 from seqviz.ui.charts import show_chart
+
+plots = memo.figures(region_plots)   # figures built once per input, for every session
 
 registry.ensure_router()
 

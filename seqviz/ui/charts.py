@@ -4,13 +4,13 @@ data as CSV; an image panel as the very PNG it shows."""
 
 from __future__ import annotations
 
+import collections
 import functools
 import io
 import logging
 import os
 import shutil
 import threading
-from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -18,33 +18,53 @@ import PIL.Image
 import plotly.graph_objects as go
 import streamlit as st
 
+from seqviz.plots import memo
 from seqviz.plots.common import figure_to_frame
 from seqviz.ui import params, present
 
-# A figure may be shared between sessions (a cached one); its title is lifted off only for
-# the moment it is serialised, one session at a time.
-_LIFT = threading.Lock()
+
+class _Drawn(go.Figure):
+    """A figure ready to draw, held as the dict st.plotly_chart reads of a figure (its to_dict):
+    made once from a checked figure and shared read-only, so neither plotly's property checks
+    nor its deep copy run again on every rerun. Only to_dict is meant to be called on it."""
+
+    def __init__(self, spec: dict):     # noqa: D107 - plotly's own __init__ (every property checked) is not run
+        self._spec = spec
+
+    def to_dict(self) -> dict:
+        return self._spec
 
 
-@contextmanager
-def _title_lifted(fig: go.Figure):
-    """The figure without its title (and the top margin the title needed), for as long as the
-    block runs; yields the title text. The page writes the title above the chart instead, where
-    it wraps on any screen, so it can never run off a phone's width or under a legend."""
-    with _LIFT:
-        layout = fig.layout
-        title, meta, top = layout.title.text, layout.meta, layout.margin.t
-        if not title:
-            yield None
-            return
-        layout.title.text = None
-        layout.meta = {"title": title}      # kept in the chart's data, for whoever reads it
-        if top is not None:        # what is left above the plot: room for the panel labels alone
-            layout.margin.t = max(24, labels_height(fig))
-        try:
-            yield title
-        finally:
-            layout.title.text, layout.meta, layout.margin.t = title, meta, top
+def _title_lifted(fig: go.Figure) -> tuple[dict, str | None]:
+    """The figure as a dict without its title (and with only the top margin the panel labels
+    need), and the title text; the figure passed in is left as it is (it may be shared:
+    seqviz.plots.memo). The page writes the title above the chart instead, where it wraps on
+    any screen, so it can never run off a phone's width or under a legend."""
+    spec = fig.to_dict()
+    layout = spec.setdefault("layout", {})
+    title = (layout.get("title") or {}).get("text")
+    if not title:
+        return spec, None
+    layout["title"] = {key: value for key, value in layout["title"].items() if key != "text"}
+    layout["meta"] = {"title": title}      # kept in the chart's data, for whoever reads it
+    if (layout.get("margin") or {}).get("t") is not None:   # what is left above the plot: the panel labels
+        layout["margin"] = {**layout["margin"], "t": max(24, labels_height(fig))}
+    return spec, title
+
+
+def _shown(fig: go.Figure) -> tuple[go.Figure, str | None]:
+    """What show_chart draws of `fig` in this session's mode (see present.figure), title lifted;
+    kept on the figure, so a figure drawn again (a cached one, on every rerun, for every
+    session) is prepared once per mode."""
+    mode = present.on()
+    prepared = getattr(fig, "_seqviz_shown", None)
+    if prepared is None:
+        prepared = {}
+        fig._seqviz_shown = prepared        # plotly lets underscored attributes through
+    if mode not in prepared:
+        spec, title = _title_lifted(present.figure(fig))
+        prepared[mode] = (_Drawn(spec), title)
+    return prepared[mode]
 
 
 def labels_height(fig: go.Figure) -> int:
@@ -157,20 +177,49 @@ def show_chart(fig: go.Figure, *, key: str, filename: str | None = None) -> None
         "displaylogo": False,
         "toImageButtonOptions": {"format": "png", "filename": name, "scale": 2},
     }
-    shown = present.figure(fig)
-    with _title_lifted(shown) as title:
-        if title:
-            st.markdown(chart_title(title))
-        st.plotly_chart(shown, key=key, config=config)
+    shown, title = _shown(fig)
+    if title:
+        st.markdown(chart_title(title))
+    st.plotly_chart(shown, key=key, config=config)
     chart_downloads(fig, key=key, filename=name)
+
+
+_PNGS: collections.OrderedDict[str, bytes] = collections.OrderedDict()   # fingerprint -> PNG
+_PNGS_LOCK = threading.Lock()
+MAX_PNGS = 256
 
 
 def to_png(image: Any) -> bytes:
     """PNG bytes of an image: PNG bytes unchanged; a uint8 array as is; a float array in [0, 1]
-    clipped and rounded to 0-255. (H, W), (H, W, 3) or (H, W, 4)."""
+    clipped and rounded to 0-255. (H, W), (H, W, 3) or (H, W, 4). The last MAX_PNGS encodings
+    are kept: a page redraws the same pictures on most reruns."""
     if isinstance(image, (bytes, bytearray)):
         return bytes(image)
     array = np.asarray(image)
+    try:
+        key = memo.fingerprint(array)
+    except memo.Unhashable:
+        return _encode_png(array)
+    with _PNGS_LOCK:
+        png = _PNGS.get(key)
+        if png is not None:
+            _PNGS.move_to_end(key)
+            return png
+    png = _encode_png(array)
+    with _PNGS_LOCK:
+        _PNGS[key] = png
+        while len(_PNGS) > MAX_PNGS:
+            _PNGS.popitem(last=False)
+    return png
+
+
+def forget_pictures() -> None:
+    """Drop the kept PNG encodings (the server does so once the last session has gone)."""
+    with _PNGS_LOCK:
+        _PNGS.clear()
+
+
+def _encode_png(array: np.ndarray) -> bytes:
     if array.dtype != np.uint8:
         array = (np.clip(array.astype(float), 0.0, 1.0) * 255).round().astype(np.uint8)
     buffer = io.BytesIO()
