@@ -4,6 +4,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from seqviz.core import jobs
 from seqviz.ui import janitor, present, registry, sidebar, tour
 
 ICON = Path(__file__).resolve().parent / "assets" / "icon.png"   # a local file: the tab icon needs no internet
@@ -21,7 +22,8 @@ navigation = st.navigation(registry.sections(
     ("Vision transformers", "pages/predictive_vit.py"),
     ("Video captioning", "pages/video_captioning.py"),
 ), expanded=True)
-sidebar.render()
-navigation.run()
-sidebar.render_share_link()  # after the page, so the link holds this run's settings
-tour.footer(navigation)  # the next step of the lecture's tour, below every page
+with jobs.page_drawing():   # training jobs give way to pages while they draw
+    sidebar.render()
+    navigation.run()
+    sidebar.render_share_link()  # after the page, so the link holds this run's settings
+    tour.footer(navigation)  # the next step of the lecture's tour, below every page

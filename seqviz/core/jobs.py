@@ -66,6 +66,7 @@ class Limits:
     memory_bytes: int      # the sum of their memory estimates
     job_s: float           # the longest run one job may be estimated to take
     step_s: float          # the longest one step may take, so Stop acts at once
+    nice: int = 10         # the CPU priority jobs run at (0: as the pages; 19: the lowest)
 
     @property
     def probe_s(self) -> float:
@@ -88,7 +89,24 @@ def limits() -> Limits:
         memory_bytes=int(_env_number("SEQVIZ_JOBS_MEMORY_MB", total_memory_bytes() // 2 >> 20, 16)) << 20,
         job_s=_env_number("SEQVIZ_MAX_JOB_S", 300.0, 1.0),
         step_s=_env_number("SEQVIZ_MAX_STEP_S", 1.0, 0.05),
+        nice=min(19, int(_env_number("SEQVIZ_JOB_NICE", 10, 0))),
     )
+
+
+def lower_priority(bounds: Limits | None = None) -> bool:
+    """Run the calling thread, and the compute threads it starts (they inherit it), at the
+    limits' nice value: when pages and a job want the same cores, the pages go first, and the
+    job takes whatever is left (all of it when no page is drawing). On Linux a thread has its
+    own nice value; elsewhere nothing changes. Whether it was lowered."""
+    bounds = bounds or limits()
+    if bounds.nice <= 0 or not hasattr(os, "setpriority"):
+        return False
+    try:
+        tid = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, tid, max(os.getpriority(os.PRIO_PROCESS, tid), bounds.nice))
+    except OSError:
+        return False
+    return True
 
 
 def refusal(step_s: float | None, unit: str = "step", bounds: Limits | None = None) -> str | None:
@@ -241,10 +259,51 @@ def interruptible(check: Callable[[], bool]) -> Iterator[None]:
 
 
 def checkpoint() -> None:
-    """Raise Interrupted when this thread's job was asked to stop (cheap when none is)."""
+    """Raise Interrupted when this thread's job was asked to stop (cheap when none is); let a
+    page that is drawing have the interpreter for a moment (see courtesy)."""
     check = getattr(_local, "check", None)
-    if check is not None and check():
-        raise Interrupted("stopped inside a step")
+    if check is not None:
+        if check():
+            raise Interrupted("stopped inside a step")
+        courtesy()
+
+
+# Pages first. Every session's page runs in a thread of the one server process, and so does
+# every job; Python runs one thread at a time (the interpreter lock), handing it over every
+# 5 ms to a thread that asks. A job loop holds it for a large share of those turns, so with a
+# class moving sliders the pages queued behind the jobs (a p95 of 2-3 s, bench/load.py).
+# Here a job gives way: while some page is drawing, every YIELD_EVERY_S of the job's own time
+# it sleeps YIELD_S, long enough for a waiting page to take the lock, and it gets it back only
+# when the page lets go or after the next 5 ms turn. With no page drawing it never waits.
+YIELD_EVERY_S = 0.002
+YIELD_S = 0.0005
+_drawing = [0]              # page runs drawing now (a run waiting on its job does not count)
+_drawing_lock = threading.Lock()
+
+
+@contextlib.contextmanager
+def page_drawing(count: int = 1) -> Iterator[None]:
+    """Counts a page run as drawing while inside (count=-1: a drawing run that waits)."""
+    with _drawing_lock:
+        _drawing[0] += count
+    try:
+        yield
+    finally:
+        with _drawing_lock:
+            _drawing[0] -= count
+
+
+def pages_drawing() -> int:
+    return _drawing[0]
+
+
+def courtesy() -> None:
+    """In a job's thread: give the interpreter to drawing pages for a moment (see above)."""
+    if _drawing[0] > 0:
+        now = time.perf_counter()
+        if now - getattr(_local, "yielded", 0.0) >= YIELD_EVERY_S:
+            time.sleep(YIELD_S)
+            _local.yielded = time.perf_counter()
 
 
 def carried(fn: Callable[[], T]) -> Callable[[], T]:

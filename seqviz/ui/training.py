@@ -116,9 +116,10 @@ class Estimate:
         steps = [part.seconds_each for part in self.parts if (part.unit or self.unit) in ("step", "evaluation")]
         return max(steps) if steps else None
 
-    def refusal(self) -> str | None:
-        """Why this run may not start on this server (its steps too long for Stop to act at once;
-        seqviz.core.jobs.limits); None if it may."""
+    def slow_steps(self) -> str | None:
+        """What to say when its steps are longer than this server's limit per step (Stop then
+        waits for the step in progress; seqviz.core.jobs.limits); None if they are not. Said, not
+        refused: a timing can be slowed by other work on the machine."""
         return jobs.refusal(self.longest_step_s, self.unit)
 
     def over_time(self) -> str | None:
@@ -133,7 +134,8 @@ class TooLong:
     seconds: float          # how long the probe had run when it was cut off
     busy: int = 0           # jobs running on the server meanwhile
 
-    def refusal(self) -> str:
+    def reason(self) -> str:
+        """Why the run it timed may not start."""
         return (f"timing a few steps of these settings ran past the {jobs.limits().probe_s:g} s a timing "
                 f"may take here (cut off after {self.seconds:.1f} s), so one step is too long for this server")
 
@@ -150,17 +152,17 @@ def bounded_probe(measure: Callable[[], Estimate]) -> Estimate | TooLong:
     return dataclasses.replace(found, busy=busy) if isinstance(found, Estimate) and busy else found
 
 
-def _refusal(estimate: Estimate | TooLong | None) -> str | None:
-    """Why the run may not start. A timing measured while other jobs computed can be many times
-    too slow (their threads take the cores), so then the run may start and the limit is held
-    while it runs instead (TrainingJob stops at `jobs.limits().job_s`): it is said, not refused."""
-    reason = estimate.refusal() if estimate is not None else None
-    if reason and estimate.busy:
-        st.caption(f"The timing was measured while {estimate.busy} other job{'s' if estimate.busy > 1 else ''} "
-                   f"ran on this server, so it may be pessimistic ({reason}). The run may start; it stops at "
-                   f"the server's limit of {jobs.limits().job_s:.0f} s per run if it gets there.")
+def _refusal(probe: TooLong) -> str | None:
+    """Why the run whose timing probe was cut off may not start. A probe cut off while other
+    jobs computed can be many times too slow (their threads take the cores), so then the run
+    may start and the limit is held while it runs instead (TrainingJob stops at
+    `jobs.limits().job_s`): it is said, not refused."""
+    if probe.busy:
+        st.caption(f"The timing was measured while {probe.busy} other job{'s' if probe.busy > 1 else ''} "
+                   f"ran on this server, so it may be pessimistic ({probe.reason()}). The run may start; it "
+                   f"stops at the server's limit of {jobs.limits().job_s:.0f} s per run if it gets there.")
         return None
-    return reason
+    return probe.reason()
 
 
 def session_estimate(key: str, settings: Any, measure: Callable[[], Estimate]) -> Estimate | TooLong | None:
@@ -289,6 +291,7 @@ class TrainingJob:
         return self.outcome
 
     def _on_progress(self, progress: Progress) -> None:
+        jobs.courtesy()
         self.latest = progress
         value = progress.metrics.get(self.metric)
         if value is not None:
@@ -302,6 +305,7 @@ class TrainingJob:
             with jobs.gate().place(self.name, self.need_bytes, self.should_stop, self._on_wait) as admitted:
                 self.queue_position = 0
                 if admitted:
+                    jobs.lower_priority()        # the pages stay quick while it computes
                     started, self._start = True, time.perf_counter()   # its time runs from its turn
                     self._deadline = self._start + jobs.limits().job_s
                     if self._takes_stop_flag:   # the library loop checks it inside every step too
@@ -407,7 +411,7 @@ def run_training(key: str, train: Callable[..., Any], *, label: str = "Train",
         st.caption(estimate.text)
     refused = _refusal(estimate) if isinstance(estimate, TooLong) else None
     if isinstance(estimate, Estimate):     # measured: said, never refused (a timing can be slowed by others)
-        slow, long_run = estimate.refusal(), estimate.over_time()
+        slow, long_run = estimate.slow_steps(), estimate.over_time()
         if slow:
             st.warning(f"Slow steps: {slow}; Stop may wait for the step in progress. Smaller settings would "
                        "keep it responsive.", icon=":material/timer:")
@@ -501,5 +505,6 @@ def _watch(job: TrainingJob, describe: Callable[[Progress], str] | None,
             if chart is not None and job.curve and time.perf_counter() - drawn >= CURVE_EVERY_S:
                 drawn = time.perf_counter()
                 _draw_curve(chart, job, f"Live: {job.metric} at {job.unit} {progress.step:,} of {progress.total:,}")
-        job.wait(POLL_S)
+        with jobs.page_drawing(-1):     # waiting, not drawing: the job need not give way to it
+            job.wait(POLL_S)
     bar.empty()

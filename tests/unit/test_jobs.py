@@ -124,7 +124,7 @@ def test_stop_and_a_closed_tab_end_a_job_inside_a_long_step_within_two_seconds(o
     assert repeats * one_pass > 4 and took < 2.0, (repeats * one_pass, took)
 
 
-def test_a_run_with_long_steps_is_refused_and_a_long_run_is_warned(monkeypatch):
+def test_long_steps_and_a_long_run_are_warned_before_it_starts(monkeypatch):
     monkeypatch.setenv("SEQVIZ_MAX_JOB_S", "60")
     monkeypatch.setenv("SEQVIZ_MAX_STEP_S", "0.5")
     fine = Estimate((EstimatePart("", 0.01, 100, 5),), "cpu")
@@ -133,12 +133,12 @@ def test_a_run_with_long_steps_is_refused_and_a_long_run_is_warned(monkeypatch):
     long_evaluation = Estimate((EstimatePart("", 0.01, 10, 5), EstimatePart("validation", 0.9, 2, 1,
                                                                             unit="evaluation")), "cpu")
     per_size = Estimate((EstimatePart("side 512", 5.0, 1, 1),), "cpu", unit="size")
-    assert fine.refusal() is None and fine.over_time() is None
-    assert per_size.refusal() is None                      # a benchmark is checked inside each size
-    assert long_run.refusal() is None                      # may start: it is stopped at the limit
+    assert fine.slow_steps() is None and fine.over_time() is None
+    assert per_size.slow_steps() is None                      # a benchmark is checked inside each size
+    assert long_run.slow_steps() is None                      # may start: it is stopped at the limit
     assert "1,000 steps would take about 100 s" in long_run.over_time() and "60 s" in long_run.over_time()
-    assert "one step takes 0.80 s" in long_step_.refusal() and "0.5 s" in long_step_.refusal()
-    assert "0.90 s" in long_evaluation.refusal()
+    assert "one step takes 0.80 s" in long_step_.slow_steps() and "0.5 s" in long_step_.slow_steps()
+    assert "0.90 s" in long_evaluation.slow_steps()
     assert jobs.limits().job_s == 60 and jobs.limits().probe_s == 10
 
 
@@ -151,6 +151,10 @@ def test_the_limits_come_from_the_environment_and_bad_values_keep_the_defaults(m
         assert jobs.limits().max_jobs >= 1
     monkeypatch.delenv("SEQVIZ_MAX_JOBS")
     assert "at once" in jobs.limits().text
+    assert jobs.limits().nice == 10
+    for value, nice in (("19", 19), ("40", 19), ("low", 10), ("-5", 10)):
+        monkeypatch.setenv("SEQVIZ_JOB_NICE", value)
+        assert jobs.limits().nice == nice
 
 
 def test_a_timing_probe_is_cut_off_inside_its_step(monkeypatch):
@@ -164,7 +168,7 @@ def test_a_timing_probe_is_cut_off_inside_its_step(monkeypatch):
     start = time.perf_counter()
     found = training.bounded_probe(endless_probe)
     assert isinstance(found, TooLong) and 5.5 <= found.seconds < 7 and time.perf_counter() - start < 8
-    assert "5.5 s" in found.refusal()
+    assert "5.5 s" in found.reason()
     quick = Estimate((EstimatePart("", 0.01, 10, 3),), "cpu")
     assert training.bounded_probe(lambda: quick) is quick
     model(x)                                               # outside the probe nothing is checked
@@ -209,8 +213,71 @@ def test_a_timing_measured_while_other_jobs_ran_is_said_not_refused(one_at_a_tim
     other = one_at_a_time.join("other job")
     assert one_at_a_time.wait(other)
     measured = training.bounded_probe(endless_probe)
-    assert isinstance(measured, TooLong) and measured.busy == 1 and measured.refusal()
+    assert isinstance(measured, TooLong) and measured.busy == 1 and measured.reason()
     assert training._refusal(measured) is None                          # beside another job: said, may start
     quick = Estimate((EstimatePart("", 0.01, 10, 3),), "cpu")
     assert training.bounded_probe(lambda: quick).busy == 1
     one_at_a_time.leave(other)
+
+
+def test_a_job_gives_way_only_while_a_page_is_drawing(monkeypatch):
+    """Inside a job (an interruptible block), checkpoints sleep YIELD_S at most every
+    YIELD_EVERY_S of the job's time, and only while some page run is drawing; a run waiting on
+    its own job does not count as drawing."""
+    clock, slept = [0.0], []
+    monkeypatch.setattr(jobs.time, "perf_counter", lambda: clock[0])
+    monkeypatch.setattr(jobs.time, "sleep", lambda s: slept.append(s))
+    monkeypatch.setattr(jobs._local, "yielded", -1.0, raising=False)
+
+    def run_job(calls: int) -> None:
+        with jobs.interruptible(lambda: False):
+            for _ in range(calls):
+                clock[0] += 0.0005                 # half a millisecond of work between checkpoints
+                jobs.checkpoint()
+
+    run_job(20)
+    jobs.checkpoint()                              # outside a job: never
+    assert slept == [] and jobs.pages_drawing() == 0
+    with jobs.page_drawing():
+        assert jobs.pages_drawing() == 1
+        run_job(20)                                # 10 ms of work: one pause per 2 ms of it
+        assert slept == [jobs.YIELD_S] * 5
+        with jobs.page_drawing(-1):                # the drawing run waits on its own job
+            run_job(20)
+        assert len(slept) == 5
+    assert jobs.pages_drawing() == 0
+    with pytest.raises(RuntimeError), jobs.page_drawing():
+        raise RuntimeError("a rerun ended the page's run")
+    assert jobs.pages_drawing() == 0
+
+
+@pytest.mark.skipif(not hasattr(jobs.os, "setpriority"), reason="thread priorities are a Linux feature here")
+def test_a_job_thread_and_the_compute_threads_it_starts_run_at_the_lower_priority(monkeypatch):
+    monkeypatch.setenv("SEQVIZ_JOB_NICE", "7")
+    seen = {}
+
+    def nice_values() -> dict[int, int]:
+        tasks = {}
+        for tid in jobs.os.listdir("/proc/self/task"):
+            with open(f"/proc/self/task/{tid}/stat") as stat:
+                tasks[int(tid)] = int(stat.read().rsplit(")", 1)[1].split()[16])
+        return tasks
+
+    existing = set(nice_values())
+
+    def job():
+        seen["lowered"] = jobs.lower_priority()
+        a = torch.randn(600, 600)
+        for _ in range(3):
+            a = a @ a / 600                         # starts torch's worker threads from this thread
+        seen["new threads"] = {tid: nice for tid, nice in nice_values().items() if tid not in existing}
+
+    before = jobs.os.getpriority(jobs.os.PRIO_PROCESS, threading.get_native_id())
+    thread = threading.Thread(target=job)
+    thread.start()
+    thread.join()
+    assert seen["lowered"] and len(seen["new threads"]) >= min(2, torch.get_num_threads())
+    assert set(seen["new threads"].values()) == {max(7, before)}, seen
+    assert jobs.os.getpriority(jobs.os.PRIO_PROCESS, threading.get_native_id()) == before   # this thread not
+    monkeypatch.setenv("SEQVIZ_JOB_NICE", "0")
+    assert jobs.lower_priority() is False          # 0: jobs run as the pages do
