@@ -26,6 +26,6 @@ def test_every_setting_the_code_reads_is_in_the_readme():
     for path in [ROOT / "app.py", *ROOT.glob("seqviz/**/*.py")]:
         read |= set(re.findall(r"\"(SEQVIZ_[A-Z_]+)\"", path.read_text()))
     assert {"SEQVIZ_MAX_JOBS", "SEQVIZ_JOBS_MEMORY_MB", "SEQVIZ_MAX_JOB_S", "SEQVIZ_MAX_STEP_S",
-            "SEQVIZ_SESSION_GRACE_S", "SEQVIZ_THREADS"} <= read
+            "SEQVIZ_SESSION_GRACE_S", "SEQVIZ_THREADS", "SEQVIZ_JOB_NICE", "SEQVIZ_FIGURES"} <= read
     readme = (ROOT / "README.md").read_text()
     assert not [name for name in read if f"`{name}`" not in readme]

@@ -3,9 +3,12 @@ results cache is emptied once (with a stand-in for Streamlit's runtime)."""
 
 from types import SimpleNamespace
 
+import numpy as np
+import plotly.graph_objects as go
 import streamlit as st
 
-from seqviz.ui import janitor
+from seqviz.plots import memo
+from seqviz.ui import charts, janitor
 
 
 class FakeRuntime:
@@ -24,10 +27,15 @@ class FakeRuntime:
 
 
 def test_a_session_without_a_browser_is_closed_after_the_grace_and_only_then(monkeypatch):
-    clock, cleared = [100.0], []
+    clock, cleared, collector = [100.0], [], []
     monkeypatch.setattr(janitor.time, "monotonic", lambda: clock[0])
     monkeypatch.setattr(st.cache_data, "clear", lambda: cleared.append(clock[0]))
-    monkeypatch.setattr(janitor, "_trim", lambda: None)
+    monkeypatch.setattr(janitor, "_trim", lambda: collector.append("collect"))
+    monkeypatch.setattr(janitor.gc, "freeze", lambda: collector.append("freeze"))
+    monkeypatch.setattr(janitor.gc, "unfreeze", lambda: collector.append("unfreeze"))
+    drawn = memo.memoized(lambda n: go.Figure(go.Bar(y=[n])))
+    drawn(1)
+    charts.to_png(np.zeros((2, 2)))
     runtime, sweeper = FakeRuntime(), janitor._Sweeper(grace_s=30)
     runtime.sessions = {"a", "b"}
     runtime.active = {"a", "b"}
@@ -48,6 +56,9 @@ def test_a_session_without_a_browser_is_closed_after_the_grace_and_only_then(mon
     clock[0] += 31
     assert janitor.sweep_once(runtime, sweeper) == 1 and runtime.closed == ["b", "a"]
     assert cleared == [clock[0]]                   # nobody left: the shared results go too, once
+    assert memo.stats()["kept"] == 0 and not charts._PNGS                   # the figures and pictures too
+    # what had been set aside from the collector is collected, then what is left is set aside
+    assert collector[-3:] == ["unfreeze", "collect", "freeze"] and collector.count("freeze") == 1
     clock[0] += 60
     janitor.sweep_once(runtime, sweeper)
     assert cleared == [clock[0] - 60]
