@@ -140,9 +140,9 @@ def benchmark(settings: attention_cost.CostSettings, device: str) -> None:
             st.line_chart(frame, x="tokens N", y=["attention ms", "convolution ms"], height=220)
 
     run_training("conv", benchmark_job(settings, device, store), label="Run benchmark", unit="size",
-                         on_report=redraw, live_curve=False, metric="attention ms",
-                         estimate=session_estimate("conv", (settings, device), lambda: estimate(settings, device)),
-                         describe=lambda p: f"size {p.step} of {p.total} measured · {p.elapsed_s:.1f} s")
+                 on_report=redraw, live_curve=False, metric="attention ms", measures_time=True,
+                 estimate=session_estimate("conv", (settings, device), lambda: estimate(settings, device)),
+                 describe=lambda p: f"size {p.step} of {p.total} measured · {p.elapsed_s:.1f} s")
     live.empty()
     job, sweep = current_job("conv"), store[LAST_SWEEP]
     if job is not None and job.outcome is not None and job.outcome.stopped and job.outcome.steps_done == 0:

@@ -93,6 +93,14 @@ def limits() -> Limits:
     )
 
 
+def become_job(lowered: bool = True) -> None:
+    """Mark the calling thread as a job's: from now on it gives way to drawing pages (courtesy),
+    and when `lowered` it computes at the lower CPU priority (lower_priority)."""
+    _local.job = True
+    if lowered:
+        lower_priority()
+
+
 def lower_priority(bounds: Limits | None = None) -> bool:
     """Run the calling thread, and the compute threads it starts (they inherit it), at the
     limits' nice value: when pages and a job want the same cores, the pages go first, and the
@@ -297,9 +305,21 @@ def pages_drawing() -> int:
     return _drawing[0]
 
 
+@contextlib.contextmanager
+def unpaused() -> Iterator[None]:
+    """No courtesy pause inside: a timed call (a pause there would be counted as its time)."""
+    outer = getattr(_local, "unpaused", False)
+    _local.unpaused = True
+    try:
+        yield
+    finally:
+        _local.unpaused = outer
+
+
 def courtesy() -> None:
-    """In a job's thread: give the interpreter to drawing pages for a moment (see above)."""
-    if _drawing[0] > 0:
+    """In a job's thread (become_job), outside a timed call (unpaused): give the interpreter to
+    drawing pages for a moment (see above)."""
+    if _drawing[0] > 0 and getattr(_local, "job", False) and not getattr(_local, "unpaused", False):
         now = time.perf_counter()
         if now - getattr(_local, "yielded", 0.0) >= YIELD_EVERY_S:
             time.sleep(YIELD_S)

@@ -237,8 +237,9 @@ class TrainingJob:
 
     def __init__(self, train: Callable[..., Any], session_alive: Callable[[], bool] = lambda: True,
                  number: int = 1, estimate_s: float | None = None, unit: str = "step",
-                 metric: str = "loss", need_bytes: int = 0, name: str = "job"):
+                 metric: str = "loss", need_bytes: int = 0, name: str = "job", measures_time: bool = False):
         self._train = train
+        self.measures_time = measures_time     # a benchmark: it keeps the pages' priority (see _run)
         self.need_bytes = need_bytes
         self.name = name
         self.queue_position = 0          # while waiting for its turn: 1 for the next to run
@@ -305,7 +306,9 @@ class TrainingJob:
             with jobs.gate().place(self.name, self.need_bytes, self.should_stop, self._on_wait) as admitted:
                 self.queue_position = 0
                 if admitted:
-                    jobs.lower_priority()        # the pages stay quick while it computes
+                    # the pages stay quick while it computes; a benchmark keeps their priority, or any
+                    # other work on the machine would be counted in its timings
+                    jobs.become_job(lowered=not self.measures_time)
                     started, self._start = True, time.perf_counter()   # its time runs from its turn
                     self._deadline = self._start + jobs.limits().job_s
                     if self._takes_stop_flag:   # the library loop checks it inside every step too
@@ -372,14 +375,14 @@ def _stop_job(key: str) -> None:
 
 
 def start_job(key: str, train: Callable[..., Any], estimate: Estimate | None = None, unit: str = "step",
-              metric: str = "loss", memory_bytes: int = 0) -> TrainingJob:
+              metric: str = "loss", memory_bytes: int = 0, measures_time: bool = False) -> TrainingJob:
     """Start `train` in a thread of this session, under `key` (used directly by tests); it
     first waits for its turn in the server's queue, reserving `memory_bytes` there."""
     from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
     previous = current_job(key)
     job = TrainingJob(train, _session_alive_check(), previous.number + 1 if previous else 1,
                       None if not isinstance(estimate, Estimate) else estimate.seconds, unit, metric,
-                      memory_bytes, key)
+                      memory_bytes, key, measures_time)
     ctx = get_script_run_ctx()
     if ctx is not None:  # the train function may keep its state in st.session_state
         add_script_run_ctx(job.thread, ctx)
@@ -391,7 +394,8 @@ def run_training(key: str, train: Callable[..., Any], *, label: str = "Train",
                  describe: Callable[[Progress], str] | None = None,
                  on_report: Callable[[Progress], None] | None = None,
                  estimate: Estimate | TooLong | None = None, live_curve: bool = True,
-                 metric: str = "loss", unit: str = "step", memory_bytes: int = 0) -> Any | None:
+                 metric: str = "loss", unit: str = "step", memory_bytes: int = 0,
+                 measures_time: bool = False) -> Any | None:
     """Draw the estimate, Train / Stop and, once Train is pressed, watch the job until it ends.
 
     `train(on_progress, should_stop)` runs the loop (seqviz.core.train.train_loop); a
@@ -404,7 +408,8 @@ def run_training(key: str, train: Callable[..., Any], *, label: str = "Train",
     which may redraw a chart at each new report, in the page's thread); after Stop the
     curve so far stays, marked partial. A run the server's limits refuse (a probe cut off as
     `TooLong`, or `memory_bytes` over the total all jobs may reserve) says why, and its button
-    is disabled; slow steps and a run estimated over the limit per run are warned.
+    is disabled; slow steps and a run estimated over the limit per run are warned. A job that
+    `measures_time` (a benchmark) computes at the pages' CPU priority.
     """
     job = current_job(key)
     if isinstance(estimate, Estimate):
@@ -434,7 +439,7 @@ def run_training(key: str, train: Callable[..., Any], *, label: str = "Train",
     if start and job is not None and job.running:
         st.info("This is already running; press Stop first to start again.", icon=":material/info:")
     elif start and not refused:
-        job = start_job(key, train, estimate, unit, metric, memory_bytes)
+        job = start_job(key, train, estimate, unit, metric, memory_bytes, measures_time)
     if job is None:
         return None
     chart = st.empty() if live_curve else None

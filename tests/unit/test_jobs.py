@@ -6,7 +6,7 @@ import time
 import pytest
 import torch
 
-from seqviz.core import jobs
+from seqviz.core import jobs, timing
 from seqviz.core.train import Progress, train_loop
 from seqviz.recurrent import cells
 from seqviz.ui import training
@@ -220,35 +220,80 @@ def test_a_timing_measured_while_other_jobs_ran_is_said_not_refused(one_at_a_tim
     one_at_a_time.leave(other)
 
 
+def in_a_job_thread(work) -> None:
+    """Run `work` in a thread marked as a job's (at the pages' priority), and wait for it."""
+    errors = []
+
+    def run():
+        jobs.become_job(lowered=False)
+        try:
+            work()
+        except Exception as error:      # noqa: BLE001 - re-raised in the test's thread
+            errors.append(error)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join()
+    if errors:
+        raise errors[0]
+
+
 def test_a_job_gives_way_only_while_a_page_is_drawing(monkeypatch):
-    """Inside a job (an interruptible block), checkpoints sleep YIELD_S at most every
-    YIELD_EVERY_S of the job's time, and only while some page run is drawing; a run waiting on
-    its own job does not count as drawing."""
+    """Inside a job, checkpoints sleep YIELD_S at most every YIELD_EVERY_S of the job's time,
+    and only while some page run is drawing; a run waiting on its own job does not count as
+    drawing, and a thread that is no job's (a page's own timing probe) never pauses."""
     clock, slept = [0.0], []
     monkeypatch.setattr(jobs.time, "perf_counter", lambda: clock[0])
     monkeypatch.setattr(jobs.time, "sleep", lambda s: slept.append(s))
-    monkeypatch.setattr(jobs._local, "yielded", -1.0, raising=False)
 
-    def run_job(calls: int) -> None:
+    def run_job(calls: int = 20) -> None:
         with jobs.interruptible(lambda: False):
             for _ in range(calls):
                 clock[0] += 0.0005                 # half a millisecond of work between checkpoints
                 jobs.checkpoint()
 
-    run_job(20)
-    jobs.checkpoint()                              # outside a job: never
+    in_a_job_thread(run_job)
     assert slept == [] and jobs.pages_drawing() == 0
     with jobs.page_drawing():
         assert jobs.pages_drawing() == 1
-        run_job(20)                                # 10 ms of work: one pause per 2 ms of it
+        run_job()                                  # a page's thread: never
+        assert slept == []
+        in_a_job_thread(run_job)                   # 10 ms of work: one pause per 2 ms of it
         assert slept == [jobs.YIELD_S] * 5
         with jobs.page_drawing(-1):                # the drawing run waits on its own job
-            run_job(20)
+            in_a_job_thread(run_job)
         assert len(slept) == 5
     assert jobs.pages_drawing() == 0
     with pytest.raises(RuntimeError), jobs.page_drawing():
         raise RuntimeError("a rerun ended the page's run")
     assert jobs.pages_drawing() == 0
+
+
+def test_a_timed_call_in_a_job_is_never_paused(monkeypatch):
+    """timing.measure lets a drawing page go first before each timed call, never inside it
+    (the pause would be counted as the call's time), even where the call runs modules."""
+    events, model, x = [], torch.nn.Linear(4, 4), torch.zeros(1, 4)
+    monkeypatch.setattr(jobs.time, "sleep", lambda s: events.append("pause"))
+    monkeypatch.setattr(jobs, "YIELD_EVERY_S", 0.0)
+
+    def call():
+        events.append("in")
+        for _ in range(5):
+            model(x)                               # each module call is a checkpoint
+        events.append("out")
+
+    def benchmark():
+        with jobs.interruptible(lambda: False):
+            timing.measure(call, repeats=3, warmup=0)
+
+    with jobs.page_drawing():
+        in_a_job_thread(benchmark)
+    assert events.count("in") == events.count("out") == 3 and events.count("pause") == 3   # one before each
+    timed, paused_inside = False, 0
+    for event in events:
+        timed = (timed or event == "in") and event != "out"
+        paused_inside += event == "pause" and timed
+    assert paused_inside == 0, events
 
 
 @pytest.mark.skipif(not hasattr(jobs.os, "setpriority"), reason="thread priorities are a Linux feature here")
