@@ -36,6 +36,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import collections
+import contextlib
 import os
 import random
 import statistics
@@ -112,14 +113,30 @@ class Load:
     async def think(self, rng: random.Random) -> None:
         await asyncio.sleep(min(max(0.0, self.left()), rng.uniform(*self.args.think)))
 
-    async def light_session(self, index: int, page: str, start_delay: float) -> None:
-        """Open `page`, then until the deadline: move a widget, or now and then go to another light page."""
+    @contextlib.asynccontextmanager
+    async def tab(self, index: int, page: str, start_delay: float):
+        """Tab `index` opened on `page` after `start_delay`, on its replica (sticky): yields the
+        session, its random moves and whether the page opened; a failed connection is counted as
+        an error, and the tab is closed at the end."""
         await asyncio.sleep(start_delay)
         rng = random.Random(self.args.seed * 1000 + index)
-        session = Session(self.urls[index % len(self.urls)], rng)   # sticky: a tab stays on its replica
+        session = Session(self.urls[index % len(self.urls)], rng)
         try:
-            await session.connect()
-            ok = await self.timed(session, page=page)
+            try:
+                await session.connect()
+                opened = await self.timed(session, page=page)
+            except OSError as error:
+                self.errors.append(f"{page_name(page)}: connection failed: {error}")
+                opened = False
+            yield session, rng, opened
+        except OSError as error:            # while the tab moved its widgets or watched its job
+            self.errors.append(f"{page_name(page)}: connection failed: {error}")
+        finally:
+            await session.close()
+
+    async def light_session(self, index: int, page: str, start_delay: float) -> None:
+        """Open `page`, then until the deadline: move a widget, or now and then go to another light page."""
+        async with self.tab(index, page, start_delay) as (session, rng, ok):
             while ok and self.left() > 0:
                 await self.think(rng)
                 if self.left() <= 0:
@@ -130,20 +147,11 @@ class Load:
                     ok = await self.timed(session, page=rng.choice(others))
                 else:
                     ok = await self.timed(session, **move)
-        except OSError as error:
-            self.errors.append(f"{page_name(page)}: connection failed: {error}")
-        finally:
-            await session.close()
 
     async def heavy_session(self, index: int, page: str, tab: str | None, job: str, start_delay: float) -> None:
         """Open `page` (and its `tab`), press the job's start button and watch the run; again until
         the deadline, when a run still going is stopped with its Stop button."""
-        await asyncio.sleep(start_delay)
-        rng = random.Random(self.args.seed * 1000 + index)
-        session = Session(self.urls[index % len(self.urls)], rng)   # sticky: a tab stays on its replica
-        try:
-            await session.connect()
-            ok = await self.timed(session, page=page)
+        async with self.tab(index, page, start_delay) as (session, rng, ok):
             tabs = [w for w in session.widgets.values() if w.kind == "tabs"]
             if ok and tab and tabs:
                 ok = await self.timed(session, f" {tab} tab", changes={tabs[0].id: tab})
@@ -168,10 +176,6 @@ class Load:
                 if stop is not None:
                     ok = await self.timed(session, " Stop", click=stop)   # until the job has ended
                 break
-        except OSError as error:
-            self.errors.append(f"{page}: connection failed: {error}")
-        finally:
-            await session.close()
 
 
 async def solo(url: str, pages: list[str], moves: int, seed: int,

@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -14,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from bench.served import free_port, stop_server
 from tests.conftest import ARTIFACTS, ROOT
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -36,18 +36,12 @@ def _missing(reason: str) -> None:
     pytest.skip(reason)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @contextlib.contextmanager
 def running_server(log_name: str = "server.log", extra_args: tuple[str, ...] = (),
                    env: dict[str, str] | None = None):
     """A fresh `streamlit run app.py` on a free port, healthy; yields its URL. `extra_args`
     go to `streamlit run`, `env` adds to the environment (the server's limits, say)."""
-    port = _free_port()
+    port = free_port()
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     log = open(ARTIFACTS / log_name, "w")
     process = subprocess.Popen(
@@ -71,11 +65,7 @@ def running_server(log_name: str = "server.log", extra_args: tuple[str, ...] = (
             pytest.fail(f"seqviz server did not become healthy; see {ARTIFACTS / log_name}")
         yield url
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop_server(process)
         log.close()
 
 
