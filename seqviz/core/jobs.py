@@ -66,7 +66,7 @@ class Limits:
     memory_bytes: int      # the sum of their memory estimates
     job_s: float           # the longest run one job may be estimated to take
     step_s: float          # the longest one step may take, so Stop acts at once
-    nice: int = 10         # the CPU priority jobs run at (0: as the pages; 19: the lowest)
+    nice: int = 0          # the CPU priority jobs run at (0: as the pages; 19: the lowest)
 
     @property
     def probe_s(self) -> float:
@@ -89,7 +89,7 @@ def limits() -> Limits:
         memory_bytes=int(_env_number("SEQVIZ_JOBS_MEMORY_MB", total_memory_bytes() // 2 >> 20, 16)) << 20,
         job_s=_env_number("SEQVIZ_MAX_JOB_S", 300.0, 1.0),
         step_s=_env_number("SEQVIZ_MAX_STEP_S", 1.0, 0.05),
-        nice=min(19, int(_env_number("SEQVIZ_JOB_NICE", 10, 0))),
+        nice=min(19, int(_env_number("SEQVIZ_JOB_NICE", 0, 0))),
     )
 
 

@@ -151,8 +151,8 @@ def test_the_limits_come_from_the_environment_and_bad_values_keep_the_defaults(m
         assert jobs.limits().max_jobs >= 1
     monkeypatch.delenv("SEQVIZ_MAX_JOBS")
     assert "at once" in jobs.limits().text
-    assert jobs.limits().nice == 10
-    for value, nice in (("19", 19), ("40", 19), ("low", 10), ("-5", 10)):
+    assert jobs.limits().nice == 0
+    for value, nice in (("10", 10), ("40", 19), ("low", 0), ("-5", 0)):
         monkeypatch.setenv("SEQVIZ_JOB_NICE", value)
         assert jobs.limits().nice == nice
 
