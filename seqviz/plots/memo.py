@@ -42,8 +42,39 @@ def _max_figures() -> int:
 # charts, at a few 10 kB each); 0 keeps none.
 MAX_FIGURES = _max_figures()
 
-_LOCK = threading.Lock()
-_FIGURES: collections.OrderedDict[tuple, go.Figure] = collections.OrderedDict()
+
+
+class Kept:
+    """The most recently used values, up to a limit given at each put; safe across threads."""
+
+    def __init__(self):
+        self._items: collections.OrderedDict[Any, Any] = collections.OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Any) -> Any | None:
+        with self._lock:
+            value = self._items.get(key)
+            if value is not None:
+                self._items.move_to_end(key)
+            return value
+
+    def put(self, key: Any, value: Any, limit: int) -> None:
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > limit:
+                self._items.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+_LOCK = threading.Lock()   # the counts
+_FIGURES = Kept()
 _STATS = {"hits": 0, "misses": 0, "uncached": 0}
 
 
@@ -107,20 +138,16 @@ def memoized(builder: Callable[..., Any]) -> Callable[..., Any]:
             with _LOCK:
                 _STATS["uncached"] += 1
             return builder(*args, **kwargs)
-        with _LOCK:
-            fig = _FIGURES.get(key)
-            if fig is not None:
-                _FIGURES.move_to_end(key)
+        fig = _FIGURES.get(key)
+        if fig is not None:
+            with _LOCK:
                 _STATS["hits"] += 1
-                return fig
+            return fig
         fig = builder(*args, **kwargs)
         if isinstance(fig, go.Figure) and MAX_FIGURES > 0:
             with _LOCK:
                 _STATS["misses"] += 1
-                _FIGURES[key] = fig
-                _FIGURES.move_to_end(key)
-                while len(_FIGURES) > MAX_FIGURES:
-                    _FIGURES.popitem(last=False)
+            _FIGURES.put(key, fig, MAX_FIGURES)
         return fig
 
     return cached
@@ -149,8 +176,7 @@ def figures(module: ModuleType) -> Any:
 
 def clear() -> None:
     """Forget every kept figure (the server does so once the last session has gone)."""
-    with _LOCK:
-        _FIGURES.clear()
+    _FIGURES.clear()
 
 
 def stats() -> dict[str, int]:

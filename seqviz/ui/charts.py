@@ -4,13 +4,11 @@ data as CSV; an image panel as the very PNG it shows."""
 
 from __future__ import annotations
 
-import collections
 import functools
 import io
 import logging
 import os
 import shutil
-import threading
 from typing import Any
 
 import numpy as np
@@ -184,8 +182,7 @@ def show_chart(fig: go.Figure, *, key: str, filename: str | None = None) -> None
     chart_downloads(fig, key=key, filename=name)
 
 
-_PNGS: collections.OrderedDict[str, bytes] = collections.OrderedDict()   # fingerprint -> PNG
-_PNGS_LOCK = threading.Lock()
+_PNGS = memo.Kept()      # fingerprint -> PNG
 MAX_PNGS = 256
 
 
@@ -200,23 +197,16 @@ def to_png(image: Any) -> bytes:
         key = memo.fingerprint(array)
     except memo.Unhashable:
         return _encode_png(array)
-    with _PNGS_LOCK:
-        png = _PNGS.get(key)
-        if png is not None:
-            _PNGS.move_to_end(key)
-            return png
-    png = _encode_png(array)
-    with _PNGS_LOCK:
-        _PNGS[key] = png
-        while len(_PNGS) > MAX_PNGS:
-            _PNGS.popitem(last=False)
+    png = _PNGS.get(key)
+    if png is None:
+        png = _encode_png(array)
+        _PNGS.put(key, png, MAX_PNGS)
     return png
 
 
 def forget_pictures() -> None:
     """Drop the kept PNG encodings (the server does so once the last session has gone)."""
-    with _PNGS_LOCK:
-        _PNGS.clear()
+    _PNGS.clear()
 
 
 def _encode_png(array: np.ndarray) -> bytes:
